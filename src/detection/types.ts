@@ -1,0 +1,73 @@
+import type { SourceName, TelemetryEvent } from '../telemetry/event.js'
+
+export type RuleLanguage = 'sigma' | 'spl'
+
+/** Why a rule did not match an event: the clause that came closest and the field that differed. */
+export interface NearMiss {
+  rule: string
+  /** Fraction of the rule's field tests that passed (0..1); higher is nearer. */
+  score: number
+  field: string
+  expected: string
+  actual: unknown
+}
+
+/** A rule compiled once into a fast predicate over normalized events. */
+export interface CompiledRule {
+  readonly id: string
+  readonly title: string
+  readonly file: string
+  readonly language: RuleLanguage
+  readonly level?: string
+  /** ATT&CK tags as written in the rule, e.g. `attack.t1552.007`, `attack.credential-access`. */
+  readonly tags: readonly string[]
+  /** Sources the rule applies to (from Sigma logsource or SPL sourcetype); undefined = any. */
+  readonly sources?: readonly SourceName[]
+  /**
+   * Lower-case literals of which at least one must appear in an event's raw text for the rule to be
+   * able to match; undefined means the rule cannot be prefiltered (every line must be parsed).
+   */
+  readonly prefilter?: readonly string[]
+  match(event: TelemetryEvent): boolean
+  /** Best-effort explanation of a non-match (for LOGGED_NOT_ALERTED verdicts). */
+  nearMiss?(event: TelemetryEvent): NearMiss | undefined
+}
+
+/** A stateful rule (Sigma correlation): sees every event in time order and may emit alerts. */
+export interface CorrelationRule {
+  readonly id: string
+  readonly title: string
+  readonly file: string
+  readonly language: 'sigma'
+  readonly level?: string
+  readonly tags: readonly string[]
+  /** Ids of the base rules whose matches this correlation consumes. */
+  readonly ruleRefs: readonly string[]
+  /** Called for each base-rule match, in event-time order; returns true when the correlation fires. */
+  onMatch(baseRuleId: string, event: TelemetryEvent): boolean
+}
+
+export interface RuleSet {
+  readonly rules: readonly CompiledRule[]
+  readonly correlations: readonly CorrelationRule[]
+}
+
+/** One alert: a rule fired on an event. */
+export interface Alert {
+  rule: string
+  title: string
+  level?: string
+  tags: readonly string[]
+  /** Events file and 0-based line the triggering event came from (offline evaluation). */
+  file?: string
+  event?: number
+  auditID?: string
+  /** Event time of the triggering event (ISO). */
+  time: string
+  /** When the alert was raised (ISO): evaluation time live, or the event time offline. */
+  alertTime: string
+  /** Which pipeline raised it: `builtin` for the harness's engines, or an external name (falco, splunk). */
+  pipeline: string
+  /** The triggering event, kept in memory for correlation and evidence (never written unredacted). */
+  evidence?: TelemetryEvent
+}

@@ -1,0 +1,62 @@
+import type { SourceName, TelemetryEvent } from '../telemetry/event.js'
+
+export type ProviderName = 'local' | 'kind' | 'existing' | 'replay'
+
+/** Streams live telemetry into the harness; one per source the lab offers. */
+export interface TelemetryCollector {
+  readonly source: SourceName
+  /** Begin delivering normalized events to `sink` (as they arrive, oldest first). */
+  start(sink: (event: TelemetryEvent) => void): Promise<void>
+  /** Stop delivering; resolves once the source is released. Safe to call twice. */
+  stop(): Promise<void>
+}
+
+/** Local stand-ins for cloud services; every URL is loopback or inside a lab namespace. */
+export interface Decoys {
+  /** IMDS base URL as reached from the exec sandbox (always http://169.254.169.254 inside it). */
+  imds?: { url: string; hostUrl: string; role: string }
+  /** AWS API endpoint (moto server) for `aws --endpoint-url` / AWS_ENDPOINT_URL. */
+  aws?: { endpoint: string; region: string }
+  /** AZURE_CONFIG_DIR prepared with a custom cloud whose endpoints are the decoy. */
+  azure?: { configDir: string; endpoint: string }
+}
+
+export interface LabCapabilities {
+  /** Pods are real containers (kind) rather than kwok-simulated ones whose exec runs in a sandbox. */
+  realPods: boolean
+  /** NetworkPolicy is enforced (kind with a CNI that enforces it). */
+  networkPolicy: boolean
+  /** A Docker Engine is available for docker-side steps. */
+  docker: boolean
+}
+
+/** A running lab. Everything needed to act on it and to observe it. */
+export interface Lab {
+  readonly provider: ProviderName
+  readonly name: string
+  readonly kubeconfig: string
+  readonly context: string
+  readonly capabilities: LabCapabilities
+  readonly collectors: readonly TelemetryCollector[]
+  readonly decoys: Decoys
+  /** Environment for the docker CLI and dockerode (DOCKER_HOST pointing at the observed socket). */
+  readonly dockerEnv?: Record<string, string>
+  /** Directory holding the lab's binaries (kubectl matching the server), if the provider has one. */
+  readonly binDir?: string
+  /** Facts for the report's environment manifest (versions, audit policy hash, ...). */
+  readonly manifest: Record<string, string>
+}
+
+export interface LabProvider {
+  readonly name: ProviderName
+  /** Cheap probe used by `--env auto`; never throws. */
+  available(): Promise<{ ok: boolean; reason?: string }>
+  /** Bring the lab up (idempotent: reuses a running lab of the same name). */
+  up(options: { name: string; log: (line: string) => void }): Promise<Lab>
+  /** Tear down what `up` created; must work after a partial `up`. */
+  down(options: { name: string; log: (line: string) => void }): Promise<void>
+  status(options: { name: string }): Promise<{ running: boolean; detail: string }>
+}
+
+export const RUN_LABEL = 'purplekind.io/run'
+export const MANAGED_LABEL = 'purplekind.io/managed'
