@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Delete a purplekind kind cluster. Safe to run when the cluster does not exist.
+#
+#   kind/down.sh <name>
+#
+# Environment: KUBECONFIG (optional) — the kubeconfig up.sh wrote the context into.
+set -euo pipefail
+
+die() { echo "kind/down.sh: error: $*" >&2; exit 1; }
+
+[[ $# -eq 1 ]] || die "usage: kind/down.sh <name>"
+name=$1
+command -v kind >/dev/null || die "kind is not on PATH"
+
+kubeconfig_args=()
+[[ -n ${KUBECONFIG:-} ]] && kubeconfig_args=(--kubeconfig "$KUBECONFIG")
+
+if kind get clusters 2>/dev/null | grep -qx "$name"; then
+  kind delete cluster --name "$name" "${kubeconfig_args[@]}"
+  echo "kind/down.sh: cluster $name deleted"
+else
+  echo "kind/down.sh: cluster $name does not exist, nothing to delete"
+fi
