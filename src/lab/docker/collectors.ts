@@ -1,0 +1,168 @@
+// Live telemetry from the Docker side of the lab: engine events, API calls (via the logging proxy) and
+// the logs of lab-managed containers. Each collector hands normalized events to its sink.
+import { PassThrough, type Readable } from 'node:stream'
+import type Docker from 'dockerode'
+import { PurpleError } from '../../errors.js'
+import type { SourceName, TelemetryEvent } from '../../telemetry/event.js'
+import { normalize } from '../../telemetry/normalize.js'
+import { MANAGED_LABEL, RUN_LABEL, type TelemetryCollector } from '../provider.js'
+import type { DockerApiProxy } from './proxy.js'
+
+/** `managed`: only containers carrying purplekind.io/managed=true (default); `all`: every engine event. */
+export type EventScope = 'managed' | 'all'
+
+/** The `container-logs` record: one line a container wrote. */
+export interface ContainerLogRecord {
+  time: string
+  container: string
+  stream: 'stdout' | 'stderr'
+  log: string
+  containerId: string
+  runId?: string
+}
+
+type Sink = (event: TelemetryEvent) => void
+
+function deliver(source: SourceName, sink: Sink, record: Record<string, unknown>): void {
+  for (const event of normalize(source, record)) sink(event)
+}
+
+/** Splits a byte stream into complete lines (a trailing partial line waits for the next chunk). */
+function onLines(stream: Readable, handle: (line: string) => void): void {
+  let rest = ''
+  stream.on('data', (chunk: Buffer) => {
+    const parts = (rest + chunk.toString('utf8')).split('\n')
+    rest = parts.pop() ?? ''
+    for (const line of parts) if (line.trim()) handle(line)
+  })
+  stream.on('end', () => {
+    if (rest.trim()) handle(rest)
+  })
+}
+
+function collectorError(source: SourceName, err: unknown): PurpleError {
+  const message = err instanceof Error ? err.message : String(err)
+  return new PurpleError('PURPLE_COLLECTOR_FAILED', `${source}: ${message}`, { cause: err })
+}
+
+/** Engine `/events` stream. The managed scope uses the engine's label filter, which container events match. */
+export function dockerEventsCollector(
+  docker: Docker,
+  options: { scope?: EventScope } = {},
+): TelemetryCollector {
+  let stream: Readable | undefined
+  return {
+    source: 'docker-events',
+    async start(sink) {
+      const filters = options.scope === 'all' ? {} : { label: [`${MANAGED_LABEL}=true`] }
+      try {
+        stream = (await docker.getEvents({ filters })) as Readable
+      } catch (err) {
+        throw collectorError('docker-events', err)
+      }
+      onLines(stream, (line) => deliver('docker-events', sink, JSON.parse(line) as Record<string, unknown>))
+    },
+    async stop() {
+      stream?.destroy()
+      stream = undefined
+    },
+  }
+}
+
+/** API calls observed by the logging proxy (the only source that sees `docker logs`). */
+export function dockerApiCollector(proxy: DockerApiProxy): TelemetryCollector {
+  let unsubscribe: (() => void) | undefined
+  return {
+    source: 'docker-api',
+    async start(sink) {
+      unsubscribe ??= proxy.subscribe((record) => deliver('docker-api', sink, { ...record }))
+    },
+    async stop() {
+      unsubscribe?.()
+      unsubscribe = undefined
+    },
+  }
+}
+
+/**
+ * Follows the logs of every managed container (optionally of one run): those running at start and
+ * those started later (found through `start` events). Logs are read from the container's beginning.
+ */
+export function containerLogsCollector(docker: Docker, options: { runId?: string } = {}): TelemetryCollector {
+  const streams = new Set<Readable>()
+  const following = new Set<string>()
+  let events: Readable | undefined
+  const label = options.runId ? `${RUN_LABEL}=${options.runId}` : `${MANAGED_LABEL}=true`
+
+  const follow = async (id: string, sink: Sink) => {
+    if (following.has(id)) return
+    following.add(id)
+    const container = docker.getContainer(id)
+    const info = await container.inspect()
+    const name = info.Name.replace(/^\//, '')
+    const runId = info.Config.Labels?.[RUN_LABEL]
+    const raw = (await container.logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+    })) as Readable
+    streams.add(raw)
+    const outs = { stdout: new PassThrough(), stderr: new PassThrough() }
+    for (const stream of ['stdout', 'stderr'] as const) {
+      streams.add(outs[stream])
+      onLines(outs[stream], (line) =>
+        deliver('container-logs', sink, { ...logRecord(line, name, id, stream, runId) }),
+      )
+    }
+    docker.modem.demuxStream(raw, outs.stdout, outs.stderr)
+    raw.on('end', () => {
+      outs.stdout.end()
+      outs.stderr.end()
+    })
+  }
+
+  return {
+    source: 'container-logs',
+    async start(sink) {
+      try {
+        events = (await docker.getEvents({
+          filters: { type: ['container'], event: ['start'], label: [label] },
+        })) as Readable
+        onLines(events, (line) => {
+          const id = (JSON.parse(line) as { Actor?: { ID?: string } }).Actor?.ID
+          if (id) follow(id, sink).catch(() => following.delete(id))
+        })
+        const running = await docker.listContainers({ filters: { label: [label] } })
+        await Promise.all(running.map((c) => follow(c.Id, sink)))
+      } catch (err) {
+        throw collectorError('container-logs', err)
+      }
+    },
+    async stop() {
+      events?.destroy()
+      events = undefined
+      for (const s of streams) s.destroy()
+      streams.clear()
+      following.clear()
+    },
+  }
+}
+
+/** Parses one `timestamps: true` log line: `<RFC3339Nano> <text>`. */
+export function logRecord(
+  line: string,
+  container: string,
+  containerId: string,
+  stream: 'stdout' | 'stderr',
+  runId?: string,
+): ContainerLogRecord {
+  const space = line.indexOf(' ')
+  const stamp = space > 0 ? line.slice(0, space) : ''
+  const parsed = Date.parse(stamp)
+  const record: ContainerLogRecord = Number.isNaN(parsed)
+    ? { time: new Date().toISOString(), container, stream, log: line, containerId }
+    : { time: stamp, container, stream, log: line.slice(space + 1), containerId }
+  if (runId) record.runId = runId
+  return record
+}
