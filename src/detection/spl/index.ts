@@ -1,0 +1,70 @@
+// SPL subset engine: parses a `.spl` rule file once into a CompiledRule (see docs/spl.md).
+import { basename, extname } from 'node:path'
+import { PurpleError } from '../../errors.js'
+import type { CompiledRule } from '../types.js'
+import { nearMissOf, prefilterOf, sourcesOf } from './analyze.js'
+import { compileNode } from './match.js'
+import { parseSearch } from './parser.js'
+
+export { parseSearch } from './parser.js'
+
+const LEVELS = new Set(['informational', 'low', 'medium', 'high', 'critical'])
+
+interface Header {
+  title?: string
+  level?: string
+  tags: string[]
+  /** The search text with header lines blanked, so columns and lines still match the file. */
+  search: string
+}
+
+// Compiles one SPL rule file; `file` names the rule (id = base name without extension) and errors.
+export function parseSpl(text: string, file: string): CompiledRule {
+  const id = basename(file, extname(file))
+  const header = parseHeader(text, file)
+  const tree = parseSearch(header.search, file)
+  const match = compileNode(tree)
+  const sources = sourcesOf(tree)
+  const prefilter = prefilterOf(tree)
+  return {
+    id,
+    title: header.title ?? id,
+    file,
+    language: 'spl',
+    ...(header.level ? { level: header.level } : {}),
+    tags: header.tags,
+    ...(sources ? { sources } : {}),
+    ...(prefilter ? { prefilter } : {}),
+    match,
+    nearMiss: (event) => (match(event) ? undefined : nearMissOf(id, tree, event)),
+  }
+}
+
+// Leading `# key: value` lines carry metadata (title, level, tags); other leading `#` lines are comments.
+function parseHeader(text: string, file: string): Header {
+  const lines = text.split('\n')
+  const header: Header = { tags: [], search: '' }
+  let i = 0
+  for (; i < lines.length; i++) {
+    const line = (lines[i] as string).trim()
+    if (line === '') continue
+    if (!line.startsWith('#')) break
+    const m = /^#\s*(title|level|tags)\s*:\s*(.*)$/i.exec(line)
+    if (!m) continue
+    const key = (m[1] as string).toLowerCase()
+    const value = (m[2] as string).trim()
+    if (key === 'title') header.title = value
+    if (key === 'tags') header.tags = value.split(/[\s,]+/).filter(Boolean)
+    if (key === 'level') {
+      if (!LEVELS.has(value)) {
+        throw new PurpleError(
+          'PURPLE_RULE_INVALID',
+          `${file}:${i + 1}: level must be one of ${[...LEVELS].join(', ')}, got '${value}'`,
+        )
+      }
+      header.level = value
+    }
+  }
+  header.search = lines.map((l, n) => (n < i ? ' '.repeat(l.length) : l)).join('\n')
+  return header
+}

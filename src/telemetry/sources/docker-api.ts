@@ -1,0 +1,105 @@
+import { commandList } from '../command.js'
+import type { TelemetryEvent } from '../event.js'
+import { invalid, isoTime, type NormalizeContext, optionalString, toEvent } from './common.js'
+
+/**
+ * One Docker Engine API call, as a logging proxy on the docker socket writes it:
+ * `{time, method, path, query?, status?, client?}` (`path` without the query string).
+ */
+export interface DockerApiRecord {
+  time: string
+  method: string
+  path: string
+  query?: string
+  status?: number
+  client?: string
+}
+
+export function normalizeDockerApi(
+  record: Record<string, unknown>,
+  ctx?: NormalizeContext,
+): TelemetryEvent[] {
+  // A dockerd JSON-format log line (`--log-format json`) carries the call in `msg`.
+  if (typeof record.msg === 'string' && record.method === undefined) {
+    const call = apiCallFromDaemonLog(record, ctx)
+    return call ? normalizeDockerApi({ ...call }, ctx) : []
+  }
+  const method = optionalString(record, 'method')
+  const path = optionalString(record, 'path')
+  if (!method) throw invalid('docker-api', ctx, "field 'method' must be a string")
+  if (!path?.startsWith('/'))
+    throw invalid('docker-api', ctx, "field 'path' must be a string starting with '/'")
+  if (record.status !== undefined && typeof record.status !== 'number') {
+    throw invalid('docker-api', ctx, "field 'status' must be a number")
+  }
+  const { time, timeMs } = isoTime(record.time, 'time', 'docker-api', ctx)
+  return [toEvent('docker-api', { time, timeMs, raw: record, derived: apiDerived(method, path) }, ctx)]
+}
+
+// `/v1.41/containers/victim/logs` → container `victim`, operation `logs`.
+const CONTAINER_PATH = /^(?:\/v\d+\.\d+)?\/containers\/([^/]+)(?:\/([^/]+))?\/?$/
+const NOT_A_CONTAINER = new Set(['json', 'create', 'prune'])
+
+/** Aliases for one API call: `container_name`, and `Command` where the call maps to one docker CLI command. */
+export function apiDerived(method: string, path: string): Record<string, unknown> {
+  const m = CONTAINER_PATH.exec(path)
+  const name = m?.[1] === undefined ? undefined : safeDecode(m[1])
+  if (name === undefined || NOT_A_CONTAINER.has(name)) return {}
+  const derived: Record<string, unknown> = { container_name: name }
+  const op = `${method.toUpperCase()} ${m?.[2] ?? ''}`
+  // Only calls that one CLI command alone makes: `docker logs`/`exec` also call inspect (GET …/json).
+  if (op === 'GET logs') derived.Command = commandList('docker logs', name)
+  if (op === 'POST exec') derived.Command = commandList('docker exec', name)
+  return derived
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
+  }
+}
+
+const CALLING = /^Calling ([A-Z]+) (\/\S*)$/
+
+// dockerd debug lines (`msg="Calling GET /v1.41/…"`) → the proxy record shape; other daemon lines → undefined.
+function apiCallFromDaemonLog(
+  fields: Record<string, unknown>,
+  ctx: NormalizeContext | undefined,
+): DockerApiRecord | undefined {
+  const m = CALLING.exec(String(fields.msg))
+  if (!m?.[1] || !m[2]) return undefined
+  const { time } = isoTime(fields.time, 'time', 'docker-api', ctx)
+  const q = m[2].indexOf('?')
+  return q < 0
+    ? { time, method: m[1], path: m[2] }
+    : { time, method: m[1], path: m[2].slice(0, q), query: m[2].slice(q + 1) }
+}
+
+// logrus text format: key=value pairs, values Go-quoted when they contain spaces or quotes.
+const LOGFMT_PAIR = /([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)/g
+
+/** Parses one dockerd text log line into its fields, or undefined when it is not `key=value` text. */
+export function parseDaemonLogLine(line: string): Record<string, unknown> | undefined {
+  const fields: Record<string, unknown> = {}
+  let consumed = 0
+  for (const m of line.matchAll(LOGFMT_PAIR)) {
+    if (line.slice(consumed, m.index).trim() !== '') return undefined
+    const value = m[2] ?? ''
+    fields[m[1] ?? ''] = value.startsWith('"') ? unquoteGo(value) : value
+    consumed = m.index + m[0].length
+  }
+  if (line.slice(consumed).trim() !== '' || fields.time === undefined || fields.msg === undefined)
+    return undefined
+  return fields
+}
+
+// Go's strconv.Quote output is valid JSON for the escapes logrus emits (\" \\ \n \t \uXXXX).
+function unquoteGo(quoted: string): string {
+  try {
+    return JSON.parse(quoted) as string
+  } catch {
+    return quoted.slice(1, -1)
+  }
+}
