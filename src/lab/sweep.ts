@@ -1,0 +1,176 @@
+// `purplekind sweep`: removes everything the harness labelled purplekind.io/managed=true that a crashed
+// run left behind — namespaces, cluster-scoped RBAC, stray namespaced objects, docker containers and
+// networks. Deleting a managed namespace takes its contents with it, so objects inside one are not listed.
+import { KubeConfig, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node'
+import type Docker from 'dockerode'
+import { PurpleError } from '../errors.js'
+import { MANAGED_LABEL } from './provider.js'
+import { assertSafeContext, MANAGED_SELECTOR } from './safety.js'
+
+/** Kinds swept, cluster-scoped first; namespaced kinds are listed across all namespaces. */
+export const SWEPT_KINDS: readonly { apiVersion: string; kind: string; namespaced: boolean }[] = [
+  { apiVersion: 'v1', kind: 'Namespace', namespaced: false },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', namespaced: false },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', namespaced: false },
+  { apiVersion: 'v1', kind: 'Pod', namespaced: true },
+  { apiVersion: 'v1', kind: 'Secret', namespaced: true },
+  { apiVersion: 'v1', kind: 'ConfigMap', namespaced: true },
+  { apiVersion: 'v1', kind: 'ServiceAccount', namespaced: true },
+  { apiVersion: 'v1', kind: 'Service', namespaced: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', namespaced: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', namespaced: true },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespaced: true },
+]
+
+export interface SweepItem {
+  kind: string
+  name: string
+  namespace?: string
+  /** Creation time (epoch ms) when known. */
+  createdMs?: number
+}
+
+export interface SweepOptions {
+  kubeconfig: string
+  context: string
+  allowContexts?: readonly string[]
+  /** Also sweep managed docker containers and networks on this engine. */
+  docker?: Docker
+  /** Only objects older than this many ms (so a concurrent run's objects survive). */
+  olderThanMs?: number
+  dryRun: boolean
+  now?: number
+}
+
+export interface SweepReport {
+  dryRun: boolean
+  /** Removed (or, in a dry run, would be removed). */
+  removed: SweepItem[]
+  failed: { item: SweepItem; error: string }[]
+}
+
+export async function sweep(options: SweepOptions): Promise<SweepReport> {
+  // Sweep deletes; it runs only where the harness itself would run.
+  assertSafeContext({
+    kubeconfig: options.kubeconfig,
+    context: options.context,
+    allowContexts: options.allowContexts ?? [],
+  })
+  const kc = new KubeConfig()
+  kc.loadFromFile(options.kubeconfig)
+  kc.setCurrentContext(options.context)
+  const api = KubernetesObjectApi.makeApiClient(kc)
+  const planOptions = { now: options.now ?? Date.now(), olderThanMs: options.olderThanMs }
+
+  const kubeItems = planSweep(await listManaged(api), planOptions)
+  const dockerItems = options.docker ? planSweep(await listManagedDocker(options.docker), planOptions) : []
+  const report: SweepReport = { dryRun: options.dryRun, removed: [], failed: [] }
+  for (const item of [...kubeItems, ...dockerItems]) {
+    if (options.dryRun) {
+      report.removed.push(item)
+      continue
+    }
+    try {
+      if (item.kind.startsWith('docker/')) await removeDocker(options.docker!, item)
+      else await removeKube(api, item)
+      report.removed.push(item)
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) continue // already gone (e.g. with its namespace)
+      report.failed.push({ item, error: (error as Error).message })
+    }
+  }
+  return report
+}
+
+/**
+ * Decides what to delete from an inventory (pure, unit-tested): drops objects inside a managed namespace
+ * that is itself deleted, and objects younger than `olderThanMs`. Docker containers go before networks.
+ */
+export function planSweep(
+  items: readonly SweepItem[],
+  options: { now: number; olderThanMs?: number },
+): SweepItem[] {
+  const old = (i: SweepItem) =>
+    options.olderThanMs === undefined ||
+    (i.createdMs !== undefined && options.now - i.createdMs >= options.olderThanMs)
+  const doomedNamespaces = new Set(items.filter((i) => i.kind === 'Namespace' && old(i)).map((i) => i.name))
+  return items.filter((i) => old(i) && !(i.namespace && doomedNamespaces.has(i.namespace)))
+}
+
+async function listManaged(api: KubernetesObjectApi): Promise<SweepItem[]> {
+  const items: SweepItem[] = []
+  for (const type of SWEPT_KINDS) {
+    let list: { items: KubernetesObject[] }
+    try {
+      list = await api.list(
+        type.apiVersion,
+        type.kind,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        MANAGED_SELECTOR,
+      )
+    } catch (cause) {
+      throw new PurpleError(
+        'PURPLE_COMMAND_FAILED',
+        `sweep: cannot list ${type.kind} objects labelled ${MANAGED_SELECTOR}`,
+        {
+          cause,
+        },
+      )
+    }
+    for (const obj of list.items) items.push(toItem(type.kind, obj))
+  }
+  return items
+}
+
+function toItem(kind: string, obj: KubernetesObject): SweepItem {
+  const created = obj.metadata?.creationTimestamp
+  return {
+    kind,
+    name: obj.metadata?.name ?? '',
+    ...(obj.metadata?.namespace ? { namespace: obj.metadata.namespace } : {}),
+    ...(created ? { createdMs: new Date(created).getTime() } : {}),
+  }
+}
+
+async function removeKube(api: KubernetesObjectApi, item: SweepItem): Promise<void> {
+  const type = SWEPT_KINDS.find((t) => t.kind === item.kind)!
+  await api.delete(
+    {
+      apiVersion: type.apiVersion,
+      kind: item.kind,
+      metadata: { name: item.name, namespace: item.namespace },
+    },
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    'Background',
+  )
+}
+
+async function listManagedDocker(docker: Docker): Promise<SweepItem[]> {
+  const filters = { label: [`${MANAGED_LABEL}=true`] }
+  const containers = await docker.listContainers({ all: true, filters })
+  const networks = await docker.listNetworks({ filters })
+  return [
+    ...containers.map((c) => ({
+      kind: 'docker/container',
+      name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+      createdMs: c.Created * 1000,
+    })),
+    ...networks.map((n) => ({
+      kind: 'docker/network',
+      name: n.Name,
+      ...(n.Created ? { createdMs: new Date(n.Created).getTime() } : {}),
+    })),
+  ]
+}
+
+async function removeDocker(docker: Docker, item: SweepItem): Promise<void> {
+  if (item.kind === 'docker/container') await docker.getContainer(item.name).remove({ force: true })
+  else await docker.getNetwork(item.name).remove()
+}
