@@ -1,0 +1,448 @@
+// The `local` lab: etcd, kube-apiserver and kube-controller-manager as plain processes on 127.0.0.1,
+// kwok standing in for the node (pods go Running; exec/logs are served by kwok), the audit webhook to a
+// harness receiver, and every `kubectl exec` command confined to a network namespace whose only
+// reachable address besides its own loopback is the decoy IMDS at 169.254.169.254.
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { chmod, chown, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { homedir, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { execa } from 'execa'
+import { PurpleError } from '../../errors.js'
+import { type Assets, packageRoot, resolveAssets } from '../assets.js'
+import { AuditLogTailCollector, AuditWebhookReceiver } from '../audit-receiver.js'
+import { createSandbox, deleteSandbox, IMDS_IP, inNetns, netnsExists, netnsName } from '../netns.js'
+import { type DaemonRecord, type DaemonSpec, isAlive, startDaemon, stopDaemon, tailFile } from '../process.js'
+import type { Lab, LabProvider } from '../provider.js'
+import {
+  apiserverArgs,
+  contextName,
+  controllerManagerArgs,
+  etcdArgs,
+  kubeconfigYaml,
+  kwokArgs,
+  kwokConfigYaml,
+  type LabPaths,
+  type LabPorts,
+  labPaths,
+  nodeManifest,
+  webhookKubeconfigYaml,
+} from './config.js'
+import { type ApiTarget, apiRequest, probe } from './kube.js'
+import { makePki } from './pki.js'
+import { type LabState, readState, writeState } from './state.js'
+
+/** Exec'd commands run as nobody:nogroup, never as root. */
+export const SANDBOX_USER = { uid: 65534, gid: 65534 } as const
+/** IAM role name the decoy IMDS is expected to advertise for this lab. */
+export const IMDS_ROLE = 'purplekind-lab-node'
+export const NODE_NAME = 'purplekind-node'
+
+type Log = (line: string) => void
+const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+export function labHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PURPLEKIND_HOME || join(homedir(), '.purplekind')
+}
+
+export function labDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(labHome(env), 'labs', name)
+}
+
+export function validateLabName(name: string): void {
+  if (!/^[a-z0-9]([a-z0-9-]{0,28}[a-z0-9])?$/.test(name)) {
+    throw new PurpleError('PURPLE_USAGE', `lab name '${name}' is invalid`, {
+      hint: 'use 1-30 lowercase letters, digits and inner hyphens (it names a network namespace)',
+    })
+  }
+}
+
+function execWorkDir(name: string): string {
+  return join(tmpdir(), `purplekind-exec-${name}`)
+}
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new PurpleError('PURPLE_PROVIDER_UNAVAILABLE', 'the local lab needs root', {
+      hint: 'it creates a network namespace for the exec sandbox; run as root (CI) or use --env kind',
+    })
+  }
+}
+
+/** Distinct free loopback TCP ports (all held open at once so none repeats). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const s = createServer()
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject)
+        s.listen(0, '127.0.0.1', () => resolve())
+      })
+      return s
+    }),
+  )
+  const ports = servers.map((s) => {
+    const a = s.address()
+    return typeof a === 'object' && a ? a.port : 0
+  })
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
+  return ports
+}
+
+function pem(p: LabPaths, name: string, kind: 'cert' | 'key'): string {
+  return readFileSync(kind === 'cert' ? p.cert(name) : p.key(name), 'utf8')
+}
+
+function adminTarget(p: LabPaths, port: number): ApiTarget {
+  return {
+    server: `https://127.0.0.1:${port}`,
+    caPem: pem(p, 'ca', 'cert'),
+    certPem: pem(p, 'admin', 'cert'),
+    keyPem: pem(p, 'admin', 'key'),
+  }
+}
+
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  rec: DaemonRecord | undefined,
+  ms: number,
+) {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (rec && !isAlive(rec)) {
+      throw new PurpleError('PURPLE_LAB_FAILED', `${what} exited during startup:\n${tailFile(rec.logFile)}`, {
+        hint: `full log: ${rec.logFile}`,
+      })
+    }
+    if (await check()) return
+    await sleep(150)
+  }
+  throw new PurpleError('PURPLE_LAB_FAILED', `${what} not ready after ${ms / 1000} s`, {
+    hint: rec ? `see ${rec.logFile}` : 'see the logs in the lab directory',
+  })
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok
+  } catch {
+    return false
+  }
+}
+
+/** Writes PKI-derived files, configs and the throw-away exec workDir for a fresh lab. */
+async function prepareFiles(name: string, p: LabPaths, ports: LabPorts, assets: Assets): Promise<void> {
+  await mkdir(p.dir, { recursive: true, mode: 0o700 })
+  await chmod(p.dir, 0o700) // keys and kubeconfigs must stay out of the sandbox user's reach
+  for (const d of [p.pki, p.etcdData, p.sockets]) await rm(d, { recursive: true, force: true })
+  for (const d of [p.pki, p.logs, join(p.dir, 'audit'), p.sockets])
+    await mkdir(d, { recursive: true, mode: 0o700 })
+  await makePki(p.pki)
+  const ca = pem(p, 'ca', 'cert')
+  const server = `https://127.0.0.1:${ports.apiserver}`
+  const client = (cert: string) => ({ certPem: pem(p, cert, 'cert'), keyPem: pem(p, cert, 'key') })
+  const token = randomBytes(32).toString('hex')
+  const files: [string, string][] = [
+    [p.kubeconfig, kubeconfigYaml({ name: contextName(name), server, caPem: ca, user: client('admin') })],
+    [p.componentKubeconfig('kcm'), kubeconfigYaml({ name: 'kcm', server, caPem: ca, user: client('kcm') })],
+    [
+      p.componentKubeconfig('kwok'),
+      kubeconfigYaml({ name: 'kwok', server, caPem: ca, user: client('kwok-client') }),
+    ],
+    [p.webhookToken, token],
+    [p.webhookConfig, webhookKubeconfigYaml(ports.receiver, ca, token)],
+    [p.kwokConfig, kwokConfigYaml(assets.stagesDir, execWorkDir(name), SANDBOX_USER, p.podLog)],
+    [p.podLog, `${new Date().toISOString()} purplekind: simulated container log (kwok)\n`],
+  ]
+  for (const [file, text] of files) await writeFile(file, text, { mode: 0o600 })
+  await chmod(p.podLog, 0o644)
+  await copyFile(join(packageRoot(), 'kind', 'audit-policy.yaml'), p.auditPolicy)
+  const work = execWorkDir(name)
+  await rm(work, { recursive: true, force: true })
+  await mkdir(work, { mode: 0o700 })
+  await chown(work, SANDBOX_USER.uid, SANDBOX_USER.gid)
+}
+
+function forwarderRules(p: LabPaths, ports: LabPorts): { host: string[]; sandbox: string[] } {
+  const sock = (n: string) => `unix:${p.socket(n)}`
+  return {
+    host: [
+      `${sock('apiserver')}=tcp:127.0.0.1:${ports.apiserver}`,
+      `${sock('imds')}=tcp:127.0.0.1:${ports.imds}`,
+      `tcp:127.0.0.1:${ports.kwok}=${sock('kwok')}`,
+    ],
+    sandbox: [
+      `tcp:127.0.0.1:${ports.apiserver}=${sock('apiserver')}`,
+      `tcp:${IMDS_IP}:80=${sock('imds')}`,
+      `${sock('kwok')}=tcp:127.0.0.1:${ports.kwok}`,
+    ],
+  }
+}
+
+async function createNode(target: ApiTarget): Promise<void> {
+  const r = await apiRequest(target, 'POST', '/api/v1/nodes', { body: nodeManifest(NODE_NAME) })
+  if (r.status !== 201 && r.status !== 409) {
+    throw new PurpleError('PURPLE_LAB_FAILED', `creating node ${NODE_NAME} failed (${r.status}): ${r.body}`)
+  }
+}
+
+async function nodeReady(target: ApiTarget): Promise<boolean> {
+  const r = await apiRequest(target, 'GET', `/api/v1/nodes/${NODE_NAME}`).catch(() => undefined)
+  if (r?.status !== 200) return false
+  const node = JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string }[] } }
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false
+}
+
+/** Starts every component in order, recording each pid in the state file as soon as it exists. */
+async function startComponents(state: LabState, p: LabPaths, log: Log): Promise<void> {
+  const bin = (b: string) => join(state.binDir, b)
+  const { ports, netns } = state
+  const env = { PATH: SAFE_PATH, HOME: p.dir }
+  const start = async (spec: Omit<DaemonSpec, 'logFile'>) => {
+    const rec = startDaemon({ ...spec, logFile: p.log(spec.name), cwd: p.dir })
+    state.daemons.push(rec)
+    await writeState(p.state, state)
+    return rec
+  }
+  const admin = adminTarget(p, ports.apiserver)
+
+  log(`exec sandbox: network namespace ${netns}`)
+  await createSandbox(netns, { rootOnlyPorts: [ports.apiserver, ports.kwok] })
+
+  const etcd = await start({ name: 'etcd', command: bin('etcd'), args: etcdArgs(p, ports), env })
+  await waitFor('etcd', () => httpOk(`http://127.0.0.1:${ports.etcdClient}/health`), etcd, 30_000)
+  log(`etcd ready on 127.0.0.1:${ports.etcdClient}`)
+
+  const api = await start({
+    name: 'kube-apiserver',
+    command: bin('kube-apiserver'),
+    args: apiserverArgs(p, ports),
+    env,
+  })
+  await waitFor('kube-apiserver', () => probe(admin, '/readyz'), api, 90_000)
+  log(`kube-apiserver ready on https://127.0.0.1:${ports.apiserver}`)
+
+  const kcmArgs = controllerManagerArgs(p)
+  await start({
+    name: 'kube-controller-manager',
+    command: bin('kube-controller-manager'),
+    args: kcmArgs,
+    env,
+  })
+
+  const rules = forwarderRules(p, ports)
+  const script = join(packageRoot(), 'lab', 'assets', 'forwarder.mjs')
+  const fwdHost = await start({
+    name: 'forwarder-host',
+    command: process.execPath,
+    args: [script, ...rules.host],
+    env,
+  })
+  const [ip, ipArgs] = inNetns(netns, process.execPath, [script, ...rules.sandbox])
+  const fwdSandbox = await start({ name: 'forwarder-sandbox', command: ip, args: ipArgs, env })
+  for (const rec of [fwdHost, fwdSandbox]) {
+    await waitFor(rec.name, async () => tailFile(rec.logFile, 1).startsWith('forwarder ready'), rec, 10_000)
+  }
+
+  // kwok's environment is inherited by every exec'd command, so it gets nothing but PATH and HOME.
+  const kwokEnv = { PATH: SAFE_PATH, HOME: state.workDir, LANG: 'C.UTF-8' }
+  const [kip, kwokCmd] = inNetns(netns, bin('kwok'), kwokArgs(p, ports))
+  const kwok = await start({ name: 'kwok', command: kip, args: kwokCmd, env: kwokEnv })
+  const kwokTarget = { server: `https://127.0.0.1:${ports.kwok}`, caPem: admin.caPem }
+  await waitFor('kwok', () => probe(kwokTarget, '/healthz'), kwok, 30_000)
+
+  await createNode(admin)
+  await waitFor(`node ${NODE_NAME}`, () => nodeReady(admin), kwok, 30_000)
+  log(`kwok ready; node ${NODE_NAME} is Ready`)
+}
+
+async function healthy(state: LabState, p: LabPaths): Promise<boolean> {
+  if (!state.complete || !state.daemons.every(isAlive) || !netnsExists(state.netns)) return false
+  return probe(adminTarget(p, state.ports.apiserver), '/readyz')
+}
+
+function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex')
+}
+
+function labObject(state: LabState, p: LabPaths): Lab {
+  const receiver = new AuditWebhookReceiver({
+    port: state.ports.receiver,
+    cert: pem(p, 'audit-receiver', 'cert'),
+    key: pem(p, 'audit-receiver', 'key'),
+    token: readFileSync(p.webhookToken, 'utf8').trim(),
+  })
+  const { ports } = state
+  return {
+    provider: 'local',
+    name: state.name,
+    kubeconfig: p.kubeconfig,
+    context: contextName(state.name),
+    capabilities: { realPods: false, networkPolicy: false, docker: false },
+    collectors: [receiver],
+    decoys: {
+      imds: { url: `http://${IMDS_IP}`, hostUrl: `http://127.0.0.1:${ports.imds}`, role: IMDS_ROLE },
+    },
+    binDir: state.binDir,
+    manifest: {
+      provider: 'local',
+      kubernetes: state.versions.kubernetes ?? 'unknown',
+      etcd: state.versions.etcd ?? 'unknown',
+      kwok: state.versions.kwok ?? 'unknown',
+      auditPolicySha256: sha256(p.auditPolicy),
+      auditWebhookMode: 'blocking',
+      auditLogFile: p.auditLog,
+      apiserver: `https://127.0.0.1:${ports.apiserver}`,
+      ports: Object.entries(ports)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+      execSandbox: `netns ${state.netns} (lo + ${IMDS_IP} only), uid ${SANDBOX_USER.uid}, workDir ${state.workDir}`,
+    },
+  }
+}
+
+/** The audit log file as a fallback collector (same events as the webhook, read from disk). */
+export function auditLogCollector(name: string): AuditLogTailCollector {
+  return new AuditLogTailCollector({ file: labPaths(labDir(name)).auditLog })
+}
+
+/** Stops recorded processes (newest first), removes the namespace, workDir and secrets; keeps logs. */
+async function teardown(name: string, state: LabState | undefined, p: LabPaths, log: Log): Promise<void> {
+  for (const rec of [...(state?.daemons ?? [])].reverse()) {
+    if (isAlive(rec)) log(`stopping ${rec.name} (pid ${rec.pid})`)
+    await stopDaemon(rec)
+  }
+  const ns = state?.netns ?? netnsName(name)
+  if (netnsExists(ns)) log(`removing network namespace ${ns}`)
+  await deleteSandbox(ns)
+  for (const d of [state?.workDir ?? execWorkDir(name), p.etcdData, p.pki, p.sockets]) {
+    await rm(d, { recursive: true, force: true })
+  }
+  for (const f of [
+    p.state,
+    p.kubeconfig,
+    p.webhookToken,
+    p.componentKubeconfig('kcm'),
+    p.componentKubeconfig('kwok'),
+  ]) {
+    await rm(f, { force: true })
+  }
+}
+
+export async function labUp(opts: { name: string; log: Log }): Promise<Lab> {
+  const { name, log } = opts
+  validateLabName(name)
+  requireRoot()
+  const p = labPaths(labDir(name))
+  const previous = readState(p.state)
+  if (previous && (await healthy(previous, p))) {
+    log(`reusing running local lab '${name}' (https://127.0.0.1:${previous.ports.apiserver})`)
+    return labObject(previous, p)
+  }
+  if (previous || netnsExists(netnsName(name))) {
+    log(`cleaning up a stopped or partial lab '${name}'`)
+    await teardown(name, previous, p, log)
+  }
+  const assets = await resolveAssets({ build: false, log })
+  const started = Date.now()
+  const [etcdClient, etcdPeer, apiserver, kwok, receiver, imds] = (await freePorts(6)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
+  const ports: LabPorts = { etcdClient, etcdPeer, apiserver, kwok, receiver, imds }
+  await prepareFiles(name, p, ports, assets)
+  const state: LabState = {
+    version: 1,
+    name,
+    dir: p.dir,
+    createdAt: new Date().toISOString(),
+    netns: netnsName(name),
+    workDir: execWorkDir(name),
+    binDir: assets.binDir,
+    versions: { ...assets.versions },
+    ports,
+    daemons: [],
+    complete: false,
+  }
+  await writeState(p.state, state)
+  try {
+    await startComponents(state, p, log)
+  } catch (err) {
+    log('lab start failed; stopping what was started (logs kept)')
+    await teardown(name, state, p, log)
+    throw err
+  }
+  state.complete = true
+  await writeState(p.state, state)
+  log(`local lab '${name}' up in ${((Date.now() - started) / 1000).toFixed(1)} s; kubeconfig ${p.kubeconfig}`)
+  return labObject(state, p)
+}
+
+export async function labDown(opts: { name: string; log: Log; purge?: boolean }): Promise<void> {
+  const { name, log } = opts
+  validateLabName(name)
+  requireRoot()
+  const p = labPaths(labDir(name))
+  const state = readState(p.state)
+  if (!state && !netnsExists(netnsName(name))) log(`no local lab '${name}' is running`)
+  await teardown(name, state, p, log)
+  if (opts.purge) await rm(p.dir, { recursive: true, force: true })
+  else if (existsSync(p.logs)) log(`logs kept in ${p.logs}`)
+}
+
+export async function labStatus(opts: { name: string }): Promise<{ running: boolean; detail: string }> {
+  validateLabName(opts.name)
+  const p = labPaths(labDir(opts.name))
+  const state = readState(p.state)
+  if (!state) return { running: false, detail: 'not running (no state file)' }
+  const alive = state.daemons.filter(isAlive).map((d) => d.name)
+  const dead = state.daemons.filter((d) => !isAlive(d)).map((d) => d.name)
+  const running = await healthy(state, p)
+  const parts = [
+    running
+      ? `running: https://127.0.0.1:${state.ports.apiserver}`
+      : state.complete
+        ? 'unhealthy'
+        : 'partial start',
+    `processes up: ${alive.join(', ') || 'none'}`,
+    ...(dead.length ? [`down: ${dead.join(', ')}`] : []),
+    `netns ${state.netns}${netnsExists(state.netns) ? '' : ' (missing)'}`,
+    `kubeconfig ${p.kubeconfig}`,
+  ]
+  return { running, detail: parts.join('; ') }
+}
+
+async function commandAvailable(cmd: string): Promise<boolean> {
+  return (await execa('sh', ['-c', `command -v ${cmd}`], { reject: false })).exitCode === 0
+}
+
+export const localProvider: LabProvider = {
+  name: 'local',
+  async available() {
+    try {
+      requireRoot()
+      for (const cmd of ['ip', 'iptables', 'openssl']) {
+        if (!(await commandAvailable(cmd))) return { ok: false, reason: `${cmd} is not installed` }
+      }
+      await resolveAssets({ build: false, log: () => {} })
+      return { ok: true }
+    } catch (err) {
+      return { ok: false, reason: (err as Error).message }
+    }
+  },
+  up: labUp,
+  down: labDown,
+  status: labStatus,
+}
+
+/** Reads the recorded webhook token (tests use it to prove wrong tokens are refused). */
+export async function webhookToken(name: string): Promise<string> {
+  return (await readFile(labPaths(labDir(name)).webhookToken, 'utf8')).trim()
+}
