@@ -28,6 +28,11 @@ export interface CompiledRule {
    * able to match; undefined means the rule cannot be prefiltered (every line must be parsed).
    */
   readonly prefilter?: readonly string[]
+  /**
+   * True when the rule only feeds correlation rules (Sigma `generate: false`, the default): evaluate it
+   * and pass its matches to `CorrelationRule.onMatch`, but raise no alert of its own.
+   */
+  readonly correlationOnly?: boolean
   match(event: TelemetryEvent): boolean
   /** Best-effort explanation of a non-match (for LOGGED_NOT_ALERTED verdicts). */
   nearMiss?(event: TelemetryEvent): NearMiss | undefined

@@ -1,0 +1,407 @@
+// One `field|modifiers: value(s)` entry of a selection, compiled into a closure over the per-event
+// field cache (see fields.ts). Modifier semantics follow the Sigma modifiers appendix v2.1.
+import { cidrPredicate, parseCidr } from './cidr.js'
+import { base64, base64Offsets, type Encodable, utf16be, utf16bom, utf16le, windash } from './encode.js'
+import { fieldId, fieldValue, lowerValue, RAW_TEXT } from './fields.js'
+import { type Issues, isScalar, suggest } from './issues.js'
+import {
+  anyOf,
+  type Glob,
+  literalGlob,
+  type MatchType,
+  mapGlob,
+  parseGlob,
+  type StrPred,
+  showValue,
+  withMatchType,
+} from './values.js'
+
+export interface FieldTest {
+  /** Field name as written (`(keywords)` for keyword searches). */
+  readonly field: string
+  /** Human-readable expectation, e.g. `contains '169.254.169.254'`. */
+  readonly expected: string
+  /** Lower-case literals of which one must occur in the raw line when the test passes; undefined = unknown. */
+  readonly literals: readonly string[] | undefined
+  /** Relative evaluation cost, so cheap tests run first. */
+  readonly cost: number
+  test(): boolean
+  actual(): unknown
+}
+
+const MATCH_TYPES = new Set(['contains', 'startswith', 'endswith'])
+const NUMERIC = new Set(['lt', 'lte', 'gt', 'gte'])
+const ENCODINGS = new Set(['base64', 'base64offset'])
+const WIDE = new Set(['utf16le', 'utf16be', 'utf16', 'wide'])
+const RE_FLAGS = new Set(['i', 'm', 's'])
+const SUPPORTED = new Set([
+  ...MATCH_TYPES,
+  ...NUMERIC,
+  ...ENCODINGS,
+  ...WIDE,
+  'all',
+  'cased',
+  'exists',
+  'neq',
+  're',
+  'cidr',
+  'windash',
+  'fieldref',
+])
+const UNSUPPORTED: Record<string, string> = {
+  expand: 'placeholders need a processing pipeline',
+  minute: 'time modifiers are not supported',
+  hour: 'time modifiers are not supported',
+  day: 'time modifiers are not supported',
+  week: 'time modifiers are not supported',
+  month: 'time modifiers are not supported',
+  year: 'time modifiers are not supported',
+}
+
+/**
+ * Fields whose values may not be the raw JSON text (derived/alias fields and envelope fields), so a
+ * literal found in them says nothing about the raw line. Keep in sync with the normalizers.
+ */
+export const PREFILTER_UNSAFE_FIELDS: ReadonlySet<string> = new Set([
+  'Command',
+  'action',
+  'container_name',
+  'user',
+  'image',
+  'container',
+  'exec.argv',
+  'exec.cmdline',
+  'source',
+  'sourcetype',
+  'index',
+  '_time',
+])
+/** Characters no JSON encoder escapes (`/` is left out: some write `\/`; `&<>` are escaped by Go). */
+const NEVER_ESCAPED_RUN = /[A-Za-z0-9 ._:@=,+-]+/g
+const MIN_LITERAL = 3
+
+interface Modifiers {
+  matchType: MatchType
+  names: string[]
+  has(name: string): boolean
+  reFlags: string
+}
+
+/** Compiles one selection entry; returns undefined (after recording issues) when it is invalid. */
+export function compileFieldTest(
+  key: string,
+  raw: unknown,
+  path: string,
+  issues: Issues,
+): FieldTest | undefined {
+  const [field = '', ...mods] = key.split('|')
+  const values = Array.isArray(raw) ? raw : [raw]
+  const before = issues.list.length
+  const modifiers = parseModifiers(mods, path, issues)
+  if (values.length === 0) issues.add(path, 'empty list of values')
+  values.forEach((v, i) => {
+    if (!isScalar(v))
+      issues.add(
+        Array.isArray(raw) ? `${path}[${i}]` : path,
+        'value must be a string, number, boolean or null (nested maps are not supported: use a dotted field name)',
+      )
+  })
+  if (!modifiers || issues.list.length > before) return undefined
+  if (modifiers.has('all') && !Array.isArray(raw)) {
+    issues.add(path, "'all' needs a list of values")
+    return undefined
+  }
+  const ctx: Ctx = { field, keyword: field === '', values: values as Scalar[], mods: modifiers, path, issues }
+  const test = build(ctx)
+  if (!test || issues.list.length > before) return undefined
+  return test
+}
+
+type Scalar = string | number | boolean | null
+
+interface Ctx {
+  field: string
+  keyword: boolean
+  values: Scalar[]
+  mods: Modifiers
+  path: string
+  issues: Issues
+}
+
+function parseModifiers(mods: string[], path: string, issues: Issues): Modifiers | undefined {
+  const names: string[] = []
+  let reFlags = ''
+  let ok = true
+  for (const raw of mods) {
+    const m = raw.toLowerCase()
+    if (RE_FLAGS.has(m) && names.includes('re')) reFlags += m
+    else if (SUPPORTED.has(m)) names.push(m)
+    else {
+      ok = false
+      const why = UNSUPPORTED[m]
+      if (why) issues.add(path, `modifier '${raw}' is not supported (${why})`)
+      else {
+        const hint = suggest(m, SUPPORTED)
+        issues.add(path, `unknown modifier '${raw}'${hint ? ` (did you mean '${hint}'?)` : ''}`)
+      }
+    }
+    if (names.filter((n) => n === m).length > 1) {
+      ok = false
+      issues.add(path, `modifier '${m}' given twice`)
+    }
+  }
+  const matchTypes = names.filter((n) => MATCH_TYPES.has(n))
+  const exclusive = names.filter((n) => NUMERIC.has(n) || n === 're' || n === 'cidr' || n === 'exists')
+  if (matchTypes.length > 1) issues.add(path, `conflicting modifiers '${matchTypes.join("' and '")}'`)
+  else if (exclusive.length > 1 || (exclusive.length === 1 && matchTypes.length === 1)) {
+    issues.add(
+      path,
+      `modifier '${exclusive[0]}' cannot be combined with '${[...exclusive.slice(1), ...matchTypes][0]}'`,
+    )
+  } else if (names.some((n) => WIDE.has(n)) && !names.some((n) => ENCODINGS.has(n))) {
+    issues.add(path, 'utf16le/utf16be/utf16/wide are only supported before base64 or base64offset')
+  } else if (names.filter((n) => ENCODINGS.has(n)).length > 1) {
+    issues.add(path, "use either 'base64' or 'base64offset'")
+  } else if (ok) {
+    const set = new Set(names)
+    return {
+      matchType: (matchTypes[0] as MatchType | undefined) ?? 'equals',
+      names,
+      has: (n) => set.has(n),
+      reFlags,
+    }
+  }
+  return undefined
+}
+
+function build(ctx: Ctx): FieldTest | undefined {
+  const { mods } = ctx
+  const base = mods.has('exists')
+    ? existsTest(ctx)
+    : NUMERIC.has(mods.names.find((n) => NUMERIC.has(n)) ?? '')
+      ? numericTest(ctx)
+      : mods.has('fieldref')
+        ? fieldrefTest(ctx)
+        : stringTest(ctx)
+  if (!base || !mods.has('neq')) return base
+  return {
+    ...base,
+    expected: `not ${base.expected}`,
+    literals: undefined,
+    test: () => !base.test(),
+  }
+}
+
+function describe(ctx: Ctx): string {
+  const shown = ctx.values.map(showValue).join(ctx.mods.has('all') ? ' and ' : ' or ')
+  const mods = ctx.mods.names.filter((n) => n !== 'all' && n !== 'neq')
+  if (ctx.mods.reFlags) mods.push(ctx.mods.reFlags)
+  return mods.length ? `${mods.join('|')} ${shown}` : shown
+}
+
+function makeTest(ctx: Ctx, id: number, test: () => boolean, cost: number, literals?: string[]): FieldTest {
+  return {
+    field: ctx.keyword ? '(keywords)' : ctx.field,
+    expected: describe(ctx),
+    literals,
+    cost,
+    test,
+    actual: () => (ctx.keyword ? '(raw event text)' : fieldValue(id)),
+  }
+}
+
+function fieldSlot(ctx: Ctx): number {
+  return fieldId(ctx.keyword ? RAW_TEXT : ctx.field)
+}
+
+function existsTest(ctx: Ctx): FieldTest | undefined {
+  const want = ctx.values[0]
+  if (ctx.values.length !== 1 || typeof want !== 'boolean' || ctx.mods.names.length > 1 || ctx.keyword) {
+    ctx.issues.add(ctx.path, "'exists' takes a single true or false and no other modifier")
+    return undefined
+  }
+  const id = fieldSlot(ctx)
+  return makeTest(ctx, id, () => (fieldValue(id) !== undefined) === want, 1)
+}
+
+function numericTest(ctx: Ctx): FieldTest | undefined {
+  const op = ctx.mods.names.find((n) => NUMERIC.has(n))!
+  const bounds = ctx.values.map(Number)
+  if (ctx.values.some((v) => v === null || v === '' || typeof v === 'boolean') || bounds.some(Number.isNaN)) {
+    ctx.issues.add(ctx.path, `'${op}' needs numeric values`)
+    return undefined
+  }
+  const cmp = (n: number, b: number): boolean =>
+    op === 'lt' ? n < b : op === 'lte' ? n <= b : op === 'gt' ? n > b : n >= b
+  const all = ctx.mods.has('all')
+  const pred = (n: number): boolean => (all ? bounds.every((b) => cmp(n, b)) : bounds.some((b) => cmp(n, b)))
+  const elem = (v: unknown): boolean => {
+    if (typeof v === 'number') return pred(v)
+    if (typeof v === 'string') return v.trim() !== '' && !Number.isNaN(Number(v)) && pred(Number(v))
+    return Array.isArray(v) && v.some(elem)
+  }
+  const id = fieldSlot(ctx)
+  return makeTest(ctx, id, () => elem(fieldValue(id)), 2)
+}
+
+function fieldrefTest(ctx: Ctx): FieldTest | undefined {
+  if (ctx.values.some((v) => typeof v !== 'string') || ctx.keyword) {
+    ctx.issues.add(ctx.path, "'fieldref' needs field names as values")
+    return undefined
+  }
+  const allowed = new Set(['fieldref', 'all', 'neq', 'cased', ...MATCH_TYPES])
+  const other = ctx.mods.names.find((n) => !allowed.has(n))
+  if (other) {
+    ctx.issues.add(ctx.path, `'fieldref' cannot be combined with '${other}'`)
+    return undefined
+  }
+  const cased = ctx.mods.has('cased')
+  const type = ctx.mods.matchType
+  const norm = (v: unknown): string[] => {
+    if (Array.isArray(v)) return v.flatMap(norm)
+    if (v === undefined || v === null || typeof v === 'object') return []
+    return [cased ? String(v) : String(v).toLowerCase()]
+  }
+  const compare = (h: string, n: string): boolean =>
+    type === 'contains'
+      ? h.includes(n)
+      : type === 'startswith'
+        ? h.startsWith(n)
+        : type === 'endswith'
+          ? h.endsWith(n)
+          : h === n
+  const id = fieldSlot(ctx)
+  const refs = ctx.values.map((v) => fieldId(v as string))
+  const one = (ref: number): boolean => {
+    const needles = norm(fieldValue(ref))
+    return norm(fieldValue(id)).some((h) => needles.some((n) => compare(h, n)))
+  }
+  const all = ctx.mods.has('all')
+  return makeTest(ctx, id, () => (all ? refs.every(one) : refs.some(one)), 3)
+}
+
+/** Plain, wildcard, re, cidr and encoded string matching. */
+function stringTest(ctx: Ctx): FieldTest | undefined {
+  const { mods } = ctx
+  const id = fieldSlot(ctx)
+  const nullOk = ctx.values.includes(null)
+  const strings = ctx.values.filter((v) => v !== null).map(String)
+  if (mods.has('re') || mods.has('cidr')) {
+    const preds = strings.map((s) => (mods.has('re') ? regexPred(s, ctx) : cidrPred(s, ctx)))
+    if (preds.includes(undefined)) return undefined
+    const test = combine(ctx, id, preds as StrPred[], false, nullOk)
+    return makeTest(ctx, id, test, mods.has('re') ? 6 : 4)
+  }
+  const encoded = mods.has('base64') || mods.has('base64offset')
+  // Base64 text is case-significant, so encoded values are always compared case-sensitively.
+  const cased = mods.has('cased') || encoded
+  const matchType = ctx.keyword && mods.matchType === 'equals' ? 'contains' : mods.matchType
+  const globsPerValue = strings.map((s) => {
+    const globs = expandValue(s, ctx).map((g) => withMatchType(g, matchType))
+    return cased ? globs : globs.map((g) => mapGlob(g, (p) => p.toLowerCase()))
+  })
+  const preds = mods.has('all') ? globsPerValue.map(anyOf) : [anyOf(globsPerValue.flat())]
+  const test = combine(ctx, id, preds, !cased, nullOk)
+  const simple = !encoded && !mods.has('windash') && !mods.has('neq') && !nullOk && !ctx.keyword
+  const literals =
+    simple && !PREFILTER_UNSAFE_FIELDS.has(ctx.field) ? prefilterLiterals(ctx, globsPerValue) : undefined
+  const cost =
+    matchType === 'equals' && !globsPerValue.flat().some((g) => g.wildcards.length) ? 1 : ctx.keyword ? 10 : 2
+  return makeTest(ctx, id, test, cost, literals)
+}
+
+/** The glob(s) one rule value stands for after windash / utf16 / base64 transformations. */
+function expandValue(s: string, ctx: Ctx): Glob[] {
+  const { mods } = ctx
+  const variants = mods.has('windash') ? windash(s) : [s]
+  if (!mods.has('base64') && !mods.has('base64offset')) return variants.map(parseGlob)
+  const wide = mods.names.find((n) => WIDE.has(n))
+  const bytes: Encodable[] = variants.map((v) =>
+    wide === 'utf16le' || wide === 'wide'
+      ? utf16le(v)
+      : wide === 'utf16be'
+        ? utf16be(v)
+        : wide === 'utf16'
+          ? utf16bom(v)
+          : v,
+  )
+  const encoded = mods.has('base64') ? bytes.map(base64) : bytes.flatMap(base64Offsets)
+  return encoded.map(literalGlob)
+}
+
+/** OR (or, with `all`, AND) of per-value predicates over the field value, any array element matching. */
+function combine(ctx: Ctx, id: number, preds: StrPred[], lower: boolean, nullOk: boolean): () => boolean {
+  const pred: StrPred =
+    preds.length === 1
+      ? preds[0]!
+      : ctx.mods.has('all')
+        ? (s) => preds.every((p) => p(s))
+        : (s) => preds.some((p) => p(s))
+  const elem = (v: unknown): boolean => {
+    if (typeof v === 'string') return pred(lower ? v.toLowerCase() : v)
+    if (typeof v === 'number' || typeof v === 'boolean') return pred(String(v))
+    return Array.isArray(v) && v.some(elem)
+  }
+  const allOverArray = ctx.mods.has('all') && preds.length > 1
+  return () => {
+    const v = fieldValue(id)
+    if (typeof v === 'string') return pred(lower ? lowerValue(id, v) : v)
+    if (v === undefined || v === null) return nullOk
+    // With `all` on an array field, each value may be matched by a different element.
+    if (allOverArray && Array.isArray(v)) return preds.every((p) => v.some((e) => elemWith(p, e, lower)))
+    return elem(v)
+  }
+}
+
+function elemWith(p: StrPred, v: unknown, lower: boolean): boolean {
+  if (typeof v === 'string') return p(lower ? v.toLowerCase() : v)
+  if (typeof v === 'number' || typeof v === 'boolean') return p(String(v))
+  return Array.isArray(v) && v.some((e) => elemWith(p, e, lower))
+}
+
+const INLINE_FLAGS = /^\(\?([ims]+)\)/
+
+function regexPred(source: string, ctx: Ctx): StrPred | undefined {
+  // PCRE-style leading inline flags `(?i)` become JS flags (JS has no inline modifiers in Node 20).
+  const inline = INLINE_FLAGS.exec(source)
+  const flags = [...new Set(ctx.mods.reFlags + (inline?.[1] ?? ''))].join('')
+  try {
+    const re = new RegExp(inline ? source.slice(inline[0].length) : source, flags)
+    return (s) => re.test(s)
+  } catch (e) {
+    ctx.issues.add(ctx.path, `invalid regular expression ${showValue(source)}: ${(e as Error).message}`)
+    return undefined
+  }
+}
+
+function cidrPred(source: string, ctx: Ctx): StrPred | undefined {
+  const net = parseCidr(source)
+  if (!net) {
+    ctx.issues.add(ctx.path, `invalid CIDR ${showValue(source)}`)
+    return undefined
+  }
+  return cidrPredicate([net])
+}
+
+/**
+ * Literals one of which the raw line must contain whenever this test passes: for each value, its
+ * longest run of never-escaped characters (OR of values ⇒ union; `all` ⇒ the single best run).
+ */
+function prefilterLiterals(ctx: Ctx, globsPerValue: Glob[][]): string[] | undefined {
+  if (ctx.values.some((v) => typeof v !== 'string')) return undefined
+  const runs = globsPerValue.map((globs) => (globs.length === 1 ? longestRun(globs[0]!) : undefined))
+  if (ctx.mods.has('all')) {
+    const best = runs.filter((r) => r !== undefined).sort((a, b) => b.length - a.length)[0]
+    return best ? [best] : undefined
+  }
+  if (runs.includes(undefined)) return undefined
+  return [...new Set(runs as string[])]
+}
+
+function longestRun(glob: Glob): string | undefined {
+  let best = ''
+  for (const piece of glob.pieces) {
+    for (const m of piece.matchAll(NEVER_ESCAPED_RUN)) if (m[0].length > best.length) best = m[0]
+  }
+  return best.length >= MIN_LITERAL ? best.toLowerCase() : undefined
+}
