@@ -1,0 +1,113 @@
+// An ATT&CK Navigator layer (layer format 4.5) scored by what the run proved: per technique, the share of
+// attack steps that were detected or blocked. Load it at https://mitre-attack.github.io/attack-navigator/.
+import type { RunResult, StepResult, Verdict } from '../run/result.js'
+import { techniqueIds, verdictCounts } from './common.js'
+
+export const NAVIGATOR_VERSIONS = { layer: '4.5', navigator: '5.1.0', attack: '18' } as const
+
+/** Credit per attack verdict: detected or prevented counts fully, detected too late counts half. */
+const VERDICT_CREDIT: Partial<Record<Verdict, number>> = { DETECTED: 1, BLOCKED: 1, DETECTED_LATE: 0.5 }
+
+// Red (nothing caught) → yellow → green (everything caught or prevented).
+const GRADIENT = ['#ff6666', '#ffe766', '#8ec843'] as const
+
+const TACTIC_IDS: Record<string, string> = {
+  TA0043: 'reconnaissance',
+  TA0042: 'resource-development',
+  TA0001: 'initial-access',
+  TA0002: 'execution',
+  TA0003: 'persistence',
+  TA0004: 'privilege-escalation',
+  TA0005: 'defense-evasion',
+  TA0006: 'credential-access',
+  TA0007: 'discovery',
+  TA0008: 'lateral-movement',
+  TA0009: 'collection',
+  TA0011: 'command-and-control',
+  TA0010: 'exfiltration',
+  TA0040: 'impact',
+}
+const TACTIC_NAMES = new Set(Object.values(TACTIC_IDS))
+
+/** Navigator's tactic shortname for `TA0006`, `Credential Access` or `credential-access`; else undefined. */
+export function tacticShortname(tactic: string): string | undefined {
+  const upper = tactic.trim().toUpperCase()
+  if (TACTIC_IDS[upper]) return TACTIC_IDS[upper]
+  const name = tactic
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_]+/g, '-')
+  return TACTIC_NAMES.has(name) ? name : undefined
+}
+
+/** 0–100, or undefined when the technique had no attack step. */
+export function techniqueScore(attackSteps: readonly StepResult[]): number | undefined {
+  if (!attackSteps.length) return undefined
+  const credit = attackSteps.reduce((sum, s) => sum + (VERDICT_CREDIT[s.verdict] ?? 0), 0)
+  return Math.round((100 * credit) / attackSteps.length)
+}
+
+function techniqueComment(steps: readonly StepResult[]): string {
+  const attack = steps.filter((s) => s.kind === 'attack')
+  const benign = steps.filter((s) => s.kind === 'benign')
+  const caught = attack.filter((s) => (VERDICT_CREDIT[s.verdict] ?? 0) > 0).length
+  const parts = [`${caught}/${attack.length} attack steps detected or blocked`]
+  if (attack.length) parts.push(`attack: ${verdictCounts(attack)}`)
+  if (benign.length) parts.push(`benign: ${verdictCounts(benign)}`)
+  return parts.join('; ')
+}
+
+function tacticFor(result: RunResult, technique: string): string | undefined {
+  const scenario = result.scenarios.find((s) => s.techniques.includes(technique))
+  return scenario ? tacticShortname(scenario.tactic) : undefined
+}
+
+function techniqueEntry(result: RunResult, technique: string): Record<string, unknown> {
+  const steps = result.steps.filter((s) => s.techniques.includes(technique))
+  const attack = steps.filter((s) => s.kind === 'attack')
+  return {
+    techniqueID: technique,
+    tactic: tacticFor(result, technique),
+    score: techniqueScore(attack),
+    comment: techniqueComment(steps),
+    enabled: true,
+    metadata: [
+      {
+        name: 'steps',
+        value: steps.map((s) => `${s.scenario}/${s.step}: ${s.verdict}`).join(', ') || 'none',
+      },
+      { name: 'rules fired', value: [...new Set(steps.flatMap((s) => s.rules))].join(', ') || 'none' },
+    ],
+    showSubtechniques: true,
+  }
+}
+
+export function renderNavigatorLayer(result: RunResult): string {
+  const layer = {
+    name: `purplekind ${result.runId}`,
+    versions: NAVIGATOR_VERSIONS,
+    domain: 'enterprise-attack',
+    description:
+      `Detection coverage proven by purplekind run ${result.runId} on lab ${result.lab}: ` +
+      'score = % of attack steps detected or blocked (late detections count half).',
+    sorting: 3,
+    layout: { layout: 'side', showID: true, showName: true, expandedSubtechniques: 'annotated' },
+    hideDisabled: false,
+    techniques: techniqueIds(result).map((t) => techniqueEntry(result, t)),
+    gradient: { colors: [...GRADIENT], minValue: 0, maxValue: 100 },
+    legendItems: [
+      { label: 'no attack step detected or blocked', color: GRADIENT[0] },
+      { label: 'every attack step detected or blocked', color: GRADIENT[2] },
+    ],
+    metadata: [
+      { name: 'run id', value: result.runId },
+      { name: 'lab', value: result.lab },
+      { name: 'started', value: result.startedAt },
+    ],
+    showTacticRowBackground: false,
+    selectTechniquesAcrossTactics: true,
+    selectSubtechniquesWithParent: false,
+    selectVisibleTechniques: false,
+  }
+  return `${JSON.stringify(layer, null, 2)}\n`
+}
