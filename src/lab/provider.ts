@@ -17,8 +17,11 @@ export interface Decoys {
   imds?: { url: string; hostUrl: string; role: string }
   /** AWS API endpoint (moto server) for `aws --endpoint-url` / AWS_ENDPOINT_URL. */
   aws?: { endpoint: string; region: string }
-  /** AZURE_CONFIG_DIR prepared with a custom cloud whose endpoints are the decoy. */
-  azure?: { configDir: string; endpoint: string }
+  /**
+   * AZURE_CONFIG_DIR prepared with a custom cloud whose endpoints are the decoy; `env` is what every `az`
+   * call also needs (the decoy's CA bundle, a refusing proxy for non-loopback hosts, telemetry off).
+   */
+  azure?: { configDir: string; endpoint: string; env?: Record<string, string> }
 }
 
 export interface LabCapabilities {

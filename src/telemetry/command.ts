@@ -2,14 +2,16 @@
 // both the client command it implies (`kubectl exec`) and the command run inside the container
 // (`curl http://…`); SPL and Sigma match a list when any element matches. See docs/telemetry.md.
 
-// Decodes one form-encoded query value (`+` is a space); malformed %-escapes are kept as written.
+// Decodes one form-encoded query value (`+` is a space). Runs of %XX are decoded together (UTF-8
+// sequences span several); a run that is not valid UTF-8, and a stray `%`, are kept as written.
 export function decodeQueryValue(value: string): string {
-  const spaced = value.replaceAll('+', ' ')
-  try {
-    return decodeURIComponent(spaced)
-  } catch {
-    return spaced
-  }
+  return value.replaceAll('+', ' ').replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run)
+    } catch {
+      return run
+    }
+  })
 }
 
 /** Splits `path?query` and returns every value of `key` in the query, decoded, in order. */

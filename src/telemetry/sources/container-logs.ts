@@ -2,7 +2,8 @@ import type { TelemetryEvent } from '../event.js'
 import { invalid, isoTime, type NormalizeContext, optionalString, toEvent } from './common.js'
 
 // A container log line: `{time, container, stream, log}` or Docker's json-file `{log, stream, time}`
-// (container from ctx). The raw record is reshaped to the contract's `{container, stream, line, time}`.
+// (container from ctx). The raw record is reshaped to the contract's `{container, stream, line, time}`
+// (other keys kept).
 export function normalizeContainerLog(
   record: Record<string, unknown>,
   ctx?: NormalizeContext,
@@ -21,6 +22,8 @@ export function normalizeContainerLog(
   const stream = optionalString(record, 'stream') ?? 'stdout'
   // json-file keeps the line's trailing newline; the event holds the line itself.
   const line = text.endsWith('\n') ? text.slice(0, -1) : text
-  const raw = { container, stream, line, time }
+  // Extra keys (containerId, runId from the live collector) are kept; `log` becomes `line`.
+  const { log: _log, ...rest } = record
+  const raw = { ...rest, container, stream, line, time }
   return [toEvent('container-logs', { time, timeMs, raw, derived: { container_name: container } }, ctx)]
 }

@@ -20,7 +20,7 @@ export function normalizeDockerApi(
   ctx?: NormalizeContext,
 ): TelemetryEvent[] {
   // A dockerd JSON-format log line (`--log-format json`) carries the call in `msg`.
-  if (typeof record.msg === 'string' && record.method === undefined) {
+  if (typeof record.msg === 'string' && record.path === undefined) {
     const call = apiCallFromDaemonLog(record, ctx)
     return call ? normalizeDockerApi({ ...call }, ctx) : []
   }
