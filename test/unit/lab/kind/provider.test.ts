@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import {
+  checkAvailable,
+  type KindProbes,
+  kindClusterName,
+  kindLabFiles,
+} from '../../../../src/lab/kind/index.js'
+
+// Fake probes: kind cannot run on this machine, so availability logic is driven by stand-ins.
+function fakeProbes(over: Partial<{ kind: string; docker: string; images: string[] }> = {}): KindProbes {
+  const v = { kind: 'kind v0.33.0', docker: '28.2.2', images: ['kindest/node:v1.36.4'], ...over }
+  return {
+    kindVersion: async () => v.kind || undefined,
+    dockerVersion: async () => v.docker || undefined,
+    nodeImages: async () => v.images,
+  }
+}
+
+describe('kindClusterName', () => {
+  it('prefixes purplekind- so the context guard recognises kind-purplekind-…', () => {
+    expect(kindClusterName('lab')).toBe('purplekind-lab')
+    expect(kindClusterName('purplekind')).toBe('purplekind')
+    expect(kindClusterName('purplekind-ci')).toBe('purplekind-ci')
+  })
+
+  it('rejects names kind cannot use', () => {
+    expect(() => kindClusterName('Bad_Name')).toThrow(/cannot name a kind cluster/)
+    expect(() => kindClusterName('x'.repeat(40))).toThrow(/cannot name a kind cluster/)
+  })
+})
+
+describe('checkAvailable', () => {
+  it('is available with kind, a Docker Engine and a local node image', async () => {
+    expect(await checkAvailable(fakeProbes())).toEqual({ ok: true })
+  })
+
+  it('names the first missing piece precisely', async () => {
+    expect((await checkAvailable(fakeProbes({ kind: '' }))).reason).toMatch(/^kind not on PATH/)
+    expect((await checkAvailable(fakeProbes({ docker: '' }))).reason).toMatch(/^no Docker Engine answers/)
+    const noImage = await checkAvailable(fakeProbes({ images: [] }))
+    expect(noImage.ok).toBe(false)
+    expect(noImage.reason).toMatch(/no kindest\/node image present locally, and purplekind never pulls one/)
+  })
+})
+
+describe('kindLabFiles', () => {
+  const services = {
+    audit: {
+      url: 'https://172.19.0.1:41000/audit',
+      caPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      token: 'secret-token',
+      collector: { source: 'k8s-audit' as const, start: async () => {}, stop: async () => {} },
+    },
+    imds: { host: '172.19.0.1', port: 41001 },
+  }
+
+  it('lays out the lab dir: kind config mounting the webhook kubeconfig, IMDS script for the decoy', () => {
+    const files = kindLabFiles({
+      cluster: 'purplekind-t',
+      dir: '/state/purplekind-t',
+      services,
+      auditPolicyPath: '/p.yaml',
+    })
+    const node = parse(files.kindConfig.content).nodes[0]
+    const mounted = node.extraMounts.map((m: { hostPath: string }) => m.hostPath)
+    expect(mounted).toEqual(['/p.yaml', files.webhookConfig.path, files.logDir])
+    expect(parse(files.webhookConfig.content).clusters[0].cluster.server).toBe(services.audit.url)
+    expect(files.webhookConfig.mode).toBe(0o600) // it carries the bearer token
+    expect(files.imdsScript.content).toContain('--to-destination 172.19.0.1:41001')
+    expect(files.kubeconfig).toBe('/state/purplekind-t/kubeconfig')
+  })
+
+  it('defaults the audit policy to kind/audit-policy.yaml in the package', () => {
+    const files = kindLabFiles({ cluster: 'purplekind-t', dir: '/s', services })
+    expect(files.auditPolicy).toMatch(/\/kind\/audit-policy\.yaml$/)
+  })
+})
