@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { PurpleError } from '../../errors.js'
 import type { Canaries } from './canaries.js'
 import { decoyLogDir, freePort, spawnServer } from './process.js'
+import { type Sinkhole, sinkholeEnv, startSinkhole } from './sinkhole.js'
 import { venvBin } from './venv.js'
 
 export const AWS_REGION = 'us-east-1'
@@ -24,6 +25,8 @@ export interface AwsDecoy {
   /** Keys seeded for the user, in creation order; the first is the run's leaked canary key. */
   readonly accessKeys: readonly AwsCredentials[]
   readonly logFile: string
+  /** Refusing proxy the CLI is pointed at, so a missed endpoint cannot reach AWS (see sinkhole.ts). */
+  readonly sinkhole: Sinkhole
   stop(): Promise<void>
 }
 
@@ -44,7 +47,11 @@ export async function startAwsDecoy(options: {
     const userName = options.canaries.awsRoleName.replace(/-node-role$/, '-app')
     await iamCall(endpoint, { Action: 'CreateUser', UserName: userName })
     const accessKeys = [await createAccessKey(endpoint, userName), await createAccessKey(endpoint, userName)]
-    return { endpoint, region: AWS_REGION, userName, accessKeys, logFile, stop: server.stop }
+    const sinkhole = await startSinkhole()
+    const stop = async () => {
+      await Promise.all([server.stop(), sinkhole.stop()])
+    }
+    return { endpoint, region: AWS_REGION, userName, accessKeys, logFile, sinkhole, stop }
   } catch (err) {
     await server.stop()
     throw err
@@ -92,22 +99,19 @@ export const AWS_UNSET_ENV = [
   'AWS_ROLE_ARN',
   'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
   'AWS_CA_BUNDLE',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'http_proxy',
-  'https_proxy',
 ] as const
+
+export type AwsEnvTarget = Pick<AwsDecoy, 'endpoint' | 'region'> & { sinkhole: Pick<Sinkhole, 'url'> }
 
 /**
  * Environment for the real `aws` CLI so it only ever talks to the decoy: every service endpoint is the
  * decoy (AWS_ENDPOINT_URL), credentials come from env (so no metadata/SSO lookup), no config files, IMDS
- * disabled, one attempt. Spawn with `env: awsProcessEnv(...)` to also drop AWS_UNSET_ENV from the parent.
+ * disabled, one attempt, and any other host goes to the refusing sinkhole proxy. Spawn with
+ * `env: awsProcessEnv(...)` to also drop AWS_UNSET_ENV from the parent.
  */
-export function awsEnv(
-  decoy: Pick<AwsDecoy, 'endpoint' | 'region'>,
-  creds: AwsCredentials,
-): Record<string, string> {
+export function awsEnv(decoy: AwsEnvTarget, creds: AwsCredentials): Record<string, string> {
   return {
+    ...sinkholeEnv(decoy.sinkhole),
     AWS_ENDPOINT_URL: decoy.endpoint,
     AWS_ACCESS_KEY_ID: creds.accessKeyId,
     AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
@@ -120,15 +124,11 @@ export function awsEnv(
     AWS_MAX_ATTEMPTS: '1',
     AWS_RETRY_MODE: 'standard',
     AWS_PAGER: '',
-    NO_PROXY: '127.0.0.1,localhost',
   }
 }
 
 /** The parent environment minus AWS_UNSET_ENV, plus awsEnv. */
-export function awsProcessEnv(
-  decoy: Pick<AwsDecoy, 'endpoint' | 'region'>,
-  creds: AwsCredentials,
-): NodeJS.ProcessEnv {
+export function awsProcessEnv(decoy: AwsEnvTarget, creds: AwsCredentials): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
   for (const name of AWS_UNSET_ENV) delete env[name]
   return { ...env, ...awsEnv(decoy, creds) }

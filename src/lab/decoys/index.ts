@@ -1,0 +1,94 @@
+// Starts the cloud decoys for one run and hands back the lab's `Decoys` contract object, the run's canary
+// credentials (with the AWS key minted by moto, see aws.ts) and a single stop().
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PurpleError } from '../../errors.js'
+import type { Decoys } from '../provider.js'
+import { type AwsDecoy, startAwsDecoy } from './aws.js'
+import { type AzureDecoy, startAzureDecoy } from './azure.js'
+import { type Canaries, canaryFingerprints, makeCanaries } from './canaries.js'
+import { type ImdsDecoy, imdsCredentials, startImds } from './imds.js'
+import { decoyLogDir } from './process.js'
+
+export interface RunDecoys {
+  readonly decoys: Decoys
+  readonly canaries: Canaries
+  /** Field → fingerprint of every canary secret (safe to print and report). */
+  readonly fingerprints: Record<string, string>
+  /** The canary set as a 0600 JSON file, for `imds-main --canary-file` run inside the lab's netns. */
+  readonly canaryFile: string
+  readonly aws?: AwsDecoy
+  readonly azure?: AzureDecoy
+  readonly imds?: ImdsDecoy
+  /** Decoy → why it could not start (steps needing it should be reported as not run, with this reason). */
+  readonly unavailable: Record<string, string>
+  stop(): Promise<void>
+}
+
+export interface StartDecoysOptions {
+  runId: string
+  log: (line: string) => void
+  /** Where IMDS listens when started here (default 127.0.0.1, random port). */
+  imdsHost?: string
+  /** The lab runs IMDS itself (imds-main.js inside its network namespace): do not start it here. */
+  imdsExternal?: boolean
+}
+
+export async function startDecoys(options: StartDecoysOptions): Promise<RunDecoys> {
+  const { log } = options
+  let canaries = makeCanaries(options.runId)
+  const unavailable: Record<string, string> = {}
+  const why = (err: unknown) => (err instanceof PurpleError ? `${err.message} [${err.code}]` : String(err))
+
+  const [aws, azure] = await Promise.all([
+    startAwsDecoy({ canaries, log }).catch((err: unknown) => {
+      unavailable.aws = why(err)
+      return undefined
+    }),
+    startAzureDecoy({ canaries, log }).catch((err: unknown) => {
+      unavailable.azure = why(err)
+      return undefined
+    }),
+  ])
+  const leaked = aws?.accessKeys[0]
+  if (leaked)
+    canaries = { ...canaries, awsAccessKeyId: leaked.accessKeyId, awsSecretAccessKey: leaked.secretAccessKey }
+
+  const runDir = join(decoyLogDir(), `run-${options.runId.replace(/[^\w.-]/g, '_')}`)
+  mkdirSync(runDir, { recursive: true })
+  const canaryFile = join(runDir, 'canaries.json')
+  writeFileSync(canaryFile, JSON.stringify(canaries), { mode: 0o600 })
+
+  let imds: ImdsDecoy | undefined
+  if (!options.imdsExternal) {
+    imds = await startImds({
+      host: options.imdsHost ?? '127.0.0.1',
+      port: 0,
+      canary: imdsCredentials(canaries),
+      role: canaries.awsRoleName,
+    })
+    log(`imds decoy: ${imds.url} (role ${imds.role})`)
+  }
+  for (const [name, reason] of Object.entries(unavailable)) log(`decoy ${name} unavailable: ${reason}`)
+
+  const decoys: Decoys = {
+    ...(imds ? { imds: { url: imds.url, hostUrl: imds.url, role: imds.role } } : {}),
+    ...(aws ? { aws: { endpoint: aws.endpoint, region: aws.region } } : {}),
+    ...(azure ? { azure: { configDir: azure.configDir, endpoint: azure.endpoint, env: azure.env } } : {}),
+  }
+  let stopped: Promise<void> | undefined
+  return {
+    decoys,
+    canaries,
+    fingerprints: canaryFingerprints(canaries),
+    canaryFile,
+    ...(aws ? { aws } : {}),
+    ...(azure ? { azure } : {}),
+    ...(imds ? { imds } : {}),
+    unavailable,
+    stop() {
+      stopped ??= Promise.all([aws?.stop(), azure?.stop(), imds?.stop()]).then(() => undefined)
+      return stopped
+    },
+  }
+}
