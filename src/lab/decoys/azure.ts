@@ -5,7 +5,7 @@
 // (otherwise MSAL validates the authority at login.microsoftonline.com) and telemetry off.
 import { execFile } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -59,7 +59,9 @@ export async function startAzureDecoy(options: {
 }): Promise<AzureDecoy> {
   const az = venvBin('az', 'azure-cli')
   const dir = mkdtempSync(join(decoyLogDir(), 'azure-'))
-  const tls = await makeTlsMaterial(dir)
+  const tlsDir = join(dir, 'tls')
+  mkdirSync(tlsDir)
+  const tls = await makeTlsMaterial(tlsDir)
   const { canaries } = options
   const seen: AzureRequest[] = []
   const issued = new Set<string>()
@@ -284,9 +286,26 @@ function azEnv(configDir: string, tls: TlsMaterial, sinkhole: Sinkhole): Record<
   }
 }
 
+/**
+ * On its first run az fetches the latest CLI version from azcliprod.blob.core.windows.net (found through
+ * the sinkhole). It skips that when versionCheck.json already records the installed version, so seed it.
+ */
+function seedVersionCheck(configDir: string, az: string): void {
+  const lib = join(az, '..', '..', 'lib')
+  const version = readdirSync(lib)
+    .flatMap((py) => readdirSync(join(lib, py, 'site-packages')))
+    .map((name) => /^azure_cli_core-(.+)\.dist-info$/.exec(name)?.[1])
+    .find((v) => v !== undefined)
+  if (!version) return
+  const stamp = new Date().toISOString().replace('T', ' ').replace('Z', '000')
+  const versions = { 'azure-cli': { local: version }, core: { local: version } }
+  writeFileSync(join(configDir, 'versionCheck.json'), JSON.stringify({ versions, update_time: stamp }))
+}
+
 /** Registers and selects the decoy cloud, and writes the safety settings into the config dir itself too. */
 async function registerCloud(az: string, base: string, env: Record<string, string>): Promise<void> {
   const configDir = env.AZURE_CONFIG_DIR as string
+  seedVersionCheck(configDir, az)
   // Also in the config file, so `az` run with only AZURE_CONFIG_DIR set stays off Microsoft's endpoints.
   writeFileSync(
     join(configDir, 'config'),
