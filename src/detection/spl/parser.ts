@@ -50,10 +50,10 @@ class SplParser {
       this.take()
     const stages = [this.stage()]
     while (this.peek().type === 'pipe') {
-      this.take()
+      const pipe = this.take()
       const command = this.take()
       if (command.type !== 'word' || command.text.toLowerCase() !== 'search') {
-        throw this.lx.unsupported('a command other than `search`', `| ${command.text}`, command.start)
+        throw this.lx.unsupported('a command other than `search`', `| ${command.text}`, pipe.start)
       }
       stages.push(this.stage())
     }
