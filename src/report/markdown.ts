@@ -138,9 +138,9 @@ function missesAndFindings(result: RunResult): string {
 
 function explainStep(step: StepResult): string {
   const lines = [
-    `### ${VERDICT_EMOJI[step.verdict]} ${code(stepId(step))} ${mdText(step.title)}`,
+    `### ${VERDICT_EMOJI[step.verdict]} ${code(stepId(step))}: ${mdText(step.title)}`,
     '',
-    `- **Verdict:** ${code(step.verdict)}: ${VERDICT_MEANING[step.verdict]}${step.passed ? ' (as expected)' : ' (gap)'}`,
+    `- **Verdict:** ${code(step.verdict)}, ${step.passed ? 'as expected' : '**a gap**'}: ${VERDICT_MEANING[step.verdict]}`,
     `- **Why:** ${step.explanation ? mdText(step.explanation) : 'no explanation was recorded'}`,
     `- **Rules:** expected ${rulesCell(step.expectedRules)}; fired ${rulesCell(step.rules)}`,
   ]
@@ -173,12 +173,16 @@ function evidence(result: RunResult): string {
   const blocks = result.steps.map((step) => {
     const summaryLine =
       `<code>${htmlText(stepId(step))}</code> ${VERDICT_EMOJI[step.verdict]} ${step.verdict}: ` +
-      `${step.evidence.length} events, ${step.alerts.length} alerts`
+      `${plural(step.evidence.length, 'event')}, ${plural(step.alerts.length, 'alert')}`
     const body = [evidenceTable(step), alertsTable(step)]
     if (step.output) body.push(`Output (tail):\n\n${fence(step.output, 'text')}`)
     return `<details>\n<summary>${summaryLine}</summary>\n\n${body.join('\n\n')}\n\n</details>`
   })
   return `## Evidence\n\n${blocks.join('\n\n')}`
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
 }
 
 function evidenceTable(step: StepResult): string {

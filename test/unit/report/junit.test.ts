@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest'
+import { cdata, renderJunit, xmlAttr } from '../../../src/report/junit.js'
+import { runResult } from '../../fixtures/report/run-result.js'
+import { findAll, parseXml } from './xml-check.js'
+
+function props(el: ReturnType<typeof parseXml>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const p of findAll(el, 'property').filter((p) => p.attrs.name !== undefined))
+    out[p.attrs.name!] = p.attrs.value!
+  return out
+}
+
+describe('renderJunit', () => {
+  const result = runResult()
+  const root = parseXml(renderJunit(result))
+
+  it('is well-formed XML with one testsuite per scenario and one testcase per step', () => {
+    expect(root.name).toBe('testsuites')
+    expect(root.attrs).toMatchObject({ tests: '9', failures: '4', errors: '0', time: '150.000' })
+    const suites = findAll(root, 'testsuite')
+    expect(suites.map((s) => s.attrs.name)).toEqual(['k8s-secrets', 'docker-logs', 'cloud-mocks'])
+    expect(suites.map((s) => s.attrs.tests)).toEqual(['6', '2', '1'])
+    expect(suites.map((s) => s.attrs.failures)).toEqual(['2', '1', '1'])
+    expect(findAll(root, 'testcase')).toHaveLength(result.steps.length)
+  })
+
+  it('names each testcase by scenario (classname) and step id + title', () => {
+    const cases = findAll(root, 'testcase')
+    expect(cases.map((c) => [c.attrs.classname, c.attrs.name])).toContainEqual([
+      'k8s-secrets',
+      'exec-token Read the service-account token through exec',
+    ])
+    for (const c of cases) expect(result.scenarios.map((s) => s.id)).toContain(c.attrs.classname)
+  })
+
+  it('has a failure exactly for the steps that missed their expectation, with verdict and explanation', () => {
+    const failed = findAll(root, 'testcase').filter((c) => findAll(c, 'failure').length > 0)
+    expect(findAll(root, 'failure')).toHaveLength(4)
+    expect(failed.map((c) => c.attrs.name?.split(' ')[0])).toEqual(
+      result.steps.filter((s) => !s.passed).map((s) => s.step),
+    )
+    const failure = findAll(failed[0]!, 'failure')[0]!
+    expect(failure.attrs.type).toBe('LOGGED_NOT_ALERTED')
+    expect(failure.attrs.message).toBe('LOGGED_NOT_ALERTED: The exec was audited but no rule matched it.')
+    expect(failure.text).toContain(
+      'near miss: k8s-exec-token-read (75%): field objectRef.subresource expected exec',
+    )
+  })
+
+  it('records verdict, rules and latency as properties and in system-out', () => {
+    const first = findAll(root, 'testcase')[0]!
+    expect(props(first)).toMatchObject({
+      verdict: 'DETECTED',
+      rules: 'k8s-secrets-enumeration',
+      latencyMs: '1234',
+    })
+    const out = findAll(first, 'system-out')[0]!.text
+    expect(out).toContain('verdict: DETECTED')
+    expect(out).toContain('latency: 1.2 s')
+  })
+
+  it('escapes markup, quotes, CDATA terminators and characters XML forbids', () => {
+    const nasty = runResult()
+    const step = nasty.steps[3]!
+    step.title = `<tag attr="x"> & 'quoted' \u0001 ]]> end`
+    step.explanation = 'line one\nline two ]]> <![CDATA[ & more'
+    step.output = 'out ]]> ]]]]> \u0000\uD800'
+    const doc = parseXml(renderJunit(nasty))
+    const testcase = findAll(doc, 'testcase')[3]!
+    expect(testcase.attrs.name).toBe(`exec-token <tag attr="x"> & 'quoted' \uFFFD ]]> end`)
+    const failure = findAll(testcase, 'failure')[0]!
+    expect(failure.attrs.message).toBe('LOGGED_NOT_ALERTED: line one\nline two ]]> <![CDATA[ & more')
+    expect(findAll(testcase, 'system-out')[0]!.text).toContain('out ]]> ]]]]> \uFFFD\uFFFD')
+  })
+
+  it('exposes its escapers for attribute values and CDATA', () => {
+    expect(xmlAttr('a<b>&"\'\n')).toBe('a&lt;b&gt;&amp;&quot;&apos;&#10;')
+    expect(cdata('x]]>y')).toBe('<![CDATA[x]]]]><![CDATA[>y]]>')
+  })
+
+  it('is checked by a parser that rejects malformed XML', () => {
+    for (const bad of [
+      '<a><b></a>',
+      '<a>&foo;</a>',
+      '<a x="1" x="2"/>',
+      '<a>]]></a>',
+      '<a>x & y</a>',
+      '<a/><b/>',
+      '<a x=1/>',
+    ]) {
+      expect(() => parseXml(bad), bad).toThrow(/XML error/)
+    }
+  })
+})

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest'
+import { NAVIGATOR_VERSIONS, renderNavigatorLayer, tacticShortname } from '../../../src/report/navigator.js'
+import { RUN_ID, runResult } from '../../fixtures/report/run-result.js'
+
+interface Technique {
+  techniqueID: string
+  tactic?: string
+  score?: number
+  comment: string
+}
+
+describe('renderNavigatorLayer', () => {
+  const layer = JSON.parse(renderNavigatorLayer(runResult()))
+  const technique = (id: string): Technique => layer.techniques.find((t: Technique) => t.techniqueID === id)
+
+  it('is an enterprise layer in format 4.5 with run metadata and a 0–100 gradient', () => {
+    expect(layer.versions).toEqual(NAVIGATOR_VERSIONS)
+    expect(layer.versions.layer).toBe('4.5')
+    expect(layer.domain).toBe('enterprise-attack')
+    expect(layer.name).toContain(RUN_ID)
+    expect(layer.metadata).toContainEqual({ name: 'run id', value: RUN_ID })
+    expect(layer.gradient).toMatchObject({ minValue: 0, maxValue: 100 })
+    expect(layer.gradient.colors).toHaveLength(3)
+  })
+
+  it('has one entry per technique seen, with sub-technique ids kept whole', () => {
+    expect(layer.techniques.map((t: Technique) => t.techniqueID)).toEqual(['T1552.005', 'T1552.007', 'T1609'])
+  })
+
+  it('scores by the share of attack steps detected or blocked (late counts half)', () => {
+    // T1552.007 attack steps: DETECTED×2, BLOCKED, DETECTED_LATE, LOGGED_NOT_ALERTED, NOT_LOGGED → 3.5/6
+    expect(technique('T1552.007').score).toBe(58)
+    expect(technique('T1552.005').score).toBe(0)
+    expect(technique('T1609').score).toBe(0)
+    expect(technique('T1552.007').comment).toBe(
+      '4/6 attack steps detected or blocked; attack: DETECTED×2, DETECTED_LATE×1, BLOCKED×1, ' +
+        'LOGGED_NOT_ALERTED×1, NOT_LOGGED×1; benign: PASSED_BENIGN×1, FALSE_POSITIVE×1',
+    )
+  })
+
+  it('scores 100 when every attack step was caught, and leaves benign-only techniques unscored', () => {
+    const result = runResult()
+    result.steps = result.steps.map((s) => (s.kind === 'attack' ? { ...s, verdict: 'DETECTED' as const } : s))
+    result.steps.push({ ...result.steps[4]!, step: 'benign-only', techniques: ['T1613'] })
+    const l = JSON.parse(renderNavigatorLayer(result))
+    const t = (id: string) => l.techniques.find((x: Technique) => x.techniqueID === id)
+    expect(t('T1552.007').score).toBe(100)
+    expect(t('T1613')).not.toHaveProperty('score')
+  })
+
+  it('sets the tactic from the scenario, by id or by name', () => {
+    expect(technique('T1552.005').tactic).toBe('credential-access') // scenario says TA0006
+    expect(technique('T1552.007').tactic).toBe('credential-access')
+    expect(technique('T1609')).not.toHaveProperty('tactic') // no scenario declares it
+    expect(tacticShortname('Credential Access')).toBe('credential-access')
+    expect(tacticShortname('ta0007')).toBe('discovery')
+    expect(tacticShortname('Container API')).toBeUndefined()
+  })
+})
