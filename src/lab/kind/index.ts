@@ -82,7 +82,9 @@ export function createKindProvider(options: KindProviderOptions = {}): LabProvid
       const services = await startServices({ host: network.gateway, stateDir: dir, log })
       running.set(cluster, services)
       try {
-        const files = kindLabFiles({ cluster, dir, services, image: options.image, cni: options.cni })
+        const image = options.image ?? pickNodeImage(await probes.nodeImages())
+        log(`kind: node image ${image}`)
+        const files = kindLabFiles({ cluster, dir, services, image, cni: options.cni })
         writeLabFiles(files)
         await runScript(
           'up.sh',
@@ -102,7 +104,7 @@ export function createKindProvider(options: KindProviderOptions = {}): LabProvid
           services,
           manifest: {
             'kind.version': (await probes.kindVersion()) ?? 'unknown',
-            'kind.nodeImage': options.image ?? 'kind default',
+            'kind.nodeImage': image,
             'kind.cni': options.cni ?? 'kindnet',
             'kind.network': `${network.name} ${network.subnet}`,
             'audit.policySha256': sha256(readFileSync(files.auditPolicy)),
@@ -156,6 +158,17 @@ export async function checkAvailable(probes: KindProbes): Promise<{ ok: boolean;
   return { ok: true }
 }
 
+/**
+ * A node image that is present locally (so kind never pulls): the Kubernetes minor of DEFAULT_NODE_IMAGE
+ * if there is one, else the first found.
+ */
+export function pickNodeImage(local: readonly string[]): string {
+  const minor = DEFAULT_NODE_IMAGE.match(/^kindest\/node:(v\d+\.\d+)\./)?.[1] ?? ''
+  const image = local.find((ref) => ref.startsWith(`kindest/node:${minor}.`)) ?? local[0]
+  if (!image) throw new PurpleError('PURPLE_PROVIDER_UNAVAILABLE', 'no kindest/node image present locally')
+  return image
+}
+
 function realProbes(docker: Docker): KindProbes {
   return {
     async kindVersion() {
@@ -171,7 +184,8 @@ function realProbes(docker: Docker): KindProbes {
     },
     async nodeImages() {
       const images = await docker.listImages({ filters: { reference: ['kindest/node'] } })
-      return images.flatMap((i) => i.RepoTags ?? i.RepoDigests ?? [])
+      const refs = (list: string[] | undefined) => (list ?? []).filter((r) => !r.startsWith('<none>'))
+      return images.flatMap((i) => (refs(i.RepoTags).length ? refs(i.RepoTags) : refs(i.RepoDigests)))
     },
   }
 }

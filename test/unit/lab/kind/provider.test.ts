@@ -76,3 +76,14 @@ describe('kindLabFiles', () => {
     expect(files.auditPolicy).toMatch(/\/kind\/audit-policy\.yaml$/)
   })
 })
+
+describe('pickNodeImage', () => {
+  it('prefers a local image of the pinned Kubernetes minor, else the first local one', () => {
+    expect(pickNodeImage(['kindest/node:v1.35.8', 'kindest/node:v1.36.4'])).toBe('kindest/node:v1.36.4')
+    expect(pickNodeImage(['kindest/node:v1.35.8'])).toBe('kindest/node:v1.35.8')
+  })
+
+  it('never falls back to a pull', () => {
+    expect(() => pickNodeImage([])).toThrow(/no kindest\/node image present locally/)
+  })
+})
