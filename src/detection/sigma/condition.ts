@@ -126,6 +126,7 @@ export function parseCondition(src: string, selections: readonly string[]): Cond
 
   if (tokens.length === 0) throw new ConditionError('condition is empty')
   const root = expr()
+  if (peek() === '|') fail('aggregations (`| count() …`) are not supported, use a correlation rule')
   if (pos < tokens.length) fail("expected 'and', 'or' or the end")
   return root
 }

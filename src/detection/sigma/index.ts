@@ -68,12 +68,15 @@ export function parseSigma(
 
 function readDocuments(text: string, issues: Issues): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = []
-  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false })
+  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true })
   if (!Array.isArray(docs)) return out
   docs.forEach((doc, i) => {
     for (const e of doc.errors) {
       const pos = e.linePos?.[0]
-      issues.add(pos ? `${pos.line}:${pos.col}` : '(yaml)', `YAML syntax error: ${e.message.split('\n')[0]}`)
+      issues.add(
+        pos ? `${pos.line}:${pos.col}` : '(yaml)',
+        `YAML syntax error: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+      )
     }
     if (doc.errors.length > 0) return
     const value: unknown = doc.toJS()

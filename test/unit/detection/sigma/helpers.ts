@@ -3,7 +3,10 @@ import { parseSigma } from '../../../../src/detection/sigma/index.js'
 import type { CompiledRule } from '../../../../src/detection/types.js'
 import type { TelemetryEvent } from '../../../../src/telemetry/event.js'
 
-export function auditEvent(raw: Record<string, unknown>, time = '2026-01-01T00:00:00.000000Z'): TelemetryEvent {
+export function auditEvent(
+  raw: Record<string, unknown>,
+  time = '2026-01-01T00:00:00.000000Z',
+): TelemetryEvent {
   return {
     source: 'k8s-audit',
     sourcetype: 'kubernetes:api',
@@ -69,7 +72,13 @@ export const execImds = (): Record<string, unknown> =>
     requestURI:
       '/api/v1/namespaces/t1552/pods/victim/exec?command=curl&command=-s&command=http%3A%2F%2F169.254.169.254%2Flatest%2Fmeta-data%2Fiam%2Fsecurity-credentials%2F&container=app&stderr=true&stdout=true',
     verb: 'get',
-    objectRef: { resource: 'pods', namespace: 't1552', name: 'victim', apiVersion: 'v1', subresource: 'exec' },
+    objectRef: {
+      resource: 'pods',
+      namespace: 't1552',
+      name: 'victim',
+      apiVersion: 'v1',
+      subresource: 'exec',
+    },
     responseStatus: { metadata: {}, code: 101 },
   })
 

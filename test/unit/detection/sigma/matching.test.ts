@@ -99,7 +99,10 @@ describe('wildcards and escapes', () => {
   ])('%s', (v, expected) => expect(matches(uri(v), raw)).toBe(expected))
 
   const field = (v: string, value: string) =>
-    matches(`sel:\n  requestObject.v: '${v}'\ncondition: sel`, { ...secretGet(), requestObject: { v: value } })
+    matches(`sel:\n  requestObject.v: '${v}'\ncondition: sel`, {
+      ...secretGet(),
+      requestObject: { v: value },
+    })
   it('\\* and \\? are literal characters', () => {
     expect(field('a\\*b', 'a*b')).toBe(true)
     expect(field('a\\*b', 'axxb')).toBe(false)
@@ -123,13 +126,13 @@ describe('wildcards and escapes', () => {
 
 describe('case rules', () => {
   it('matching is case-insensitive by default, for values and wildcards', () => {
-    expect(matches("sel:\n  verb: LIST\ncondition: sel", secretsList())).toBe(true)
+    expect(matches('sel:\n  verb: LIST\ncondition: sel', secretsList())).toBe(true)
     expect(matches("sel:\n  userAgent: 'KUBECTL/*'\ncondition: sel", secretsList())).toBe(true)
     expect(matches("sel:\n  userAgent|contains: 'Linux/AMD64'\ncondition: sel", secretsList())).toBe(true)
   })
   it('cased makes it case-sensitive', () => {
-    expect(matches("sel:\n  verb|cased: LIST\ncondition: sel", secretsList())).toBe(false)
-    expect(matches("sel:\n  verb|cased: list\ncondition: sel", secretsList())).toBe(true)
+    expect(matches('sel:\n  verb|cased: LIST\ncondition: sel', secretsList())).toBe(false)
+    expect(matches('sel:\n  verb|cased: list\ncondition: sel', secretsList())).toBe(true)
   })
 })
 
@@ -139,7 +142,9 @@ describe('null, empty and types', () => {
     expect(matches(r, secretsList())).toBe(true)
     expect(matches(r, { ...secretsList(), impersonatedUser: null })).toBe(true)
     expect(matches(r, secretGet())).toBe(false)
-    expect(matches('sel:\n  impersonatedUser: null\ncondition: sel', { ...secretGet(), impersonatedUser: null })).toBe(true)
+    expect(
+      matches('sel:\n  impersonatedUser: null\ncondition: sel', { ...secretGet(), impersonatedUser: null }),
+    ).toBe(true)
   })
   it('null can be one of several values', () => {
     const r = "sel:\n  objectRef.name: [null, 'canary-db']\ncondition: sel"
@@ -182,15 +187,22 @@ describe('array-valued fields', () => {
     expect(matches(r, configmapListBySa())).toBe(false)
   })
   it('paths through arrays of objects', () => {
-    const raw = { ...secretGet(), requestObject: { spec: { containers: [{ image: 'busybox' }, { image: 'curlimages/curl' }] } } }
-    expect(matches("sel:\n  requestObject.spec.containers.image|contains: curl\ncondition: sel", raw)).toBe(true)
-    expect(matches("sel:\n  requestObject.spec.containers.image: nginx\ncondition: sel", raw)).toBe(false)
+    const raw = {
+      ...secretGet(),
+      requestObject: { spec: { containers: [{ image: 'busybox' }, { image: 'curlimages/curl' }] } },
+    }
+    expect(matches('sel:\n  requestObject.spec.containers.image|contains: curl\ncondition: sel', raw)).toBe(
+      true,
+    )
+    expect(matches('sel:\n  requestObject.spec.containers.image: nginx\ncondition: sel', raw)).toBe(false)
   })
 })
 
 describe('keyword selections', () => {
   it('search the whole raw event text, case-insensitively', () => {
-    expect(matches('keywords:\n  - meta-data\n  - metadata.google.internal\ncondition: keywords', execImds())).toBe(true)
+    expect(
+      matches('keywords:\n  - meta-data\n  - metadata.google.internal\ncondition: keywords', execImds()),
+    ).toBe(true)
     expect(matches('keywords:\n  - META-DATA\ncondition: keywords', execImds())).toBe(true)
     expect(matches('keywords:\n  - meta-data\ncondition: keywords', secretGet())).toBe(false)
   })
@@ -212,7 +224,8 @@ describe('keyword selections', () => {
 
 describe('logsource mapping', () => {
   const sources = (logsource: string) =>
-    parseSigma(`title: t\n${logsource}\ndetection:\n  sel:\n    verb: get\n  condition: sel\n`, 'r.yml').rules[0]!.sources
+    parseSigma(`title: t\n${logsource}\ndetection:\n  sel:\n    verb: get\n  condition: sel\n`, 'r.yml')
+      .rules[0]!.sources
   it.each([
     ['logsource: {product: kubernetes, service: audit}', ['k8s-audit']],
     ['logsource: {category: application, product: kubernetes, service: audit}', ['k8s-audit']],
