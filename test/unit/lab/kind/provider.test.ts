@@ -5,6 +5,7 @@ import {
   type KindProbes,
   kindClusterName,
   kindLabFiles,
+  pickNodeImage,
 } from '../../../../src/lab/kind/index.js'
 
 // Fake probes: kind cannot run on this machine, so availability logic is driven by stand-ins.
