@@ -17,6 +17,7 @@ import { createSandbox, deleteSandbox, IMDS_IP, inNetns, netnsExists, netnsName 
 import { type DaemonRecord, type DaemonSpec, isAlive, startDaemon, stopDaemon, tailFile } from '../process.js'
 import type { Lab, LabProvider } from '../provider.js'
 import {
+  AUDIT_WEBHOOK_MODE,
   apiserverArgs,
   contextName,
   controllerManagerArgs,
@@ -133,6 +134,11 @@ async function httpOk(url: string): Promise<boolean> {
   }
 }
 
+/** kwok serves `kubectl logs` from files in the CRI log format: `<RFC3339Nano> <stream> F <text>`. */
+export function criLogLine(text: string, stream: 'stdout' | 'stderr' = 'stdout'): string {
+  return `${new Date().toISOString()} ${stream} F ${text}\n`
+}
+
 /** Writes PKI-derived files, configs and the throw-away exec workDir for a fresh lab. */
 async function prepareFiles(name: string, p: LabPaths, ports: LabPorts, assets: Assets): Promise<void> {
   await mkdir(p.dir, { recursive: true, mode: 0o700 })
@@ -155,7 +161,7 @@ async function prepareFiles(name: string, p: LabPaths, ports: LabPorts, assets: 
     [p.webhookToken, token],
     [p.webhookConfig, webhookKubeconfigYaml(ports.receiver, ca, token)],
     [p.kwokConfig, kwokConfigYaml(assets.stagesDir, execWorkDir(name), SANDBOX_USER, p.podLog)],
-    [p.podLog, `${new Date().toISOString()} purplekind: simulated container log (kwok)\n`],
+    [p.podLog, criLogLine('purplekind: simulated container log (kwok)')],
   ]
   for (const [file, text] of files) await writeFile(file, text, { mode: 0o600 })
   await chmod(p.podLog, 0o644)
@@ -293,7 +299,7 @@ function labObject(state: LabState, p: LabPaths): Lab {
       etcd: state.versions.etcd ?? 'unknown',
       kwok: state.versions.kwok ?? 'unknown',
       auditPolicySha256: sha256(p.auditPolicy),
-      auditWebhookMode: 'blocking',
+      auditWebhookMode: `${AUDIT_WEBHOOK_MODE} (max wait 1s)`,
       auditLogFile: p.auditLog,
       apiserver: `https://127.0.0.1:${ports.apiserver}`,
       ports: Object.entries(ports)
