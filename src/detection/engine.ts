@@ -1,0 +1,409 @@
+// Runs compiled rules over telemetry: line by line over events files (offline `evaluate`), or over
+// already-normalized events (the live runner). Built once per rule set: rules are indexed by source and
+// a combined literal prefilter per source lets most raw lines skip JSON parsing altogether.
+import { open } from 'node:fs/promises'
+import { PurpleError } from '../errors.js'
+import { SOURCES, type SourceName, type TelemetryEvent } from '../telemetry/event.js'
+import { detectSource, parseLine } from '../telemetry/normalize.js'
+import type { Alert, CompiledRule, CorrelationRule, RuleSet } from './types.js'
+
+export interface EvaluateFileOptions {
+  /** The file's source, or `auto` to detect it from the first non-empty line. */
+  source: SourceName | 'auto'
+  /** Splunk index stamped on the events (default `containers`). */
+  index?: string
+}
+
+export interface EvaluateFileStats {
+  source: SourceName
+  /** Lines read (including blank ones). */
+  lines: number
+  /** Lines that passed the prefilter and were parsed. */
+  parsed: number
+  events: number
+  alerts: number
+}
+
+export interface EngineOptions {
+  /** Set false to parse every line (for measurements and for proving the prefilter loses nothing). */
+  prefilter?: boolean
+}
+
+/** Where a line came from: the events file as given and its 1-based line number. */
+export interface LineOrigin {
+  file: string
+  line: number
+}
+
+interface SourcePlan {
+  readonly rules: readonly CompiledRule[]
+  /** Undefined when some applicable rule cannot be prefiltered: then every line is parsed. */
+  readonly prefilter: LiteralMatcher | undefined
+}
+
+// Sources whose lines are always JSON objects; a line skipped by the prefilter still gets this cheap
+// shape check so garbage is reported even when no rule could have matched it.
+const JSON_LINE_SOURCES: ReadonlySet<SourceName> = new Set(['k8s-audit', 'docker-events', 'container-logs'])
+
+export class Engine {
+  readonly #plans: ReadonlyMap<SourceName, SourcePlan>
+  readonly #correlations: ReadonlyMap<string, readonly CorrelationRule[]>
+
+  constructor(ruleSet: RuleSet, options: EngineOptions = {}) {
+    const usePrefilter = options.prefilter !== false
+    this.#plans = new Map(
+      SOURCES.map((source) => {
+        const rules = ruleSet.rules.filter((r) => r.sources === undefined || r.sources.includes(source))
+        return [source, { rules, prefilter: usePrefilter ? combinedPrefilter(rules) : undefined }] as const
+      }),
+    )
+    const byBaseRule = new Map<string, CorrelationRule[]>()
+    for (const c of ruleSet.correlations) {
+      for (const ref of new Set(c.ruleRefs)) byBaseRule.set(ref, [...(byBaseRule.get(ref) ?? []), c])
+    }
+    this.#correlations = byBaseRule
+  }
+
+  // One raw line (1-based `origin.line`) → its alerts; offline, so the alert time is the event time.
+  evaluateLine(text: string, source: SourceName, origin: LineOrigin, index?: string): Alert[] {
+    const alerts: Alert[] = []
+    const bytes = Buffer.from(text)
+    const line = { file: origin.file, index: origin.line - 1, splunkIndex: index }
+    this.#evaluateRaw(this.#plan(source), source, bytes, 0, bytes.length, line, alerts)
+    return alerts
+  }
+
+  // Streams one events file in constant memory, calling onAlert for each alert in file order.
+  async evaluateFile(
+    file: string,
+    options: EvaluateFileOptions,
+    onAlert: (alert: Alert) => void,
+  ): Promise<EvaluateFileStats> {
+    let source = options.source === 'auto' ? undefined : options.source
+    let plan: SourcePlan | undefined
+    const stats = { lines: 0, parsed: 0, events: 0, alerts: 0 }
+    const line = { file, index: 0, splunkIndex: options.index }
+    stats.lines = await forEachLine(file, (bytes, start, end, i) => {
+      if (source === undefined) {
+        if (isBlank(bytes, start, end)) return
+        source = detectedSource(bytes.toString('utf8', start, end), file, i)
+      }
+      plan ??= this.#plan(source)
+      line.index = i
+      const result = this.#evaluateRaw(plan, source, bytes, start, end, line, onAlert)
+      if (result === SKIPPED) return
+      stats.parsed++
+      stats.events += result.events
+      stats.alerts += result.alerts
+    })
+    if (source === undefined) {
+      throw new PurpleError('PURPLE_EVENTS_INVALID', `${file}: no events to detect the source from`, {
+        hint: 'pass --source explicitly',
+      })
+    }
+    return { source, ...stats }
+  }
+
+  // Live runner: events already normalized (any sources), fed to correlations in event-time order.
+  evaluateEvents(events: Iterable<TelemetryEvent>): Alert[] {
+    const ordered = [...events].sort((a, b) => a.timeMs - b.timeMs)
+    const alerts: Alert[] = []
+    const now = new Date().toISOString()
+    for (const event of ordered) {
+      const where = event.origin ? { file: event.origin.file, event: event.origin.line - 1 } : {}
+      this.#matchEvent(this.#plan(event.source), event, where, now, alerts)
+    }
+    return alerts
+  }
+
+  #plan(source: SourceName): SourcePlan {
+    const plan = this.#plans.get(source)
+    if (!plan) throw new PurpleError('PURPLE_USAGE', `unknown telemetry source '${source}'`)
+    return plan
+  }
+
+  /** Prefilter, then parse and match one raw line held in `bytes[start, end)`. */
+  #evaluateRaw(
+    plan: SourcePlan,
+    source: SourceName,
+    bytes: Buffer,
+    start: number,
+    end: number,
+    line: { file: string; index: number; splunkIndex: string | undefined },
+    emit: Emit,
+  ): typeof SKIPPED | { events: number; alerts: number } {
+    const origin = { file: line.file, line: line.index + 1 }
+    if (plan.prefilter && !plan.prefilter.test(bytes, start, end)) {
+      checkSkippedLine(bytes, start, end, source, origin)
+      return SKIPPED
+    }
+    const text = bytes.toString('utf8', start, end)
+    const events = parseLine(text, source, {
+      ...(line.splunkIndex ? { index: line.splunkIndex } : {}),
+      origin,
+    })
+    let alerts = 0
+    const where = { file: line.file, event: line.index }
+    for (const event of events) alerts += this.#matchEvent(plan, event, where, undefined, emit)
+    return { events: events.length, alerts }
+  }
+
+  /** Runs every rule of the plan on one event; returns how many alerts it emitted. */
+  #matchEvent(
+    plan: SourcePlan,
+    event: TelemetryEvent,
+    where: { file?: string; event?: number },
+    liveTime: string | undefined,
+    emit: Emit,
+  ): number {
+    let count = 0
+    let firedCorrelations: Set<string> | undefined
+    const push = (alert: Alert) => {
+      count++
+      if (Array.isArray(emit)) emit.push(alert)
+      else emit(alert)
+    }
+    for (const rule of plan.rules) {
+      if (!rule.match(event)) continue
+      if (!rule.correlationOnly) push(toAlert(rule, event, where, liveTime))
+      for (const correlation of this.#correlations.get(rule.id) ?? []) {
+        // A correlation alerts at most once per event, even when several of its base rules match it.
+        if (!correlation.onMatch(rule.id, event) || firedCorrelations?.has(correlation.id)) continue
+        firedCorrelations ??= new Set()
+        firedCorrelations.add(correlation.id)
+        push(toAlert(correlation, event, where, liveTime))
+      }
+    }
+    return count
+  }
+}
+
+type Emit = ((alert: Alert) => void) | Alert[]
+const SKIPPED = Symbol('skipped')
+
+function toAlert(
+  rule: CompiledRule | CorrelationRule,
+  event: TelemetryEvent,
+  where: { file?: string; event?: number },
+  liveTime: string | undefined,
+): Alert {
+  return {
+    rule: rule.id,
+    title: rule.title,
+    ...(rule.level !== undefined ? { level: rule.level } : {}),
+    tags: rule.tags,
+    ...(where.file !== undefined ? { file: where.file, event: where.event } : {}),
+    ...(event.auditID !== undefined ? { auditID: event.auditID } : {}),
+    time: event.time,
+    alertTime: liveTime ?? event.time,
+    pipeline: 'builtin',
+    // Evidence is kept only live, where the runner correlates alerts with actions.
+    ...(liveTime !== undefined ? { evidence: event } : {}),
+  }
+}
+
+function detectedSource(text: string, file: string, index: number): SourceName {
+  const source = detectSource(text)
+  if (source) return source
+  throw new PurpleError(
+    'PURPLE_EVENTS_INVALID',
+    `${file}:${index + 1}: cannot tell which telemetry source this line is from`,
+    { hint: `pass --source (one of ${SOURCES.join(', ')})` },
+  )
+}
+
+const SPACE = new Uint8Array(256)
+for (const c of [9, 10, 11, 12, 13, 32]) SPACE[c] = 1
+
+function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (SPACE[bytes[i]!] !== 1) return false
+  return true
+}
+
+/** Lines no rule can match are not parsed, but JSON sources still get a cheap `{…}` shape check. */
+function checkSkippedLine(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  source: SourceName,
+  origin: LineOrigin,
+) {
+  if (!JSON_LINE_SOURCES.has(source)) return
+  let first = start
+  let last = end - 1
+  while (first <= last && SPACE[bytes[first]!] === 1) first++
+  while (last >= first && SPACE[bytes[last]!] === 1) last--
+  if (first > last || (bytes[first] === 0x7b && bytes[last] === 0x7d)) return
+  throw new PurpleError(
+    'PURPLE_EVENTS_INVALID',
+    `${origin.file}:${origin.line}: not a valid ${source} record: line is not a JSON object`,
+    { hint: `check that the file holds ${source} telemetry, or pass the right --source` },
+  )
+}
+
+/**
+ * The union of the rules' literals, or undefined (parse every line) when any rule has no prefilter or
+ * a literal the byte matcher cannot fold (empty or non-ASCII).
+ */
+function combinedPrefilter(rules: readonly CompiledRule[]): LiteralMatcher | undefined {
+  const literals = new Set<string>()
+  for (const rule of rules) {
+    if (rule.prefilter === undefined || rule.prefilter.length === 0) return undefined
+    for (const literal of rule.prefilter) {
+      if (!/^[\x20-\x7e]+$/.test(literal)) return undefined
+      literals.add(literal.toLowerCase())
+    }
+  }
+  // With no rules for a source, the empty matcher skips every line.
+  return new LiteralMatcher([...literals])
+}
+
+/**
+ * Case-insensitive (ASCII) "does any of these literals occur" test over raw UTF-8 bytes: an
+ * Aho-Corasick automaton compiled to a dense DFA over the literals' alphabet. One pass, no decoding
+ * and no lower-cased copy. Measured on 1 KB audit lines: about 2x faster than the same automaton over
+ * a JS string (charCodeAt), and 3-5x faster than toLowerCase + indexOf per literal or one `/a|b|…/i`.
+ */
+export class LiteralMatcher {
+  /** Next-state row offset by row offset + byte class; negative once some literal has ended. */
+  readonly #delta: Int32Array
+  /** Byte → class (0 = occurs in no literal); upper-case ASCII folds to lower case. */
+  readonly #classes: Uint8Array
+  readonly #empty: boolean
+
+  constructor(literals: readonly string[]) {
+    const alphabet = new Map<number, number>()
+    for (const literal of literals) {
+      for (let i = 0; i < literal.length; i++) {
+        const c = literal.charCodeAt(i)
+        if (c > 0x7e) throw new PurpleError('PURPLE_INTERNAL', `prefilter literal is not ASCII: ${literal}`)
+        if (!alphabet.has(c)) alphabet.set(c, alphabet.size + 1)
+      }
+    }
+    this.#classes = new Uint8Array(256)
+    for (let b = 0; b < 128; b++) {
+      const lower = b >= 0x41 && b <= 0x5a ? b + 0x20 : b
+      this.#classes[b] = alphabet.get(lower) ?? 0
+    }
+    this.#delta = buildAutomaton(literals, alphabet)
+    this.#empty = literals.length === 0
+  }
+
+  test(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
+    if (this.#empty) return false
+    const delta = this.#delta
+    const classes = this.#classes
+    let state = 0
+    for (let i = start; i < end; i++) {
+      state = delta[state + classes[bytes[i]!]!]!
+      if (state < 0) return true
+    }
+    return false
+  }
+}
+
+function buildAutomaton(literals: readonly string[], alphabet: ReadonlyMap<number, number>): Int32Array {
+  const width = alphabet.size + 1
+  const maxStates = 1 + literals.reduce((n, l) => n + l.length, 0)
+  const next = new Int32Array(maxStates * width).fill(-1)
+  const terminal = new Uint8Array(maxStates)
+  let states = 1
+  for (const literal of literals) {
+    let s = 0
+    for (let i = 0; i < literal.length; i++) {
+      const slot = s * width + alphabet.get(literal.charCodeAt(i))!
+      if (next[slot] === -1) next[slot] = states++
+      s = next[slot]!
+    }
+    terminal[s] = 1
+  }
+  // Breadth-first: a missing transition copies the failure state's (complete, being shallower).
+  const fail = new Int32Array(states)
+  const queue: number[] = []
+  for (let c = 0; c < width; c++) {
+    const t = next[c]!
+    if (t === -1) next[c] = 0
+    else queue.push(t)
+  }
+  for (let head = 0; head < queue.length; head++) {
+    const s = queue[head]!
+    if (terminal[fail[s]!] === 1) terminal[s] = 1
+    for (let c = 0; c < width; c++) {
+      const slot = s * width + c
+      const viaFail = next[fail[s]! * width + c]!
+      if (next[slot] === -1) next[slot] = viaFail
+      else {
+        fail[next[slot]!] = viaFail
+        queue.push(next[slot]!)
+      }
+    }
+  }
+  // Row offsets (no multiply in the scan loop); -1 for any transition into a terminal state.
+  const delta = new Int32Array(states * width)
+  for (let slot = 0; slot < states * width; slot++) {
+    const t = next[slot]!
+    delta[slot] = terminal[t] === 1 ? -1 : t * width
+  }
+  return delta
+}
+
+const CHUNK_BYTES = 1 << 20
+
+/**
+ * Calls onLine for every line of a file as `bytes[start, end)` (line break and a trailing `\r` excluded;
+ * `bytes` is only valid during the call), in memory bounded by the longest line. Splitting raw bytes
+ * (newline never occurs inside a UTF-8 sequence) lets callers skip decoding lines they do not need;
+ * measured faster than node:readline. Returns the line count. A missing file is PURPLE_INPUT_NOT_FOUND.
+ */
+export async function forEachLine(
+  file: string,
+  onLine: (bytes: Buffer, start: number, end: number, index: number) => void,
+): Promise<number> {
+  const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'EISDIR' || error.code === 'ENOTDIR') {
+      throw new PurpleError('PURPLE_INPUT_NOT_FOUND', `events file not found: ${file}`)
+    }
+    throw error
+  })
+  let buffer: Buffer = Buffer.allocUnsafe(CHUNK_BYTES)
+  let filled = 0
+  let index = 0
+  const emit = (start: number, end: number) => {
+    // A UTF-8 byte-order mark on the first line is not part of the record.
+    if (index === 0 && buffer[start] === 0xef && buffer[start + 1] === 0xbb && buffer[start + 2] === 0xbf) {
+      start += 3
+    }
+    onLine(buffer, start, end > start && buffer[end - 1] === 0x0d ? end - 1 : end, index++)
+  }
+  try {
+    for (;;) {
+      if (filled === buffer.length) buffer = grow(buffer, filled)
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null)
+      if (bytesRead === 0) break
+      const scanFrom = filled
+      filled += bytesRead
+      let start = 0
+      for (
+        let nl = buffer.indexOf(0x0a, scanFrom);
+        nl !== -1 && nl < filled;
+        nl = buffer.indexOf(0x0a, nl + 1)
+      ) {
+        emit(start, nl)
+        start = nl + 1
+      }
+      // Move the unfinished line to the front for the next read.
+      buffer.copy(buffer, 0, start, filled)
+      filled -= start
+    }
+    if (filled > 0) emit(0, filled)
+  } finally {
+    await handle.close()
+  }
+  return index
+}
+
+function grow(buffer: Buffer, used: number): Buffer {
+  const bigger = Buffer.allocUnsafe(buffer.length * 2)
+  buffer.copy(bigger, 0, 0, used)
+  return bigger
+}

@@ -1,0 +1,149 @@
+// Rule files and directories → one RuleSet: `.yml`/`.yaml` are Sigma, `.spl` one SPL search each.
+// Every file is read and compiled before failing, so all problems are reported together.
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { extname, join } from 'node:path'
+import { parseAllDocuments } from 'yaml'
+import { type Issue, PurpleError, ValidationError } from '../errors.js'
+import { parseSigma } from './sigma/index.js'
+import { parseSpl } from './spl/index.js'
+import type { CompiledRule, CorrelationRule, RuleSet } from './types.js'
+
+const SIGMA_EXTENSIONS = new Set(['.yml', '.yaml'])
+const SPL_EXTENSIONS = new Set(['.spl'])
+
+interface RuleFile {
+  path: string
+  text: string
+  language: 'sigma' | 'spl'
+}
+
+// Loads every rule under `paths` (files, or directories searched recursively, in sorted order).
+export async function loadRules(paths: readonly string[]): Promise<RuleSet & { files: string[] }> {
+  const issues: Issue[] = []
+  const files = await ruleFiles(paths, issues)
+  if (files.length === 0 && issues.length === 0) {
+    throw new PurpleError(
+      'PURPLE_INPUT_NOT_FOUND',
+      `no rule files (.yml, .yaml, .spl) in ${paths.join(', ')}`,
+    )
+  }
+  const rules: CompiledRule[] = []
+  const correlations: CorrelationRule[] = []
+  const known = new Map<string, CompiledRule>()
+  const origin = new Map<string, string>()
+  // Base rules first, so correlations can reference rules defined in other files.
+  for (const file of orderForCorrelations(files)) {
+    const set = compileFile(file, known, issues)
+    if (!set) continue
+    for (const item of [...set.rules, ...set.correlations]) {
+      const first = origin.get(item.id)
+      if (first !== undefined && first !== file.path) {
+        issues.push(issue(file.path, 'id', `duplicate rule id '${item.id}' (also defined in ${first})`))
+        continue
+      }
+      origin.set(item.id, file.path)
+    }
+    for (const rule of set.rules) {
+      if (origin.get(rule.id) !== file.path) continue
+      rules.push(rule)
+      known.set(rule.id, rule)
+    }
+    for (const [name, id] of sigmaNames(file)) {
+      const rule = known.get(id)
+      if (rule && !known.has(name)) known.set(name, rule)
+    }
+    correlations.push(...set.correlations.filter((c) => origin.get(c.id) === file.path))
+  }
+  if (issues.length > 0) throw new ValidationError(issues)
+  return { rules, correlations, files: files.map((f) => f.path) }
+}
+
+async function ruleFiles(paths: readonly string[], issues: Issue[]): Promise<RuleFile[]> {
+  const missing: string[] = []
+  const found: RuleFile[] = []
+  for (const path of paths) {
+    const info = await stat(path).catch(() => undefined)
+    if (!info) missing.push(path)
+    else if (info.isDirectory()) found.push(...(await readRuleDir(path)))
+    else {
+      const language = languageOf(path)
+      if (language) found.push({ path, text: await readFile(path, 'utf8'), language })
+      else issues.push(issue(path, '(file)', 'not a rule file: expected .yml, .yaml (Sigma) or .spl (SPL)'))
+    }
+  }
+  if (missing.length > 0) {
+    throw new PurpleError('PURPLE_INPUT_NOT_FOUND', `rules path not found: ${missing.join(', ')}`, {
+      hint: 'pass rule files or directories that exist',
+    })
+  }
+  // The same file named twice (directly and through its directory) is loaded once.
+  const seen = new Set<string>()
+  return found.filter((f) => !seen.has(f.path) && seen.add(f.path))
+}
+
+async function readRuleDir(dir: string): Promise<RuleFile[]> {
+  const entries = await readdir(dir, { withFileTypes: true })
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const out: RuleFile[] = []
+  for (const entry of entries) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) out.push(...(await readRuleDir(path)))
+    else {
+      const language = languageOf(entry.name)
+      if (language && entry.isFile()) out.push({ path, text: await readFile(path, 'utf8'), language })
+    }
+  }
+  return out
+}
+
+function languageOf(path: string): RuleFile['language'] | undefined {
+  const ext = extname(path).toLowerCase()
+  if (SIGMA_EXTENSIONS.has(ext)) return 'sigma'
+  if (SPL_EXTENSIONS.has(ext)) return 'spl'
+  return undefined
+}
+
+/** Compiles one file, turning its PurpleErrors into issues (anything else is a bug and propagates). */
+function compileFile(file: RuleFile, known: ReadonlyMap<string, CompiledRule>, issues: Issue[]) {
+  try {
+    if (file.language === 'spl') return { rules: [parseSpl(file.text, file.path)], correlations: [] }
+    return parseSigma(file.text, file.path, known)
+  } catch (error) {
+    if (error instanceof ValidationError) issues.push(...error.issues)
+    else if (error instanceof PurpleError) issues.push(issue(file.path, '(file)', error.message, error.code))
+    else throw error
+    return undefined
+  }
+}
+
+/** Files without a Sigma `correlation:` document first (stable otherwise). */
+function orderForCorrelations(files: readonly RuleFile[]): RuleFile[] {
+  const hasCorrelation = (f: RuleFile) => f.language === 'sigma' && /^correlation\s*:/m.test(f.text)
+  return [...files.filter((f) => !hasCorrelation(f)), ...files.filter(hasCorrelation)]
+}
+
+/**
+ * `name → id` of a Sigma file's documents that have both: correlations in later files may reference a
+ * rule by its `name`, which CompiledRule does not carry.
+ */
+function sigmaNames(file: RuleFile): [string, string][] {
+  if (file.language !== 'sigma' || !/^name\s*:/m.test(file.text)) return []
+  const pairs: [string, string][] = []
+  for (const doc of parseAllDocuments(file.text)) {
+    const value: unknown = doc.errors.length === 0 ? doc.toJS() : undefined
+    if (typeof value !== 'object' || value === null) continue
+    const { id, name } = value as Record<string, unknown>
+    if (typeof name === 'string' && (typeof id === 'string' || typeof id === 'number'))
+      pairs.push([name, String(id)])
+  }
+  return pairs
+}
+
+function issue(
+  file: string,
+  path: string,
+  message: string,
+  code: Issue['code'] = 'PURPLE_RULE_INVALID',
+): Issue {
+  return { file, path, message, code }
+}
