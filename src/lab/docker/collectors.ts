@@ -69,13 +69,47 @@ export function dockerEventsCollector(
   }
 }
 
-/** API calls observed by the logging proxy (the only source that sees `docker logs`). */
-export function dockerApiCollector(proxy: DockerApiProxy): TelemetryCollector {
+/**
+ * API calls observed by the logging proxy (the only source that sees `docker logs`). The docker CLI
+ * addresses a container by name only for its first inspect and then by ID (`GET /containers/<id>/logs`),
+ * so with `docker` given, each record gains `container` (the name) and `containerId`, resolved through
+ * the engine; records keep their order.
+ */
+export function dockerApiCollector(
+  proxy: DockerApiProxy,
+  options: { docker?: Docker } = {},
+): TelemetryCollector {
   let unsubscribe: (() => void) | undefined
+  const names = new Map<string, Promise<{ id: string; name: string } | undefined>>()
+  const resolve = (ref: string) => {
+    let found = names.get(ref)
+    if (!found) {
+      found = options.docker
+        ? options.docker
+            .getContainer(ref)
+            .inspect()
+            .then((info) => ({ id: info.Id, name: info.Name.replace(/^\//, '') }))
+            .catch(() => undefined)
+        : Promise.resolve(undefined)
+      names.set(ref, found)
+    }
+    return found
+  }
   return {
     source: 'docker-api',
     async start(sink) {
-      unsubscribe ??= proxy.subscribe((record) => deliver('docker-api', sink, { ...record }))
+      let chain = Promise.resolve()
+      unsubscribe ??= proxy.subscribe((record) => {
+        const ref = CONTAINER_REF.exec(record.path)?.[1]
+        chain = chain.then(async () => {
+          const container =
+            ref && !NOT_A_CONTAINER.has(ref) ? await resolve(decodeURIComponent(ref)) : undefined
+          const enriched = container
+            ? { ...record, container: container.name, containerId: container.id }
+            : { ...record }
+          deliver('docker-api', sink, enriched)
+        })
+      })
     },
     async stop() {
       unsubscribe?.()
@@ -83,6 +117,9 @@ export function dockerApiCollector(proxy: DockerApiProxy): TelemetryCollector {
     },
   }
 }
+
+const CONTAINER_REF = /^(?:\/v\d+\.\d+)?\/containers\/([^/]+)/
+const NOT_A_CONTAINER = new Set(['json', 'create', 'prune'])
 
 /**
  * Follows the logs of every managed container (optionally of one run): those running at start and
