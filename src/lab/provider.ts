@@ -48,6 +48,13 @@ export interface Lab {
   readonly binDir?: string
   /** Facts for the report's environment manifest (versions, audit policy hash, ...). */
   readonly manifest: Record<string, string>
+  /**
+   * Makes files visible to commands exec'd in a pod, where pods are simulated (kwok): e.g. the pod's
+   * service-account token at /var/run/secrets/kubernetes.io/serviceaccount/token. Real pods don't need it.
+   */
+  stagePodFiles?(pod: { namespace: string; name: string }, files: Record<string, string>): Promise<void>
+  /** Extra environment for commands exec'd in simulated pods (e.g. cloud CLI endpoints of the decoys). */
+  readonly podEnv?: Record<string, string>
 }
 
 export interface LabProvider {

@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import type { Command } from 'commander'
+import { loadRules } from '../../detection/load-rules.js'
+import type { RuleSet } from '../../detection/types.js'
+import { type Issue, PurpleError, ValidationError } from '../../errors.js'
+import { attachRunServices } from '../../lab/compose.js'
+import { awsEnv } from '../../lab/decoys/aws.js'
+import { chooseProvider, type EnvChoice } from '../../lab/detect.js'
+import { createExistingProvider } from '../../lab/existing/index.js'
+import { kindProvider } from '../../lab/kind/index.js'
+import { labHome, localProvider } from '../../lab/local/index.js'
+import type { LabProvider } from '../../lab/provider.js'
+import { assertSafeContext } from '../../lab/safety.js'
+import { Redactor } from '../../redact/redactor.js'
+import { writeReports } from '../../report/write-reports.js'
+import { Recorder } from '../../run/record.js'
+import { replayRecording } from '../../run/replay.js'
+import type { RunResult } from '../../run/result.js'
+import { runScenarios } from '../../run/runner.js'
+import { exitCodeFor } from '../../run/summary.js'
+import { loadScenarios, type Scenario } from '../../scenario/load.js'
+import { createOutput, type Output } from '../../util/output.js'
+
+interface RunFlags {
+  env: EnvChoice
+  rules: string[]
+  lab: string
+  reports: string
+  record?: string
+  keep?: boolean
+  kubeconfig?: string
+  context?: string
+  allowContext: string[]
+  auditLog?: string
+  auditPolicy?: string
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v]
+
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`
+}
+
+// Every `expect.alerts` / `silent` / `knownGaps` rule must exist: a typo would otherwise read as a miss.
+export function checkRuleReferences(scenarios: readonly Scenario[], rules: RuleSet): void {
+  const known = new Set([...rules.rules.map((r) => r.id), ...rules.correlations.map((c) => c.id)])
+  const issues: Issue[] = []
+  for (const s of scenarios) {
+    s.steps.forEach((st, n) => {
+      const refs: [string, string][] = [
+        ...st.expect.alerts.map((r, i) => [`steps[${n}].expect.alerts[${i}]`, r] as [string, string]),
+        ...(Array.isArray(st.expect.silent) ? st.expect.silent : []).map((r, i) => [`steps[${n}].expect.silent[${i}]`, r] as [string, string]),
+        ...st.expect.knownGaps.map((g, i) => [`steps[${n}].expect.knownGaps[${i}].rule`, g.rule] as [string, string]),
+      ]
+      for (const [p, id] of refs) {
+        if (!known.has(id)) {
+          const near = [...known].filter((k) => k.includes(id) || id.includes(k)).slice(0, 3)
+          issues.push({ file: s.file, path: p, message: `unknown rule "${id}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`, code: 'PURPLE_SCENARIO_BAD_REFERENCE' })
+        }
+      }
+    })
+  }
+  if (issues.length) throw new ValidationError(issues)
+}
+
+function providers(f: RunFlags): Partial<Record<string, LabProvider>> {
+  const out: Partial<Record<string, LabProvider>> = { local: localProvider, kind: kindProvider }
+  if (f.env === 'existing') {
+    if (!f.kubeconfig || !f.context)
+      throw new PurpleError('PURPLE_USAGE', '--env existing needs --kubeconfig and --context', { hint: 'and --allow-context <context> to accept it' })
+    if (!f.auditLog) throw new PurpleError('PURPLE_USAGE', '--env existing needs --audit-log <apiserver audit log file>')
+    out.existing = createExistingProvider({
+      kubeconfig: f.kubeconfig,
+      context: f.context,
+      allowContexts: f.allowContext,
+      audit: { logFile: f.auditLog },
+      ...(f.auditPolicy ? { policyFile: f.auditPolicy } : {}),
+    })
+  }
+  return out
+}
+
+async function finish(result: RunResult, redactor: Redactor, f: { reports: string }, o: Output): Promise<number> {
+  const written = await writeReports(result, { dir: f.reports, redactor })
+  const s = result.summary
+  const code = exitCodeFor(result.steps)
+  if (o.json) o.out(JSON.stringify({ runId: result.runId, summary: s, reports: written.files, exitCode: code }))
+  else {
+    o.out(
+      `${code === 0 ? o.color.green('✔ all expectations met') : o.color.red('✖ detection gaps')}: ${s.detected}/${s.attackSteps} attack steps detected, ${s.blocked} blocked, ${s.missed} missed, ${s.falsePositives} false positive(s) over ${s.benignSteps} benign step(s)`,
+    )
+    o.out(`reports: ${path.join(f.reports, 'latest', 'report.md')} (run ${result.runId})`)
+  }
+  for (const e of written.errors) o.log(`${o.color.red('✖')} reporter failed: ${e.message} [${e.code}]`)
+  return written.errors.length ? 2 : code
+}
+
+export function registerRunCommands(program: Command): void {
+  program
+    .command('run')
+    .description('replay scenarios in a lab, collect telemetry, run the detections and write reports')
+    .argument('[paths...]', 'scenario files or directories', ['scenarios'])
+    .option('--env <env>', 'lab: auto | local | kind | existing', 'auto')
+    .option('--rules <path>', 'rule file or directory (repeatable)', collect, [])
+    .option('--lab <name>', 'lab name', 'default')
+    .option('--reports <dir>', 'reports directory', 'reports')
+    .option('--record <dir>', 'save the run\'s redacted telemetry and traces for `purplekind replay`')
+    .option('--keep', 'keep the lab objects the run created (debugging)')
+    .option('--kubeconfig <file>', 'kubeconfig (with --env existing)')
+    .option('--context <name>', 'context (with --env existing)')
+    .option('--allow-context <name>', 'allow a context that is not a purplekind lab (repeatable)', collect, [])
+    .option('--audit-log <file>', 'apiserver audit log file (with --env existing)')
+    .option('--audit-policy <file>', 'apiserver audit policy file, for the preflight (with --env existing)')
+    .action(async (paths: string[], f: RunFlags) => {
+      const o = createOutput(program.opts())
+      const scenarios = await loadScenarios(paths)
+      const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'])
+      checkRuleReferences(scenarios, ruleSet)
+      const runId = newRunId()
+      const redactor = new Redactor()
+      const log = (l: string) => o.log(redactor.redact(l))
+      const choice = await chooseProvider(f.env, providers(f))
+      log(`lab: ${choice.provider.name} — ${choice.reason}`)
+      const abort = new AbortController()
+      const onSignal = () => {
+        log('interrupted: cleaning up (Ctrl-C again to force quit)')
+        abort.abort()
+        process.once('SIGINT', () => process.exit(130))
+      }
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
+      const done = o.task(`bringing up the ${choice.provider.name} lab "${f.lab}"`)
+      let base: Awaited<ReturnType<LabProvider['up']>>
+      try {
+        base = await choice.provider.up({ name: f.lab, log })
+        done(true, base.context)
+      } catch (e) {
+        done(false)
+        throw e
+      }
+      assertSafeContext({ kubeconfig: base.kubeconfig, context: base.context, allowContexts: f.allowContext })
+      const services = await attachRunServices(base, scenarios, runId, log)
+      for (const c of Object.values(services.canaries)) if (typeof c === 'string' && c.length >= 12) redactor.add(c)
+      try {
+        const lab = services.lab
+        const recorder = f.record ? new Recorder(f.record, redactor, { runId, provider: lab.provider, manifest: lab.manifest }) : undefined
+        const result = await runScenarios({
+          lab,
+          scenarios,
+          ruleSet,
+          runId,
+          canaries: services.canaries,
+          redactor,
+          log,
+          signal: abort.signal,
+          runDir: path.join(labHome(), 'runs', runId),
+          venvBin: path.join(process.env.PURPLEKIND_VENV ?? '/root/.cache/purplekind/venv', 'bin'),
+          cloudEnv: (cloud, captured) => {
+            if (cloud === 'azure') return lab.decoys.azure?.env ?? {}
+            const aws = services.decoys.aws
+            if (!aws) throw new PurpleError('PURPLE_PROVIDER_UNAVAILABLE', `AWS decoy unavailable: ${services.decoys.unavailable.aws ?? 'not started'}`)
+            const c = captured ? (JSON.parse(captured) as { AccessKeyId: string; SecretAccessKey: string; Token?: string }) : undefined
+            return awsEnv(aws, c ? { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, ...(c.Token ? { sessionToken: c.Token } : {}) } : { accessKeyId: services.canaries.awsAccessKeyId, secretAccessKey: services.canaries.awsSecretAccessKey })
+          },
+          ...(services.docker ? { docker: services.docker } : {}),
+          ...(recorder ? { recorder } : {}),
+          ...(f.keep ? { keep: true } : {}),
+        })
+        if (abort.signal.aborted) throw new PurpleError('PURPLE_INTERRUPTED', 'run interrupted; lab objects were cleaned up', { hint: 'leftovers, if any: purplekind sweep' })
+        result.manifest.harness = 'purplekind 0.1.0'
+        result.manifest.node = process.version
+        result.manifest.decoys = Object.keys(lab.decoys).join(', ')
+        for (const [k, why] of Object.entries(services.decoys.unavailable)) result.findings.push(`decoy ${k} unavailable: ${why}`)
+        process.exitCode = await finish(result, redactor, f, o)
+      } finally {
+        await services.stop()
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+      }
+    })
+
+  program
+    .command('replay')
+    .description('re-assert scenarios against a recorded run (no lab)')
+    .argument('<recording>', 'directory written by `purplekind run --record`')
+    .argument('[paths...]', 'scenario files or directories', ['scenarios'])
+    .option('--rules <path>', 'rule file or directory (repeatable)', collect, [])
+    .option('--reports <dir>', 'reports directory', 'reports')
+    .action(async (recording: string, paths: string[], f: { rules: string[]; reports: string }) => {
+      const o = createOutput(program.opts())
+      const scenarios = await loadScenarios(paths)
+      const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'])
+      checkRuleReferences(scenarios, ruleSet)
+      const result = await replayRecording(recording, scenarios, ruleSet, `replay-${newRunId()}`)
+      process.exitCode = await finish(result, new Redactor(), f, o)
+    })
+}

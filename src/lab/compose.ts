@@ -1,0 +1,124 @@
+import type { Scenario } from '../scenario/load.js'
+import type { Canaries } from './decoys/canaries.js'
+import { victimEnv } from './decoys/canaries.js'
+import { imdsCredentials, startImds } from './decoys/imds.js'
+import { type RunDecoys, startDecoys } from './decoys/index.js'
+import { containerLogsCollector, dockerApiCollector, dockerEventsCollector } from './docker/collectors.js'
+import { ensureDockerd } from './docker/engine.js'
+import {
+  createLabContainer,
+  ensureImages,
+  QUIET_IMAGE,
+  removeRunContainers,
+  TOOLBOX_IMAGE,
+  VICTIM_IMAGE,
+} from './docker/images.js'
+import { startDockerApiProxy } from './docker/proxy.js'
+import type { Lab, TelemetryCollector } from './provider.js'
+
+/** Docker-side setup used by the runner. */
+export interface DockerSetup {
+  createContainer(spec: {
+    name: string
+    image: 'victim' | 'toolbox'
+    leaks: string[]
+    runId: string
+  }): Promise<void>
+  removeRunContainers(runId: string): Promise<void>
+}
+
+export interface RunServices {
+  lab: Lab
+  canaries: Canaries
+  docker?: DockerSetup
+  decoys: RunDecoys
+  stop(): Promise<void>
+}
+
+const LEAK_ENV: Record<string, string[]> = {
+  aws: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
+  azure: ['AZURE_CLIENT_SECRET'],
+  'db-password': ['DB_PASSWORD'],
+  token: [],
+}
+
+/**
+ * Adds what a run needs on top of the Kubernetes lab: the run's decoys (IMDS behind the lab's
+ * metadata address, AWS and Azure on loopback) with fresh canaries, and — when a scenario uses
+ * containers — the Docker Engine with its three telemetry sources behind a logging API proxy.
+ */
+export async function attachRunServices(
+  lab: Lab,
+  scenarios: readonly Scenario[],
+  runId: string,
+  log: (l: string) => void,
+): Promise<RunServices> {
+  const stops: (() => Promise<unknown>)[] = []
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined)
+  }
+  try {
+    const labImds = lab.decoys.imds
+    const decoys = await startDecoys({ runId, log, imdsExternal: Boolean(labImds) })
+    stops.push(() => decoys.stop())
+    let imdsDecoys = decoys.decoys.imds
+    if (labImds) {
+      // The lab routes 169.254.169.254 (inside its sandbox) to hostUrl: serve the run's canaries there.
+      const port = Number(new URL(labImds.hostUrl).port)
+      const imds = await startImds({
+        host: '127.0.0.1',
+        port,
+        canary: imdsCredentials(decoys.canaries),
+        role: decoys.canaries.awsRoleName,
+      })
+      stops.push(() => imds.stop())
+      imdsDecoys = { ...labImds, role: imds.role }
+    }
+    const collectors: TelemetryCollector[] = [...lab.collectors]
+    let dockerEnv = lab.dockerEnv
+    let docker: DockerSetup | undefined
+    const needsDocker = scenarios.some(
+      (s) => s.setup.containers.length || s.steps.some((st) => st.run[0] === 'docker'),
+    )
+    if (needsDocker) {
+      const engine = await ensureDockerd({ log })
+      await ensureImages(engine.docker, { log })
+      const proxy = await startDockerApiProxy({ lab: lab.name, log })
+      stops.push(() => proxy.stop())
+      dockerEnv = proxy.env
+      collectors.push(
+        dockerEventsCollector(engine.docker),
+        dockerApiCollector(proxy),
+        containerLogsCollector(engine.docker, { runId }),
+      )
+      const all = victimEnv(decoys.canaries)
+      docker = {
+        async createContainer(spec) {
+          const keys = spec.leaks.flatMap((l) => LEAK_ENV[l] ?? [])
+          const env = Object.fromEntries(keys.filter((k) => all[k]).map((k) => [k, all[k] as string]))
+          const image = spec.image === 'toolbox' ? TOOLBOX_IMAGE : keys.length ? VICTIM_IMAGE : QUIET_IMAGE
+          await createLabContainer(engine.docker, { name: spec.name, image, env, runId: spec.runId })
+        },
+        async removeRunContainers(id) {
+          await removeRunContainers(engine.docker, id)
+        },
+      }
+      lab = {
+        ...lab,
+        manifest: { ...lab.manifest, docker: engine.version, dockerNetworking: engine.networking },
+      }
+    }
+    const composed: Lab = {
+      ...lab,
+      collectors,
+      capabilities: { ...lab.capabilities, docker: Boolean(docker) || lab.capabilities.docker },
+      decoys: { ...decoys.decoys, ...(imdsDecoys ? { imds: imdsDecoys } : {}) },
+      ...(dockerEnv ? { dockerEnv } : {}),
+      ...(lab.stagePodFiles ? { stagePodFiles: lab.stagePodFiles.bind(lab) } : {}),
+    }
+    return { lab: composed, canaries: decoys.canaries, ...(docker ? { docker } : {}), decoys, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}

@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto'
+import { chmod, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { execa } from 'execa'
+import { PurpleError } from '../errors.js'
+import type { Lab } from '../lab/provider.js'
+import type { Actor, Step } from '../scenario/schema.js'
+import { type KubeApi, resourcePath } from './kube-api.js'
+
+/** What the harness did for one step and what came back (outputs stay in memory; reporters redact). */
+export interface ActionRecord {
+  argv: string[]
+  /** Identity as it will appear in telemetry (`system:serviceaccount:ns:sa`, a user name, `docker`). */
+  identity: string
+  sentAt: number
+  endedAt: number
+  exitCode: number
+  stdout: string
+  stderr: string
+  /** Audit ids of the harness's own API requests for this step (the `api` tool). */
+  auditIDs: string[]
+  /** Marker the action carried, when the tool lets us set one (impersonation extra). */
+  marker?: string
+}
+
+export interface ActionContext {
+  lab: Lab
+  api: KubeApi
+  runDir: string
+  /** Earlier steps' captured stdout, by capture name (in memory only). */
+  captures: Map<string, string>
+  /** Token minted per service account for this run. */
+  tokens: Map<string, string>
+  venvBin: string
+  cloudEnv: (cloud: 'aws' | 'azure', credentials?: string) => Record<string, string>
+  signal?: AbortSignal
+}
+
+export const MARKER_EXTRA = 'purplekind.io/step'
+
+// Resolve how a step authenticates, and to whom its telemetry will be attributed.
+async function kubeIdentity(actor: Actor, ctx: ActionContext): Promise<{ args: string[]; identity: string; token?: string; marker?: string }> {
+  if ('user' in actor) {
+    const marker = randomUUID()
+    const args = [`--as=${actor.user}`, ...actor.groups.map((g) => `--as-group=${g}`), `--as-user-extra=${MARKER_EXTRA}=${marker}`]
+    return { args, identity: actor.user, marker }
+  }
+  if ('serviceAccount' in actor) {
+    const token = await serviceAccountToken(actor.serviceAccount, ctx)
+    const [ns, name] = actor.serviceAccount.split('/')
+    return { args: [], identity: `system:serviceaccount:${ns}:${name}`, token }
+  }
+  if ('token' in actor) {
+    const token = ctx.captures.get(actor.token)?.trim()
+    if (!token) throw new PurpleError('PURPLE_COMMAND_FAILED', `capture "${actor.token}" is empty: the step that should have produced it failed`)
+    return { args: [], identity: jwtSubject(token) ?? 'token', token }
+  }
+  throw new PurpleError('PURPLE_INTERNAL', 'not a Kubernetes actor')
+}
+
+/** A short-lived token for a lab service account, minted once per run via TokenRequest. */
+export async function serviceAccountToken(sa: string, ctx: ActionContext): Promise<string> {
+  const cached = ctx.tokens.get(sa)
+  if (cached) return cached
+  const [ns, name] = sa.split('/')
+  const res = await ctx.api.must('POST', resourcePath('serviceaccounts/token', ns, name), {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds: 3600 },
+  })
+  const token = (res.body as { status?: { token?: string } }).status?.token
+  if (!token) throw new PurpleError('PURPLE_LAB_FAILED', `TokenRequest for ${sa} returned no token`)
+  ctx.tokens.set(sa, token)
+  return token
+}
+
+export function jwtSubject(token: string): string | undefined {
+  const payload = token.split('.')[1]
+  if (!payload) return undefined
+  try {
+    return (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: string }).sub
+  } catch {
+    return undefined
+  }
+}
+
+// A kubeconfig holding only the server, its CA and a bearer token (no admin client certificate).
+async function tokenKubeconfig(ctx: ActionContext, token: string): Promise<string> {
+  const file = path.join(ctx.runDir, `token-${randomUUID()}.kubeconfig`)
+  const ca = ctx.api.caData
+  const doc = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'lab', cluster: { server: ctx.api.server.replace(/\/$/, ''), ...(ca ? { 'certificate-authority-data': ca } : {}) } }],
+    users: [{ name: 'actor', user: { token } }],
+    contexts: [{ name: ctx.lab.context, context: { cluster: 'lab', user: 'actor' } }],
+    'current-context': ctx.lab.context,
+  }
+  await writeFile(file, JSON.stringify(doc), { mode: 0o600 })
+  await chmod(file, 0o600)
+  return file
+}
+
+function kubectlBinary(lab: Lab): string {
+  return lab.binDir ? path.join(lab.binDir, 'kubectl') : 'kubectl'
+}
+
+/** Runs one step's action for real. Failures are returned as data (exit code, stderr), not thrown. */
+export async function runAction(step: Step, ctx: ActionContext): Promise<ActionRecord> {
+  const [tool, ...rest] = step.run
+  const base = { auditIDs: [] as string[] }
+  let cmd: string
+  let args: string[]
+  let env: Record<string, string> = {}
+  let identity = 'unknown'
+  let marker: string | undefined
+  switch (tool) {
+    case 'kubectl': {
+      const who = await kubeIdentity(step.actor, ctx)
+      identity = who.identity
+      marker = who.marker
+      const kubeconfig = who.token ? await tokenKubeconfig(ctx, who.token) : ctx.lab.kubeconfig
+      cmd = kubectlBinary(ctx.lab)
+      args = [`--kubeconfig=${kubeconfig}`, `--context=${ctx.lab.context}`, ...who.args, ...rest]
+      break
+    }
+    case 'api':
+      return await runApiAction(step, rest, ctx)
+    case 'docker':
+      if (!ctx.lab.dockerEnv) throw new PurpleError('PURPLE_PROVIDER_UNAVAILABLE', 'this lab has no Docker Engine')
+      cmd = 'docker'
+      args = rest
+      env = ctx.lab.dockerEnv
+      identity = 'docker'
+      break
+    case 'aws':
+    case 'az': {
+      const actor = step.actor
+      if (!('cloud' in actor)) throw new PurpleError('PURPLE_INTERNAL', 'cloud tool without a cloud actor')
+      cmd = path.join(ctx.venvBin, tool)
+      args = rest
+      env = ctx.cloudEnv(actor.cloud, actor.credentials ? ctx.captures.get(actor.credentials) : undefined)
+      identity = actor.cloud
+      break
+    }
+    default:
+      throw new PurpleError('PURPLE_INTERNAL', `unknown tool ${tool}`)
+  }
+  const sentAt = Date.now()
+  const r = await execa(cmd, args, {
+    env,
+    reject: false,
+    timeout: 60_000,
+    stdin: 'ignore',
+    ...(ctx.signal ? { cancelSignal: ctx.signal } : {}),
+  })
+  const endedAt = Date.now()
+  if (step.capture) ctx.captures.set(step.capture, r.stdout)
+  return {
+    ...base,
+    argv: step.run,
+    identity,
+    sentAt,
+    endedAt,
+    exitCode: r.exitCode ?? (r.failed ? 1 : 0),
+    stdout: r.stdout,
+    stderr: r.stderr || (r.failed && !r.exitCode ? (r.shortMessage ?? '') : ''),
+    ...(marker ? { marker } : {}),
+  }
+}
+
+/**
+ * `api <verb> <resource> [name] [-n ns] [--user-agent UA]`: the harness's own client, acting as the
+ * step's actor. Used where a real workload would use a client library rather than kubectl (a controller
+ * reading its own namespace), and it carries an Audit-ID.
+ */
+async function runApiAction(step: Step, argv: string[], ctx: ActionContext): Promise<ActionRecord> {
+  const positional: string[] = []
+  let namespace: string | undefined
+  let userAgent = 'purplekind-app/1.0 (linux/amd64)'
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string
+    if (a === '-n' || a === '--namespace') namespace = argv[++i]
+    else if (a === '--user-agent') userAgent = argv[++i] ?? userAgent
+    else positional.push(a)
+  }
+  const [verb, resource, name] = positional
+  const method = { get: 'GET', list: 'GET', delete: 'DELETE' }[verb ?? '']
+  if (!method || !resource) throw new PurpleError('PURPLE_SCENARIO_INVALID', `api step ${step.id}: use "api get|list|delete <resource> [name] [-n ns]"`)
+  const actor = step.actor
+  let identity = 'unknown'
+  let who: { user?: string; groups?: string[]; token?: string } = {}
+  if ('user' in actor) {
+    who = { user: actor.user, groups: actor.groups }
+    identity = actor.user
+  } else if ('serviceAccount' in actor) {
+    who = { token: await serviceAccountToken(actor.serviceAccount, ctx) }
+    const [ns, sa] = actor.serviceAccount.split('/')
+    identity = `system:serviceaccount:${ns}:${sa}`
+  } else if ('token' in actor) {
+    const token = ctx.captures.get(actor.token)?.trim() ?? ''
+    who = { token }
+    identity = jwtSubject(token) ?? 'token'
+  }
+  const sentAt = Date.now()
+  const res = await ctx.api.request(method, resourcePath(resource, namespace, verb === 'list' ? undefined : name), undefined, { ...who, userAgent })
+  const endedAt = Date.now()
+  const ok = res.status >= 200 && res.status < 300
+  const stdout = typeof res.body === 'string' ? res.body : JSON.stringify(res.body)
+  if (step.capture) ctx.captures.set(step.capture, stdout)
+  return {
+    argv: step.run,
+    identity,
+    sentAt,
+    endedAt,
+    exitCode: ok ? 0 : 1,
+    stdout: ok ? stdout : '',
+    stderr: ok ? '' : `HTTP ${res.status}: ${(res.body as { message?: string })?.message ?? ''}`,
+    auditIDs: [res.auditID],
+  }
+}

@@ -1,0 +1,76 @@
+import type { SourceName, TelemetryEvent } from '../telemetry/event.js'
+import { getField } from '../telemetry/event.js'
+import type { CorrelationMethod } from './result.js'
+
+/** What correlation needs to know about an action (a subset of ActionRecord, also stored in recordings). */
+export interface ActionTrace {
+  tool: string
+  identity: string
+  sentAt: number
+  endedAt: number
+  auditIDs: string[]
+  marker?: string
+  /** Docker object names the command names (to tie docker-api/docker-events records to it). */
+  targets?: string[]
+}
+
+/** Event time slack: audit stamps come from the same host clock, but requests start before `sentAt` rounding. */
+const BEFORE_MS = 500
+const AFTER_MS = 1500
+
+/**
+ * Picks the telemetry that an action caused. Strongest evidence first: the Audit-ID the harness sent,
+ * then a marker the action carried (impersonation extra), then time window + actor. Harness traffic
+ * (`ignoreAuditIDs`) never counts.
+ */
+export function correlate(
+  action: ActionTrace,
+  events: readonly TelemetryEvent[],
+  ignoreAuditIDs: ReadonlySet<string>,
+): { events: TelemetryEvent[]; method: CorrelationMethod } {
+  if (action.auditIDs.length) {
+    const ids = new Set(action.auditIDs)
+    const hit = events.filter((e) => e.auditID !== undefined && ids.has(e.auditID))
+    if (hit.length) return { events: hit, method: 'audit-id' }
+  }
+  if (action.marker) {
+    const marker = action.marker
+    const hit = events.filter((e) => e.source === 'k8s-audit' && hasMarker(e, marker))
+    if (hit.length) return { events: hit, method: 'marker' }
+  }
+  const from = action.sentAt - BEFORE_MS
+  const to = action.endedAt + AFTER_MS
+  const inWindow = events.filter((e) => e.timeMs >= from && e.timeMs <= to)
+  const hit = inWindow.filter((e) => attributable(e, action, ignoreAuditIDs))
+  return hit.length ? { events: hit, method: 'window' } : { events: [], method: 'none' }
+}
+
+function hasMarker(e: TelemetryEvent, marker: string): boolean {
+  const extra = getField(e, 'impersonatedUser.extra') as Record<string, unknown> | undefined
+  const v = extra?.['purplekind.io/step']
+  return Array.isArray(v) ? v.includes(marker) : v === marker
+}
+
+function attributable(e: TelemetryEvent, a: ActionTrace, ignore: ReadonlySet<string>): boolean {
+  switch (e.source as SourceName) {
+    case 'k8s-audit': {
+      if (e.auditID && ignore.has(e.auditID)) return false
+      const who = (getField(e, 'impersonatedUser.username') ?? getField(e, 'user.username')) as string | undefined
+      return who === a.identity
+    }
+    case 'docker-api':
+    case 'docker-events': {
+      if (a.tool !== 'docker') return false
+      if (!a.targets?.length) return true
+      const text = JSON.stringify(e.raw)
+      return a.targets.some((t) => text.includes(t))
+    }
+    default:
+      return false
+  }
+}
+
+/** Docker CLI arguments that name objects (everything after the subcommand that is not a flag). */
+export function dockerTargets(argv: readonly string[]): string[] {
+  return argv.slice(2).filter((x) => !x.startsWith('-'))
+}

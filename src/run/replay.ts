@@ -1,0 +1,105 @@
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { Engine } from '../detection/engine.js'
+import type { Alert, CompiledRule, RuleSet } from '../detection/types.js'
+import { PurpleError } from '../errors.js'
+import type { Scenario } from '../scenario/load.js'
+import { SOURCES, type TelemetryEvent } from '../telemetry/event.js'
+import { parseLine } from '../telemetry/normalize.js'
+import { correlate } from './correlate.js'
+import { toEvidence } from './evidence.js'
+import { readRecording } from './record.js'
+import type { RunResult, StepResult } from './result.js'
+import { summarize } from './summary.js'
+import { decideVerdict, parseDuration } from './verdict.js'
+
+/**
+ * Re-asserts scenarios' expectations against a recorded run, with no lab: the recorded telemetry goes
+ * through today's rules, is tied to each recorded action exactly as live, and verdicts are decided again.
+ * Offline, an alert's time is its event's time, so latency here is action → event time.
+ */
+export async function replayRecording(dir: string, scenarios: readonly Scenario[], ruleSet: RuleSet, runId: string): Promise<RunResult> {
+  const rec = await readRecording(dir)
+  const events: TelemetryEvent[] = []
+  for (const source of SOURCES) {
+    const file = path.join(dir, 'telemetry', `${source}.jsonl`)
+    if (!existsSync(file)) continue
+    // Recordings are small (one run): read whole, unlike `evaluate`, which streams.
+    const lines = (await readFile(file, 'utf8')).split('\n')
+    lines.forEach((text, i) => {
+      if (text.trim()) events.push(...parseLine(text, source, { origin: { file, line: i + 1 } }))
+    })
+  }
+  events.sort((a, b) => a.timeMs - b.timeMs)
+  const engine = new Engine(ruleSet)
+  const alertsByEvent = new Map<TelemetryEvent, Alert[]>()
+  for (const e of events) {
+    const alerts = engine.evaluateEvents([e]).map((a) => ({ ...a, alertTime: e.time }))
+    if (alerts.length) alertsByEvent.set(e, alerts)
+  }
+  const rules = new Map<string, CompiledRule>(ruleSet.rules.map((r) => [r.id, r]))
+  const ignore = new Set(rec.harnessAuditIDs)
+  const steps: StepResult[] = []
+  const findings: string[] = []
+  const byId = new Map(scenarios.map((s) => [s.metadata.id, s]))
+  for (const rs of rec.steps) {
+    const scenario = byId.get(rs.scenario)
+    const step = scenario?.steps.find((s) => s.id === rs.step)
+    if (!scenario || !step) {
+      findings.push(`recording step ${rs.scenario}/${rs.step} has no scenario step any more; skipped`)
+      continue
+    }
+    const own = new Set(rs.trace.auditIDs)
+    const corr = correlate(rs.trace, events, new Set([...ignore].filter((id) => !own.has(id))))
+    const alerts = corr.events.flatMap((e) => alertsByEvent.get(e) ?? [])
+    const v = decideVerdict({ step, exitCode: rs.exitCode, stderr: rs.stderr, sentAt: rs.trace.sentAt, events: corr.events, alerts, rules })
+    findings.push(...v.findings.map((f) => `${scenario.metadata.id}/${f}`))
+    steps.push({
+      scenario: rs.scenario,
+      step: rs.step,
+      title: step.title,
+      kind: step.kind,
+      actor: rs.actor,
+      command: step.run.join(' '),
+      verdict: v.verdict,
+      passed: v.passed,
+      rules: v.rules,
+      expectedRules: step.kind === 'attack' ? step.expect.alerts : step.expect.silent === 'all' || !step.expect.silent ? ['all'] : step.expect.silent,
+      ...(v.latencyMs !== undefined ? { latencyMs: v.latencyMs } : {}),
+      ...(v.telemetryLatencyMs !== undefined ? { telemetryLatencyMs: v.telemetryLatencyMs } : {}),
+      budgetMs: parseDuration(step.expect.within),
+      correlation: corr.method,
+      evidence: toEvidence(corr.events),
+      alerts: alerts.map(({ evidence: _e, ...a }) => a),
+      ...(v.explanation ? { explanation: v.explanation } : {}),
+      ...(v.nearMiss ? { nearMiss: v.nearMiss } : {}),
+      exitCode: rs.exitCode,
+      output: `${rs.stdout}\n${rs.stderr}`.trim().split('\n').slice(-8).join('\n'),
+      canariesRetrieved: rs.canariesRetrieved,
+      startedAt: new Date(rs.trace.sentAt).toISOString(),
+      techniques: scenario.metadata.techniques,
+      ...(step.mitigations ? { mitigations: step.mitigations } : {}),
+    })
+  }
+  if (!steps.length) throw new PurpleError('PURPLE_EVENTS_INVALID', `${dir}: the recording matches none of the given scenarios`)
+  const counts: Record<string, number> = {}
+  for (const e of events) counts[e.source] = (counts[e.source] ?? 0) + 1
+  const times = rec.steps.map((s) => s.trace.sentAt)
+  return {
+    runId,
+    startedAt: new Date(Math.min(...times)).toISOString(),
+    finishedAt: new Date(Math.max(...rec.steps.map((s) => s.trace.endedAt))).toISOString(),
+    lab: `replay of ${rec.runId}`,
+    provider: 'replay',
+    scenarios: scenarios
+      .filter((s) => rec.steps.some((r) => r.scenario === s.metadata.id))
+      .map((s) => ({ id: s.metadata.id, title: s.metadata.title, techniques: s.metadata.techniques, tactic: s.metadata.tactic, file: s.file })),
+    steps,
+    summary: summarize(steps),
+    manifest: { ...rec.manifest, recordedRun: rec.runId, recordedProvider: rec.provider },
+    findings,
+    telemetry: counts,
+    rules: ruleSet.rules.map((r) => ({ id: r.id, title: r.title, file: r.file, language: r.language })),
+  }
+}

@@ -1,0 +1,270 @@
+import { mkdir, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { Engine } from '../detection/engine.js'
+import type { CompiledRule, RuleSet } from '../detection/types.js'
+import type { Canaries } from '../lab/decoys/canaries.js'
+import type { Lab } from '../lab/provider.js'
+import type { Redactor } from '../redact/redactor.js'
+import { fingerprint } from '../redact/redactor.js'
+import type { Scenario } from '../scenario/load.js'
+import type { Step } from '../scenario/schema.js'
+import { type ActionContext, type ActionRecord, runAction } from './actions.js'
+import { type ActionTrace, correlate, dockerTargets } from './correlate.js'
+import { toEvidence } from './evidence.js'
+import { KubeApi } from './kube-api.js'
+import type { Recorder } from './record.js'
+import type { RunResult, StepResult } from './result.js'
+import { applyKubeSetup, deleteKubeObjects, sleep } from './setup.js'
+import { summarize } from './summary.js'
+import { TelemetryBus } from './telemetry-bus.js'
+import { decideVerdict, parseDuration } from './verdict.js'
+
+/** Docker-side setup the runner needs (containers that leak, or don't leak, canaries). */
+export interface DockerSetup {
+  createContainer(spec: { name: string; image: 'victim' | 'toolbox'; leaks: string[]; runId: string }): Promise<void>
+  removeRunContainers(runId: string): Promise<void>
+}
+
+export interface RunOptions {
+  lab: Lab
+  scenarios: readonly Scenario[]
+  ruleSet: RuleSet
+  runId: string
+  canaries: Canaries
+  redactor: Redactor
+  log: (line: string) => void
+  signal: AbortSignal
+  runDir: string
+  venvBin: string
+  cloudEnv: ActionContext['cloudEnv']
+  docker?: DockerSetup
+  recorder?: Recorder
+  /** Keep lab objects after the run (debugging). */
+  keep?: boolean
+}
+
+/** Benign steps: how long to keep listening for (unwanted) alerts after the action. */
+const BENIGN_SETTLE_MS = 2500
+/** After the last expected alert, a little longer so all stages of the request are in the evidence. */
+const TAIL_MS = 400
+const TEARDOWN_BUDGET_MS = 60_000
+
+// Runs every scenario against a live lab and returns the run's results (reports are written by the caller).
+export async function runScenarios(o: RunOptions): Promise<RunResult> {
+  const startedAt = new Date().toISOString()
+  const rulesById = new Map<string, CompiledRule>(o.ruleSet.rules.map((r) => [r.id, r]))
+  const bus = new TelemetryBus(new Engine(o.ruleSet))
+  const api = new KubeApi(o.lab.kubeconfig, o.lab.context)
+  const steps: StepResult[] = []
+  const findings: string[] = []
+  await mkdir(o.runDir, { recursive: true, mode: 0o700 })
+  const ctx: ActionContext = {
+    lab: o.lab,
+    api,
+    runDir: o.runDir,
+    captures: new Map(),
+    tokens: new Map(),
+    venvBin: o.venvBin,
+    cloudEnv: o.cloudEnv,
+    signal: o.signal,
+  }
+  await bus.start(o.lab.collectors)
+  try {
+    for (const scenario of o.scenarios) {
+      if (o.signal.aborted) break
+      o.log(`▶ ${scenario.metadata.id}: ${scenario.metadata.title}`)
+      try {
+        await setUp(scenario, o, api, ctx)
+        for (const step of scenario.steps) {
+          if (o.signal.aborted) break
+          const missing = (step.requires ?? []).filter((c) => !o.lab.capabilities[c])
+          if (missing.length) {
+            const why = `${scenario.metadata.id}/${step.id} skipped: the ${o.lab.provider} lab lacks ${missing.join(', ')}`
+            o.log(`  ↷ ${why}`)
+            findings.push(why)
+            continue
+          }
+          const result = await runStep(scenario, step, o, ctx, bus, rulesById)
+          findings.push(...result.findings)
+          steps.push(result.step)
+          o.log(`  ${result.step.passed ? '✔' : '✖'} ${step.id} ${result.step.verdict}${result.step.latencyMs !== undefined ? ` (${result.step.latencyMs} ms)` : ''}`)
+        }
+      } finally {
+        ctx.captures.clear()
+        if (!o.keep) await tearDown(scenario, o, api)
+      }
+    }
+  } finally {
+    await bus.stop()
+    await rm(o.runDir, { recursive: true, force: true })
+  }
+  if (o.recorder) await o.recorder.writeTelemetry(bus.events, api.sent)
+  return {
+    runId: o.runId,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    lab: o.lab.name,
+    provider: o.lab.provider,
+    scenarios: o.scenarios.map((s) => ({
+      id: s.metadata.id,
+      title: s.metadata.title,
+      techniques: s.metadata.techniques,
+      tactic: s.metadata.tactic,
+      file: s.file,
+    })),
+    steps,
+    summary: summarize(steps),
+    manifest: { ...o.lab.manifest },
+    findings,
+    telemetry: countBySource(bus.events),
+    rules: o.ruleSet.rules.map((r) => ({ id: r.id, title: r.title, file: r.file, language: r.language })),
+  }
+}
+
+async function setUp(scenario: Scenario, o: RunOptions, api: KubeApi, ctx: ActionContext): Promise<void> {
+  await applyKubeSetup(api, o.lab, scenario, o.runId, o.canaries)
+  for (const c of scenario.setup.containers) {
+    if (!o.docker) throw new Error(`scenario ${scenario.metadata.id} needs Docker containers but the lab has no Docker Engine`)
+    await o.docker.createContainer({ ...c, runId: o.runId })
+  }
+  // Simulated pods get their service-account token where a real kubelet would mount it.
+  if (o.lab.stagePodFiles) {
+    for (const pod of scenario.setup.pods) {
+      const { serviceAccountToken } = await import('./actions.js')
+      const token = await serviceAccountToken(`${pod.namespace}/${pod.serviceAccount ?? 'default'}`, ctx)
+      o.redactor.add(token)
+      await o.lab.stagePodFiles(pod, {
+        '/var/run/secrets/kubernetes.io/serviceaccount/token': token,
+        '/var/run/secrets/kubernetes.io/serviceaccount/namespace': pod.namespace,
+      })
+    }
+  }
+}
+
+// Teardown has its own time budget so Ctrl-C or a failed step still leaves a clean lab.
+async function tearDown(scenario: Scenario, o: RunOptions, api: KubeApi): Promise<void> {
+  const work = (async () => {
+    const removed = await deleteKubeObjects(api, o.runId)
+    if (scenario.setup.containers.length && o.docker) await o.docker.removeRunContainers(o.runId)
+    return removed
+  })()
+  const timeout = sleep(TEARDOWN_BUDGET_MS).then(() => 'timeout' as const)
+  const r = await Promise.race([work, timeout]).catch((e: unknown) => `error: ${String(e)}`)
+  if (r === 'timeout' || typeof r === 'string') o.log(`  ! cleanup of ${scenario.metadata.id} incomplete (${r}); run: purplekind sweep`)
+}
+
+async function runStep(
+  scenario: Scenario,
+  step: Step,
+  o: RunOptions,
+  ctx: ActionContext,
+  bus: TelemetryBus,
+  rules: ReadonlyMap<string, CompiledRule>,
+): Promise<{ step: StepResult; findings: string[] }> {
+  const startedAt = new Date().toISOString()
+  const action = await runAction(step, ctx)
+  for (const v of ctx.captures.values()) if (v.length >= 16) o.redactor.add(v.trim())
+  const trace = toTrace(step, action)
+  const ignore = harnessTraffic(ctx.api.sent, action)
+  const budget = parseDuration(step.expect.within)
+  const waitUntil = action.endedAt + (step.kind === 'attack' && action.exitCode === 0 ? budget : BENIGN_SETTLE_MS)
+  let satisfiedAt: number | undefined
+  while (Date.now() < waitUntil && !o.signal.aborted) {
+    const { events } = correlate(trace, bus.events, ignore)
+    const fired = new Set(bus.alertsOn(events).map((a) => a.rule))
+    const want = step.expect.alerts
+    const done = step.kind === 'attack' && events.length > 0 && (want.length ? want.every((r) => fired.has(r)) : fired.size > 0)
+    if (done) {
+      satisfiedAt ??= Date.now()
+      if (Date.now() - satisfiedAt >= TAIL_MS) break
+    }
+    await bus.next(Math.min(200, Math.max(1, waitUntil - Date.now())))
+  }
+  const corr = correlate(trace, bus.events, ignore)
+  const alerts = bus.alertsOn(corr.events)
+  const v = decideVerdict({
+    step,
+    exitCode: action.exitCode,
+    stderr: action.stderr,
+    sentAt: action.sentAt,
+    events: corr.events,
+    alerts,
+    rules,
+  })
+  const result: StepResult = {
+    scenario: scenario.metadata.id,
+    step: step.id,
+    title: step.title,
+    kind: step.kind,
+    actor: describeActor(step, action),
+    command: step.run.join(' '),
+    verdict: v.verdict,
+    passed: v.passed,
+    rules: v.rules,
+    expectedRules: step.kind === 'attack' ? step.expect.alerts : step.expect.silent === 'all' || !step.expect.silent ? ['all'] : step.expect.silent,
+    ...(v.latencyMs !== undefined ? { latencyMs: v.latencyMs } : {}),
+    ...(v.telemetryLatencyMs !== undefined ? { telemetryLatencyMs: v.telemetryLatencyMs } : {}),
+    budgetMs: budget,
+    correlation: corr.method,
+    evidence: toEvidence(corr.events),
+    alerts: alerts.map(({ evidence: _e, ...a }) => a),
+    ...(v.explanation ? { explanation: v.explanation } : {}),
+    ...(v.nearMiss ? { nearMiss: v.nearMiss } : {}),
+    exitCode: action.exitCode,
+    output: tail(`${action.stdout}\n${action.stderr}`),
+    canariesRetrieved: retrieved(action, o.canaries),
+    startedAt,
+    techniques: scenario.metadata.techniques,
+    ...(step.mitigations ? { mitigations: step.mitigations } : {}),
+  }
+  await o.recorder?.addStep(scenario.metadata.id, step.id, trace, action, result)
+  return { step: result, findings: v.findings.map((f) => `${scenario.metadata.id}/${f}`) }
+}
+
+export function toTrace(step: Step, a: ActionRecord): ActionTrace {
+  return {
+    tool: step.run[0] ?? '',
+    identity: a.identity,
+    sentAt: a.sentAt,
+    endedAt: a.endedAt,
+    auditIDs: a.auditIDs,
+    ...(a.marker ? { marker: a.marker } : {}),
+    ...(step.run[0] === 'docker' ? { targets: dockerTargets(step.run) } : {}),
+  }
+}
+
+/** Everything the harness itself sent, except this step's own API action. */
+function harnessTraffic(sent: ReadonlySet<string>, action: ActionRecord): Set<string> {
+  const own = new Set(action.auditIDs)
+  return new Set([...sent].filter((id) => !own.has(id)))
+}
+
+function describeActor(step: Step, a: ActionRecord): string {
+  const actor = step.actor
+  if ('user' in actor) return actor.groups.length ? `${actor.user} (groups: ${actor.groups.join(', ')})` : actor.user
+  if ('serviceAccount' in actor) return `serviceaccount ${actor.serviceAccount}`
+  if ('token' in actor) return `stolen token of ${a.identity}`
+  if ('docker' in actor) return 'docker client (engine socket)'
+  return `${actor.cloud} CLI${actor.credentials ? ' with stolen credentials' : ''}`
+}
+
+/** Fingerprints of canary secrets the action's output contained (proof of retrieval without values). */
+function retrieved(a: ActionRecord, c: Canaries): string[] {
+  const out = `${a.stdout}\n${a.stderr}`
+  const values = [c.awsAccessKeyId, c.awsSecretAccessKey, c.awsSessionAccessKeyId, c.awsSessionSecretAccessKey, c.awsSessionToken, c.azureClientSecret, c.dbPassword]
+  return values
+    .filter((v) => out.includes(v) || out.includes(Buffer.from(v).toString('base64')))
+    .map((v) => fingerprint(v))
+}
+
+function tail(s: string, lines = 8): string {
+  return s.trim().split('\n').slice(-lines).join('\n').slice(-1500)
+}
+
+function countBySource(events: readonly { source: string }[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const e of events) out[e.source] = (out[e.source] ?? 0) + 1
+  return out
+}
+
+export const runDirFor = (home: string, runId: string) => path.join(home, 'runs', runId)

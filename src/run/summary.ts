@@ -1,0 +1,19 @@
+import type { RunSummary, StepResult } from './result.js'
+
+export function summarize(steps: readonly StepResult[]): RunSummary {
+  const attack = steps.filter((s) => s.kind === 'attack')
+  const benign = steps.filter((s) => s.kind === 'benign')
+  return {
+    attackSteps: attack.length,
+    detected: attack.filter((s) => s.verdict === 'DETECTED' || s.verdict === 'DETECTED_LATE').length,
+    missed: attack.filter((s) => !s.passed && s.verdict !== 'BLOCKED').length,
+    blocked: attack.filter((s) => s.verdict === 'BLOCKED').length,
+    falsePositives: benign.filter((s) => s.verdict === 'FALSE_POSITIVE').length,
+    benignSteps: benign.length,
+  }
+}
+
+/** 0 when every expectation held, 1 on any detection gap (a miss or a false positive). */
+export function exitCodeFor(steps: readonly StepResult[]): 0 | 1 {
+  return steps.every((s) => s.passed) ? 0 : 1
+}

@@ -1,0 +1,148 @@
+import type { Alert, CompiledRule, NearMiss } from '../detection/types.js'
+import type { Step } from '../scenario/schema.js'
+import type { TelemetryEvent } from '../telemetry/event.js'
+import { getField } from '../telemetry/event.js'
+import type { Verdict } from './result.js'
+
+export interface VerdictInput {
+  step: Step
+  exitCode: number
+  stderr: string
+  sentAt: number
+  events: readonly TelemetryEvent[]
+  /** Alerts raised on `events` (any pipeline). */
+  alerts: readonly Alert[]
+  /** Every loaded rule, for `silent: all` and near-miss explanations. */
+  rules: ReadonlyMap<string, CompiledRule>
+  /** The lab cannot show this step's telemetry at all (e.g. no Docker) — never happens for run steps. */
+}
+
+export interface VerdictOutput {
+  verdict: Verdict
+  passed: boolean
+  rules: string[]
+  latencyMs?: number
+  telemetryLatencyMs?: number
+  explanation?: string
+  nearMiss?: NearMiss
+  findings: string[]
+}
+
+const DENIED = /forbidden|\(403\)|AccessDenied|AuthorizationFailed|Unauthorized|permission denied/i
+
+export function parseDuration(d: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(d)
+  if (!m) return 10_000
+  const n = Number(m[1])
+  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000
+}
+
+/** First alert time per rule, relative to the action. */
+function firstAlertMs(alerts: readonly Alert[], sentAt: number): Map<string, number> {
+  const first = new Map<string, number>()
+  for (const a of alerts) {
+    const ms = Date.parse(a.alertTime) - sentAt
+    const prev = first.get(a.rule)
+    if (prev === undefined || ms < prev) first.set(a.rule, ms)
+  }
+  return first
+}
+
+// Decides one step's verdict from what the action returned, its telemetry and the alerts on it.
+export function decideVerdict(input: VerdictInput): VerdictOutput {
+  const { step, events, alerts, sentAt } = input
+  const first = firstAlertMs(alerts, sentAt)
+  const fired = [...first.keys()].sort()
+  const telemetryLatencyMs = events.length ? Math.max(0, Math.min(...events.map((e) => e.timeMs)) - sentAt) : undefined
+  const denied = events.some((e) => getField(e, 'responseStatus.code') === 403) || (input.exitCode !== 0 && DENIED.test(input.stderr))
+  const findings: string[] = []
+  for (const gap of step.expect.knownGaps) {
+    findings.push(
+      first.has(gap.rule)
+        ? `${step.id}: rule ${gap.rule} was expected not to fire (${gap.reason}) but fired — re-check the analysis`
+        : `${step.id}: rule ${gap.rule} cannot fire on this telemetry: ${gap.reason}`,
+    )
+  }
+  const base = { rules: fired, telemetryLatencyMs, findings }
+
+  if (input.exitCode !== 0 || denied) {
+    if (denied) {
+      const expected = step.expect.outcome === 'blocked'
+      return {
+        ...base,
+        verdict: 'BLOCKED',
+        passed: step.kind === 'attack',
+        explanation: expected
+          ? `prevented as intended${step.mitigations?.length ? ` by ${step.mitigations.join(', ')}` : ''}: the request was denied (HTTP 403)`
+          : 'the action was denied (HTTP 403); the attack was prevented rather than detected',
+      }
+    }
+    return { ...base, verdict: 'ACTION_FAILED', passed: false, explanation: `the action failed (exit ${input.exitCode}): ${firstLine(input.stderr)}` }
+  }
+
+  if (step.kind === 'benign') {
+    const silent = step.expect.silent ?? 'all'
+    const noisy = fired.filter((r) => silent === 'all' || silent.includes(r))
+    if (noisy.length)
+      return { ...base, verdict: 'FALSE_POSITIVE', passed: false, explanation: `benign action raised ${noisy.join(', ')}` }
+    const other = fired.length ? ` (informational rules fired: ${fired.join(', ')}; not asserted silent)` : ''
+    return { ...base, verdict: 'PASSED_BENIGN', passed: true, ...(other ? { explanation: `no asserted rule fired${other}` } : {}) }
+  }
+
+  const blockedNote = step.expect.outcome === 'blocked' ? ' — but the mitigation was expected to block it' : ''
+  if (!events.length) {
+    return {
+      ...base,
+      verdict: 'NOT_LOGGED',
+      passed: false,
+      explanation: `the action succeeded but left no telemetry the harness could tie to it (audit policy or collection gap)${blockedNote}`,
+    }
+  }
+  const missingSources = (step.expect.telemetry ?? []).filter((s) => !events.some((e) => e.source === s))
+  const expected = step.expect.alerts
+  const missing = expected.filter((r) => !first.has(r))
+  const detected = expected.length ? missing.length === 0 : fired.length > 0
+  if (detected) {
+    const latencyMs = Math.max(...(expected.length ? expected : fired).map((r) => first.get(r) ?? 0))
+    const budget = parseDuration(step.expect.within)
+    const late = latencyMs > budget
+    return {
+      ...base,
+      verdict: late ? 'DETECTED_LATE' : 'DETECTED',
+      passed: !late && step.expect.outcome !== 'blocked' && !missingSources.length,
+      latencyMs,
+      ...(late ? { explanation: `detected in ${latencyMs} ms, over the ${step.expect.within} budget` } : {}),
+      ...(blockedNote || missingSources.length
+        ? { explanation: `${missingSources.length ? `no ${missingSources.join(', ')} telemetry` : ''}${blockedNote}` }
+        : {}),
+    }
+  }
+  const nearMiss = nearestMiss(missing.length ? missing : [...input.rules.keys()], events, input.rules)
+  const why = missing.length ? `expected ${missing.join(', ')} to fire` : 'no rule fired'
+  return {
+    ...base,
+    verdict: 'LOGGED_NOT_ALERTED',
+    passed: false,
+    ...(nearMiss ? { nearMiss } : {}),
+    explanation: `${events.length} telemetry event(s) recorded but ${why}${
+      nearMiss ? `; nearest miss: ${nearMiss.rule} (field ${nearMiss.field}: expected ${nearMiss.expected}, got ${JSON.stringify(nearMiss.actual)})` : ''
+    }${fired.length ? `; other rules fired: ${fired.join(', ')}` : ''}${blockedNote}`,
+  }
+}
+
+function nearestMiss(ruleIds: readonly string[], events: readonly TelemetryEvent[], rules: ReadonlyMap<string, CompiledRule>): NearMiss | undefined {
+  let best: NearMiss | undefined
+  for (const id of ruleIds) {
+    const rule = rules.get(id)
+    if (!rule?.nearMiss) continue
+    for (const e of events) {
+      const nm = rule.nearMiss(e)
+      if (nm && (!best || nm.score > best.score)) best = nm
+    }
+  }
+  return best
+}
+
+function firstLine(s: string): string {
+  return (s.split('\n').find((l) => l.trim()) ?? '').slice(0, 300)
+}
