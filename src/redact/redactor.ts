@@ -11,8 +11,22 @@ export function fingerprint(value: string): string {
 
 const PLACEHOLDER_PREFIX = '[REDACTED:'
 
+// Logs repeat the same secret many times; hashing each occurrence again dominated redaction time.
+const fingerprintCache = new Map<string, string>()
+const FINGERPRINT_CACHE_MAX = 10_000
+
+function cachedFingerprint(secret: string): string {
+  let fp = fingerprintCache.get(secret)
+  if (fp === undefined) {
+    if (fingerprintCache.size >= FINGERPRINT_CACHE_MAX) fingerprintCache.clear()
+    fp = fingerprint(secret)
+    fingerprintCache.set(secret, fp)
+  }
+  return fp
+}
+
 function placeholder(kind: string, secret: string): string {
-  return `${PLACEHOLDER_PREFIX}${kind}:${fingerprint(secret)}]`
+  return `${PLACEHOLDER_PREFIX}${kind}:${cachedFingerprint(secret)}]`
 }
 
 function escapeRegExp(text: string): string {
@@ -80,6 +94,8 @@ interface Pattern {
 const NOT_PLACEHOLDER = '(?!\\[REDACTED:)'
 // Placeholder kinds such as `aws-secret:` must not read as a `secret: value` pair.
 const NOT_IN_PLACEHOLDER = '(?<!\\[REDACTED:[a-z0-9-]*)'
+// A key that ends a path (`…/serviceaccount/token: No such file`) is not a key.
+const NOT_IN_PATH = '(?<![./])'
 // Unquoted values stop at characters that delimit them in URLs, JSON, XML and Markdown.
 const UNQUOTED_VALUE = `${NOT_PLACEHOLDER}[^\\s&"'\`,;{}\\[\\]<>|\\\\]+`
 
@@ -140,7 +156,7 @@ const PATTERNS: readonly Pattern[] = [
     // key=value, key: value, "key": "value" for credential-like keys (query strings, forms, YAML, JSON).
     kind: 'credential',
     regex: new RegExp(
-      `${NOT_IN_PLACEHOLDER}\\b(?:${SENSITIVE_KEY_SOURCE})["']?\\s*[:=]\\s*(?:"(?<dq>${NOT_PLACEHOLDER}(?:[^"\\\\\\n]|\\\\.)+)"|` +
+      `${NOT_IN_PLACEHOLDER}${NOT_IN_PATH}\\b(?:${SENSITIVE_KEY_SOURCE})["']?\\s*[:=]\\s*(?:"(?<dq>${NOT_PLACEHOLDER}(?:[^"\\\\\\n]|\\\\.)+)"|` +
         `'(?<sq>${NOT_PLACEHOLDER}[^'\\n]+)'|(?<value>${UNQUOTED_VALUE}))`,
       'gi',
     ),
@@ -167,6 +183,65 @@ function applyPattern(text: string, pattern: Pattern): string {
     const at = match.lastIndexOf(secret)
     return match.slice(0, at) + placeholder(pattern.kind, secret) + match.slice(at + secret.length)
   })
+}
+
+// `kind: Secret` in YAML or JSON text (kubectl get secret -o yaml|json, audit bodies).
+const SECRET_KIND = /\bkind"?\s*:\s*"?Secret(?:List)?\b/
+const JSON_DATA_BLOCK = /("(?:data|stringData)"\s*:\s*\{)([^{}]*)(\})/g
+const JSON_STRING_VALUE = /("(?:[^"\\]|\\.)*"\s*:\s*")((?:[^"\\]|\\.)+)(")/g
+const ANY_PLACEHOLDER = /\[REDACTED:[a-z0-9-]+:[0-9a-f]{12}\]/g
+
+/**
+ * One placeholder for a credential value (already passed through `redact`). Placeholders inside it (a
+ * canary) are kept after it, so the canary's fingerprint still shows; a value that is only placeholders
+ * is left alone, which keeps this idempotent.
+ */
+function maskValue(kind: string, value: string): string {
+  const inner = value.match(ANY_PLACEHOLDER) ?? []
+  if (value.replace(ANY_PLACEHOLDER, '').replace(/["'\s]/g, '') === '') return value
+  return [placeholder(kind, value), ...inner].join(' ')
+}
+const YAML_DATA_KEY = /^(\s*)(?:data|stringData):\s*$/
+const YAML_ENTRY = /^(\s+[^:\s][^:]*:\s+)(\S.*)$/
+
+/**
+ * Masks every value under `data`/`stringData` of a Secret printed as text, whatever its keys are called
+ * (a Secret's keys are chosen by its author, so key names cannot tell which values are credentials).
+ */
+function redactSecretData(text: string): string {
+  if (!SECRET_KIND.test(text)) return text
+  const json = text.replace(JSON_DATA_BLOCK, (_m, open: string, body: string, close: string) => {
+    const masked = body.replace(JSON_STRING_VALUE, (_e, key: string, value: string, quote: string) => {
+      return `${key}${maskValue('secret-data', value)}${quote}`
+    })
+    return `${open}${masked}${close}`
+  })
+  return redactYamlData(json)
+}
+
+function indentOf(line: string): number {
+  return line.length - line.trimStart().length
+}
+
+function redactYamlData(text: string): string {
+  const lines = text.split('\n')
+  let dataIndent = -1
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string
+    const start = YAML_DATA_KEY.exec(line)
+    if (start) {
+      dataIndent = (start[1] ?? '').length
+      continue
+    }
+    if (dataIndent < 0 || line.trim() === '') continue
+    if (indentOf(line) <= dataIndent) {
+      dataIndent = -1
+      continue
+    }
+    const entry = YAML_ENTRY.exec(line)
+    if (entry) lines[i] = `${entry[1]}${maskValue('secret-data', entry[2] ?? '')}`
+  }
+  return lines.join('\n')
 }
 
 /** Object keys whose string values are credentials (compared lower-case without `-`, `_`, `.`). */
@@ -225,7 +300,7 @@ export class Redactor {
   redact(text: string): string {
     let out = this.#redactRegistered(text)
     for (const pattern of PATTERNS) out = applyPattern(out, pattern)
-    return out
+    return redactSecretData(out)
   }
 
   /**
@@ -265,11 +340,9 @@ export class Redactor {
     return out
   }
 
-  /** A whole string value under a credential key: one placeholder, unless it is one already. */
+  /** A whole string value under a credential key or in a Secret's data. */
   #maskWhole(value: string): string {
-    if (value.length === 0 || /^\[REDACTED:[a-z0-9-]+:[0-9a-f]{12}\]$/.test(value)) return value
-    const registered = this.#forms.get(value)
-    return registered ? placeholder('canary', registered) : placeholder('secret', value)
+    return value.length === 0 ? value : maskValue('secret', this.redact(value))
   }
 
   #redactRegistered(text: string): string {

@@ -74,7 +74,7 @@ function techniqueEntry(result: RunResult, technique: string): Record<string, un
     metadata: [
       {
         name: 'steps',
-        value: steps.map((s) => `${s.scenario}/${s.step}: ${s.verdict}`).join(', ') || 'none',
+        value: steps.map((s) => `${s.scenario}/${s.step} (${s.verdict})`).join(', ') || 'none',
       },
       { name: 'rules fired', value: [...new Set(steps.flatMap((s) => s.rules))].join(', ') || 'none' },
     ],

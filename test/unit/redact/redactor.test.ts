@@ -118,7 +118,9 @@ describe('Redactor.redact: credential shapes', () => {
   })
 
   it('leaves ordinary text alone', () => {
-    const text = 'kubectl get secrets -A; kind: Secret; secretName: canary-db; tokens: 3 | Bearer'
+    const text =
+      'kubectl get secrets -A; kind: Secret; secretName: canary-db; tokens: 3 | Bearer\n' +
+      'cat: /var/run/secrets/kubernetes.io/serviceaccount/token: No such file or directory'
     expect(r.redact(text)).toBe(text)
   })
 
@@ -128,6 +130,43 @@ describe('Redactor.redact: credential shapes', () => {
     const once = r2.redact(text)
     expect(r2.redact(once)).toBe(once)
     expect(once).not.toMatch(/\[REDACTED:[^\]]*\[REDACTED/)
+  })
+})
+
+describe('Redactor.redact: Secrets printed as text', () => {
+  const yaml = [
+    'apiVersion: v1',
+    'data:',
+    '  db-url: cG9zdGdyZXM6Ly91OnBAZGI=',
+    `  canary: ${Buffer.from(CANARY).toString('base64')}`,
+    'kind: Secret',
+    'metadata:',
+    '  name: canary-db',
+  ].join('\n')
+
+  it('masks every data value of `kubectl get secret -o yaml`, whatever the keys are called', () => {
+    const out = redactor().redact(yaml)
+    expect(out).not.toContain('cG9zdGdyZXM6Ly91OnBAZGI=')
+    expect(out).toContain(`  db-url: [REDACTED:secret-data:${fingerprint('cG9zdGdyZXM6Ly91OnBAZGI=')}]`)
+    expect(out).toContain(`  canary: [REDACTED:canary:${FP}]`)
+    expect(out).toContain('kind: Secret\nmetadata:\n  name: canary-db')
+    expect(redactor().redact(out)).toBe(out)
+  })
+
+  it('masks data values of `-o json`, keeping a canary fingerprint inside a longer value', () => {
+    const json = JSON.stringify({ kind: 'Secret', data: { conn: 'c2VjcmV0', url: `x-${CANARY}` } }, null, 2)
+    const out = redactor().redact(json)
+    const parsed = JSON.parse(out)
+    expect(parsed.data.conn).toBe(`[REDACTED:secret-data:${fingerprint('c2VjcmV0')}]`)
+    expect(parsed.data.url).toMatch(
+      new RegExp(`^\\[REDACTED:secret-data:[0-9a-f]{12}\\] \\[REDACTED:canary:${FP}\\]$`),
+    )
+    expect(redactor().redact(out)).toBe(out)
+  })
+
+  it('leaves data blocks of other kinds alone', () => {
+    const cm = 'kind: ConfigMap\ndata:\n  log-level: debug'
+    expect(redactor().redact(cm)).toBe(cm)
   })
 })
 

@@ -101,6 +101,16 @@ describe('writeReports', () => {
 })
 
 describe('writeReports redaction', () => {
+  it('changes nothing in the reports of a run that holds no secrets (no false positives)', async () => {
+    const redactor = new Redactor({ secrets: CANARIES })
+    const out = await writeReports(runResult(), { dir: root, redactor })
+    for (const [name, text] of await readAll(out.dir)) {
+      const reporter = REPORTERS.find((r) => r.file === name)!
+      expect(text, name).toBe(reporter.render(runResult()))
+      expect(text, name).not.toContain('[REDACTED:')
+    }
+  })
+
   it('leaves no planted secret in any written file, and shows canary fingerprints instead', async () => {
     const result = leakyRunResult()
     const serialized = JSON.stringify(result)
