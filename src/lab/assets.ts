@@ -30,7 +30,7 @@ type Env = Readonly<Record<string, string | undefined>>
 
 export function cacheRoot(env: Env = process.env): string {
   if (env.PURPLEKIND_CACHE) return env.PURPLEKIND_CACHE
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'purplekind')
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'purplekind')
 }
 
 export function cacheBinDir(env: Env = process.env): string {
@@ -64,7 +64,10 @@ function stagesFor(binDir: string, env: Env): string | undefined {
   const candidates = [join(binDir, '..', 'kwok-stages'), join(binDir, 'kwok-stages')]
   if (env.GOMODCACHE)
     candidates.push(join(env.GOMODCACHE, `sigs.k8s.io/kwok@${VERSIONS.kwok}/kustomize/stage`))
-  candidates.push(join(homedir(), 'go', 'pkg', 'mod', `sigs.k8s.io/kwok@${VERSIONS.kwok}/kustomize/stage`))
+  else
+    candidates.push(
+      join(env.HOME || homedir(), 'go', 'pkg', 'mod', `sigs.k8s.io/kwok@${VERSIONS.kwok}/kustomize/stage`),
+    )
   return candidates.find((d) => existsSync(join(d, 'pod', 'fast', 'pod-ready.yaml')))
 }
 

@@ -109,7 +109,12 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
     expect(res.status).toBe(403) // jane has no RBAC: the attempt is still audited
     const ev = await waitEvent((e) => e.auditID === auditId && e.raw.stage === 'ResponseComplete', 2000)
     expect(ev, 'audit event within 2 s').toBeDefined()
-    const raw = ev?.raw as Record<string, any>
+    const raw = ev?.raw as {
+      verb: string
+      objectRef: { resource: string }
+      user: { username: string }
+      impersonatedUser: { username: string; groups: string[] }
+    }
     expect(raw.verb).toBe('list')
     expect(raw.objectRef.resource).toBe('secrets')
     expect(raw.impersonatedUser.username).toBe('jane.doe')
@@ -243,6 +248,22 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
     await labUp({ name: NAME, log })
     timings.reuseMs = Date.now() - r
     expect(timings.reuseMs).toBeLessThan(3000)
+  })
+
+  it('(e) after a component crash, status says so and the next up cleans up and starts afresh', async () => {
+    const state = readState(`${labDir(NAME)}/state.json`)
+    const kwok = state?.daemons.find((d) => d.name === 'kwok')
+    expect(kwok && isAlive(kwok)).toBe(true)
+    process.kill(-(kwok?.pid ?? 0), 'SIGKILL')
+    for (let i = 0; i < 40 && kwok && isAlive(kwok); i++) await sleep(50)
+    const status = await labStatus({ name: NAME })
+    expect(status.running).toBe(false)
+    expect(status.detail).toContain('down: kwok')
+    lab = await labUp({ name: NAME, log })
+    const fresh = readState(`${labDir(NAME)}/state.json`)
+    for (const d of state?.daemons ?? []) expect(isAlive(d), `old ${d.name}`).toBe(false)
+    expect(fresh?.daemons.every(isAlive)).toBe(true)
+    expect((await kubectl(['get', 'node', NODE_NAME])).exitCode).toBe(0)
   })
 
   function portOf(key: string): number {
