@@ -127,6 +127,12 @@ const PATTERNS: readonly Pattern[] = [
     mayMatch: (t) => t.includes('AKIA') || t.includes('ASIA'),
   },
   {
+    // Entra ID (Azure AD) client secrets: 3 characters, a digit, `Q~`, then 31–34 more.
+    kind: 'azure-secret',
+    regex: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])/g,
+    mayMatch: (t) => t.includes('Q~'),
+  },
+  {
     kind: 'aws-secret',
     regex: new RegExp(
       `(?:aws_secret_access_key|secret_access_key|secretaccesskey|secret-access-key)["']?\\s*[:=|]?\\s*["']?` +

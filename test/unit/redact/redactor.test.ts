@@ -80,6 +80,12 @@ describe('Redactor.redact: credential shapes', () => {
       'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
       'aws-secret',
     ],
+    [
+      'Azure client secret',
+      '"password": null, secretText: abc8Q~Zx9yW8vU7tS6rQ5pO4nM3lK2jI1hG0fE.d',
+      'abc8Q~Zx9yW8vU7tS6rQ5pO4nM3lK2jI1hG0fE.d',
+      'azure-secret',
+    ],
     ['bearer header', 'Authorization: Bearer opaque.tok-123', 'opaque.tok-123', 'bearer'],
     ['lower-case bearer', 'curl -H "authorization: bearer abcd1234"', 'abcd1234', 'bearer'],
     ['--token=x', 'kubectl --token=s3cr3tvalue get pods', 's3cr3tvalue', 'cli-arg'],
