@@ -68,7 +68,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of collectors) await c.stop()
-  if (engine) await removeRunContainers(engine.docker, runId)
   await proxy?.stop()
 })
 
@@ -185,6 +184,15 @@ describe('docker lab (live)', () => {
       .slice(before)
       .map((r) => `${r.method} ${r.path.replace(/^\/v[\d.]+/, '')} ${r.status}`)
     expect(after).toEqual(['GET /containers/json 200', `GET /containers/${victim}/json 200`])
+  })
+
+  it("removeRunContainers removes exactly the run's containers", async () => {
+    expect((await removeRunContainers(engine.docker, runId)).sort()).toEqual([toolbox, victim].sort())
+    const left = await engine.docker.listContainers({
+      all: true,
+      filters: { label: [`purplekind.io/run=${runId}`] },
+    })
+    expect(left).toEqual([])
   })
 })
 
