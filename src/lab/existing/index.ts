@@ -43,6 +43,16 @@ export function createExistingProvider(options: ExistingProviderOptions): LabPro
     },
 
     async up({ log }) {
+      // Named permission is required even for a context that looks like a lab: this provider's contract.
+      if (!allowed()) {
+        throw new PurpleError(
+          'PURPLE_CONTEXT_REFUSED',
+          `context '${options.context}' was not allowed by name`,
+          {
+            hint: `pass --allow-context ${options.context} to run against this cluster`,
+          },
+        )
+      }
       const safe = assertSafeContext({
         kubeconfig: options.kubeconfig,
         context: options.context,
