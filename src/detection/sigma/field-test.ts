@@ -2,7 +2,7 @@
 // field cache (see fields.ts). Modifier semantics follow the Sigma modifiers appendix v2.1.
 import { cidrPredicate, parseCidr } from './cidr.js'
 import { base64, base64Offsets, type Encodable, utf16be, utf16bom, utf16le, windash } from './encode.js'
-import { fieldId, fieldValue, lowerValue, RAW_TEXT } from './fields.js'
+import { fieldId, fieldValue, lowerArray, lowerValue, RAW_TEXT } from './fields.js'
 import { type Issues, isScalar, suggest } from './issues.js'
 import {
   anyOf,
@@ -337,26 +337,33 @@ function combine(ctx: Ctx, id: number, preds: StrPred[], lower: boolean, nullOk:
       : ctx.mods.has('all')
         ? (s) => preds.every((p) => p(s))
         : (s) => preds.some((p) => p(s))
-  const elem = (v: unknown): boolean => {
-    if (typeof v === 'string') return pred(lower ? v.toLowerCase() : v)
-    if (typeof v === 'number' || typeof v === 'boolean') return pred(String(v))
-    return Array.isArray(v) && v.some(elem)
-  }
+  // With `all` on an array field, each value may be matched by a different element.
   const allOverArray = ctx.mods.has('all') && preds.length > 1
   return () => {
     const v = fieldValue(id)
     if (typeof v === 'string') return pred(lower ? lowerValue(id, v) : v)
     if (v === undefined || v === null) return nullOk
-    // With `all` on an array field, each value may be matched by a different element.
-    if (allOverArray && Array.isArray(v)) return preds.every((p) => v.some((e) => elemWith(p, e, lower)))
-    return elem(v)
+    if (typeof v === 'number' || typeof v === 'boolean') return pred(String(v))
+    if (!Array.isArray(v)) return false
+    const items = lower ? lowerArray(id, v) : v
+    return allOverArray ? preds.every((p) => anyElement(p, items)) : anyElement(pred, items)
   }
 }
 
-function elemWith(p: StrPred, v: unknown, lower: boolean): boolean {
-  if (typeof v === 'string') return p(lower ? v.toLowerCase() : v)
-  if (typeof v === 'number' || typeof v === 'boolean') return p(String(v))
-  return Array.isArray(v) && v.some((e) => elemWith(p, e, lower))
+/** Elements are already lower-cased when the test is case-insensitive. */
+function anyElement(p: StrPred, items: readonly unknown[]): boolean {
+  for (const v of items) {
+    if (
+      typeof v === 'string'
+        ? p(v)
+        : typeof v === 'number' || typeof v === 'boolean'
+          ? p(String(v))
+          : Array.isArray(v) && anyElement(p, v)
+    ) {
+      return true
+    }
+  }
+  return false
 }
 
 const INLINE_FLAGS = /^\(\?([ims]+)\)/

@@ -2,13 +2,15 @@
 // lower-cased) at most once per event, however many rules test it. Slots are indexed by a process-wide
 // field id, so the hot path allocates nothing but the lower-cased strings themselves.
 import { getField, type TelemetryEvent } from '../../telemetry/event.js'
+import { type CompiledPath, compilePath, readPath } from './path.js'
 
 const ids = new Map<string, number>()
 const names: string[] = []
+const paths: CompiledPath[] = []
 const valueGen: number[] = []
 const values: unknown[] = []
 const lowerGen: number[] = []
-const lowers: string[] = []
+const lowers: unknown[] = []
 
 let current: TelemetryEvent | undefined
 let generation = 0
@@ -23,6 +25,7 @@ export function fieldId(name: string): number {
     id = names.length
     ids.set(name, id)
     names.push(name)
+    paths.push(compilePath(name))
     valueGen.push(-1)
     values.push(undefined)
     lowerGen.push(-1)
@@ -41,7 +44,7 @@ export function useEvent(event: TelemetryEvent): void {
 
 export function fieldValue(id: number): unknown {
   if (valueGen[id] !== generation) {
-    values[id] = resolve(names[id]!)
+    values[id] = resolve(id)
     valueGen[id] = generation
   }
   return values[id]
@@ -53,11 +56,29 @@ export function lowerValue(id: number, s: string): string {
     lowers[id] = s.toLowerCase()
     lowerGen[id] = generation
   }
-  return lowers[id]!
+  return lowers[id] as string
 }
 
-function resolve(name: string): unknown {
+/** The field's array value (which must be `fieldValue(id)`) with string elements lower-cased, nested too. */
+export function lowerArray(id: number, a: readonly unknown[]): readonly unknown[] {
+  if (lowerGen[id] !== generation) {
+    lowers[id] = lowerDeep(a)
+    lowerGen[id] = generation
+  }
+  return lowers[id] as unknown[]
+}
+
+function lowerDeep(a: readonly unknown[]): unknown[] {
+  return a.map((v) => (typeof v === 'string' ? v.toLowerCase() : Array.isArray(v) ? lowerDeep(v) : v))
+}
+
+const ENVELOPE = new Set(['source', 'sourcetype', 'index', '_time'])
+
+/** `getField` semantics; raw paths go through the compiled lookup (see path.ts). */
+function resolve(id: number): unknown {
   const event = current!
+  const name = names[id]!
   if (name === RAW_TEXT) return JSON.stringify(event.raw)
-  return getField(event, name)
+  if (name in event.derived || ENVELOPE.has(name)) return getField(event, name)
+  return readPath(event.raw, paths[id]!)
 }
