@@ -45,21 +45,55 @@ function isMatchAll(p: Pattern): boolean {
   return p.segments.every((s) => s === '')
 }
 
-// `field=v` holds when any value matches; `field!=v` needs the field present and no value matching
-// (so, unlike `NOT field=v`, it never holds for an event without the field).
-function compareTest(field: string, op: CompareOp, value: Pattern): Predicate {
-  if (op === '=' || op === '!=') {
-    const glob = compileGlob(value)
-    const anyMatch = (e: TelemetryEvent): boolean | undefined => {
-      const { present, values } = fieldValues(getField(e, field))
-      if (!present) return undefined
-      return isMatchAll(value) || values.some(glob)
-    }
-    return op === '=' ? (e) => anyMatch(e) === true : (e) => anyMatch(e) === false
+type FieldValues = ReturnType<typeof fieldValues>
+
+// Rules in a set test the same few fields (verb, objectRef.resource, sourcetype…) of one event in a
+// row: resolve and lower-case each field once per event. One slot, so nothing outlives the next event.
+let cachedEvent: TelemetryEvent | undefined
+let cachedFields = new Map<string, FieldValues>()
+function valuesOf(e: TelemetryEvent, field: string): FieldValues {
+  if (e !== cachedEvent) {
+    cachedEvent = e
+    cachedFields = new Map()
   }
+  let v = cachedFields.get(field)
+  if (!v) {
+    v = fieldValues(getField(e, field))
+    cachedFields.set(field, v)
+  }
+  return v
+}
+
+// Whether any value matches any pattern; exact patterns go through one Set lookup per value.
+function anyValueMatcher(patterns: readonly Pattern[]): (values: string[]) => boolean {
+  if (patterns.some(isMatchAll)) return () => true
+  const exact = new Set(patterns.filter((p) => p.segments.length === 1).map((p) => p.segments[0] as string))
+  const globs = patterns.filter((p) => p.segments.length > 1).map(compileGlob)
+  // Plain loops: this runs for every test of every rule on every event.
+  return (values) => {
+    for (const v of values) {
+      if (exact.has(v)) return true
+      for (const g of globs) if (g(v)) return true
+    }
+    return false
+  }
+}
+
+// `field=v` (or `field IN (…)`) holds when any value matches; `field!=v` needs the field present and
+// no value matching (so, unlike `NOT field=v`, it never holds for an event without the field).
+function equalityTest(field: string, patterns: readonly Pattern[], negated: boolean): Predicate {
+  const matches = anyValueMatcher(patterns)
+  return (e) => {
+    const { present, values } = valuesOf(e, field)
+    return present && matches(values) !== negated
+  }
+}
+
+function compareTest(field: string, op: CompareOp, value: Pattern): Predicate {
+  if (op === '=' || op === '!=') return equalityTest(field, [value], op === '!=')
   const limit = Number(value.text)
   const holds = numericOp(op)
-  return (e) => fieldValues(getField(e, field)).values.some((v) => v.trim() !== '' && holds(Number(v), limit))
+  return (e) => valuesOf(e, field).values.some((v) => v.trim() !== '' && holds(Number(v), limit))
 }
 
 function numericOp(op: '<' | '>' | '<=' | '>='): (a: number, b: number) => boolean {
@@ -91,11 +125,17 @@ export function compileNode(node: SplNode): Predicate {
   switch (node.kind) {
     case 'and': {
       const parts = node.children.map(compileNode)
-      return (e) => parts.every((p) => p(e))
+      return (e) => {
+        for (const p of parts) if (!p(e)) return false
+        return true
+      }
     }
     case 'or': {
       const parts = node.children.map(compileNode)
-      return (e) => parts.some((p) => p(e))
+      return (e) => {
+        for (const p of parts) if (p(e)) return true
+        return false
+      }
     }
     case 'not': {
       const inner = compileNode(node.child)
@@ -103,10 +143,8 @@ export function compileNode(node: SplNode): Predicate {
     }
     case 'compare':
       return compareTest(node.field, node.op, node.value)
-    case 'in': {
-      const tests = node.values.map((v) => compareTest(node.field, '=', v))
-      return (e) => tests.some((t) => t(e))
-    }
+    case 'in':
+      return equalityTest(node.field, node.values, false)
     case 'keyword': {
       const glob = compileGlob({ segments: ['', ...node.value.segments, ''], text: node.value.text })
       return (e) => glob(rawText(e))
