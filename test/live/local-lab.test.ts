@@ -2,7 +2,7 @@
 // kwok pod whose `kubectl exec` runs in the sandbox namespace and reaches only the decoy IMDS, and a
 // `down` that leaves no process or namespace behind.
 import { randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
@@ -199,6 +199,19 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
     ])
     expect(outside.exitCode).not.toBe(0)
     expect(outside.stderr).toMatch(/unreachable|Failed to connect|Couldn't connect/i)
+  })
+
+  it('stages pod files in the sandbox private /run only (never on the host)', async () => {
+    const path = '/var/run/secrets/kubernetes.io/serviceaccount/token'
+    await lab.stagePodFiles?.({ namespace: NS, name: 'victim' }, { [path]: 'staged-token-123' })
+    const cat = await kubectl(['-n', NS, 'exec', 'victim', '--', 'cat', path])
+    expect(cat.stdout).toBe('staged-token-123')
+    expect(existsSync('/run/secrets/kubernetes.io')).toBe(false)
+    const run = await kubectl(['-n', NS, 'exec', 'victim', '--', 'ls', '-A', '/run'])
+    expect(run.stdout.trim()).toBe('secrets')
+    await expect(
+      lab.stagePodFiles?.({ namespace: NS, name: 'victim' }, { '/etc/passwd': 'x' }),
+    ).rejects.toThrow(/only under \/var\/run/)
   })
 
   it('(c) the receiver refuses a wrong token, a wrong path and a wrong method', async () => {

@@ -255,7 +255,10 @@ async function startComponents(state: LabState, p: LabPaths, log: Log): Promise<
 
   // kwok's environment is inherited by every exec'd command, so it gets nothing but PATH and HOME.
   const kwokEnv = { PATH: SAFE_PATH, HOME: state.workDir, LANG: 'C.UTF-8' }
-  const [kip, kwokCmd] = inNetns(netns, bin('kwok'), kwokArgs(p, ports))
+  // kwok (and so every exec'd command) gets a private, empty /run: host sockets there (docker.sock, …)
+  // are hidden, and stagePodFiles can write pod files under /var/run without touching the host.
+  const privateRun = 'mount -t tmpfs -o mode=0755,size=8m purplekind-run /run && exec "$0" "$@"'
+  const [kip, kwokCmd] = inNetns(netns, 'sh', ['-c', privateRun, bin('kwok'), ...kwokArgs(p, ports)])
   const kwok = await start({ name: 'kwok', command: kip, args: kwokCmd, env: kwokEnv })
   const kwokTarget = { server: `https://127.0.0.1:${ports.kwok}`, caPem: admin.caPem }
   await waitFor('kwok', () => probe(kwokTarget, '/healthz'), kwok, 30_000)
@@ -272,6 +275,33 @@ async function healthy(state: LabState, p: LabPaths): Promise<boolean> {
 
 function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex')
+}
+
+/**
+ * Writes `files` into the exec sandbox's private /run (as a kubelet would mount a service-account
+ * token); every simulated pod sees the same files. Only paths under /run or /var/run can be staged.
+ */
+export async function stageSandboxFiles(state: LabState, files: Record<string, string>): Promise<void> {
+  const kwok = state.daemons.find((d) => d.name === 'kwok')
+  if (!kwok || !isAlive(kwok)) {
+    throw new PurpleError('PURPLE_LAB_FAILED', `local lab '${state.name}': kwok is not running`, {
+      hint: 'run `purplekind lab up` again',
+    })
+  }
+  for (const [path, content] of Object.entries(files)) {
+    if (!/^\/(var\/)?run\/[^\0]+$/.test(path) || path.split('/').includes('..')) {
+      throw new PurpleError(
+        'PURPLE_USAGE',
+        `cannot stage pod file ${path}: the local lab stages only under /var/run`,
+      )
+    }
+    const write = 'mkdir -p "$(dirname "$1")" && cat > "$1" && chmod 0644 "$1"'
+    const r = await execa('nsenter', ['-t', String(kwok.pid), '-m', '--', 'sh', '-c', write, 'sh', path], {
+      input: content,
+      reject: false,
+    })
+    if (r.exitCode !== 0) throw new PurpleError('PURPLE_LAB_FAILED', `staging ${path} failed: ${r.stderr}`)
+  }
 }
 
 function labObject(state: LabState, p: LabPaths): Lab {
@@ -293,6 +323,7 @@ function labObject(state: LabState, p: LabPaths): Lab {
       imds: { url: `http://${IMDS_IP}`, hostUrl: `http://127.0.0.1:${ports.imds}`, role: IMDS_ROLE },
     },
     binDir: state.binDir,
+    stagePodFiles: (_pod, files) => stageSandboxFiles(state, files),
     manifest: {
       provider: 'local',
       kubernetes: state.versions.kubernetes ?? 'unknown',
