@@ -9,7 +9,9 @@ describe('prefilter literals', () => {
     expect(rule('verb=list objectRef.resource=secrets').prefilter).toEqual(['secrets']) // the longer literal
     expect(rule('objectRef.resource IN (secrets, "pods")').prefilter).toEqual(['secrets', 'pods'])
     expect(rule('verb=get OR verb=list').prefilter).toEqual(['get', 'list'])
-    expect(rule('user.username="system:serviceaccount:*" verb=get').prefilter).toEqual(['system:serviceaccount:'])
+    expect(rule('user.username="system:serviceaccount:*" verb=get').prefilter).toEqual([
+      'system:serviceaccount:',
+    ])
     expect(rule('user.username="*:serviceaccount:*"').prefilter).toEqual([':serviceaccount:'])
     expect(rule('responseStatus.code=403').prefilter).toEqual(['403'])
     expect(rule('sourcetype=kubernetes:api verb=GET').prefilter).toEqual(['get'])
