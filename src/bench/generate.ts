@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { stringify } from 'yaml'
 
 /** Bumped whenever the generated content changes, so stale cached data sets are rebuilt. */
-const GENERATOR_VERSION = 1
+const GENERATOR_VERSION = 2
 
 export interface BenchData {
   dir: string
@@ -285,15 +285,15 @@ const leases: Family = (rng) => {
 const controllers: Family = (rng) => {
   const ctrl = rng.pick(CONTROLLERS)
   const user = `system:serviceaccount:kube-system:${ctrl}`
-  const resource = rng.pick([
-    'pods',
-    'replicasets',
-    'deployments',
-    'endpointslices',
-    'configmaps',
-    'events',
-    'jobs',
-  ])
+  const resource = weighted(rng, [
+    [3, 'pods'],
+    [2, 'replicasets'],
+    [3, 'endpointslices'],
+    [1, 'deployments'],
+    [1, 'configmaps'],
+    [1, 'events'],
+    [1, 'jobs'],
+  ] as const)
   const apiGroup =
     resource === 'pods' || resource === 'configmaps' || resource === 'events'
       ? undefined
@@ -302,7 +302,14 @@ const controllers: Family = (rng) => {
         : resource === 'jobs'
           ? 'batch'
           : 'apps'
-  const verb = rng.pick(['get', 'list', 'watch', 'update', 'patch', 'create'])
+  const verb = weighted(rng, [
+    [3, 'get'],
+    [1, 'list'],
+    [2, 'watch'],
+    [3, 'update'],
+    [2, 'patch'],
+    [1, 'create'],
+  ] as const)
   const r = {
     resource,
     namespace: rng.pick(APP_NAMESPACES),
@@ -624,15 +631,34 @@ const kubeletTokens: Family = (rng) => {
   }
 }
 
+/** Node heartbeats: kubelets patching their node status and reading their node. */
+const nodeStatus: Family = (rng) => {
+  const node = rng.pick(NODES)
+  const patch = rng.chance(0.7)
+  const r = { resource: 'nodes', name: node, ...(patch ? { subresource: 'status' } : {}) }
+  return {
+    verb: patch ? 'patch' : 'get',
+    uri: resourceUri(r, false) + (patch ? '?timeout=10s' : '?resourceVersion=0&timeout=10s'),
+    user: `system:node:${node}`,
+    groups: NODE_GROUPS,
+    ua: componentUa('kubelet'),
+    ip: rng.pick(IPS_INTERNAL),
+    resource: r,
+    code: 200,
+  }
+}
+
+// Shares of a busy production cluster's audit log: heartbeats and controllers dominate.
 const FAMILIES: readonly (readonly [number, Family])[] = [
-  [34, leases],
+  [36, leases],
+  [8, nodeStatus],
   [22, controllers],
-  [9, kubeletMounts],
-  [10, probes],
-  [12, operators],
-  [8, humans],
-  [3, kubeletTokens],
-  [0.5, anonymous],
+  [5, kubeletMounts],
+  [7, probes],
+  [8, operators],
+  [5, humans],
+  [2, kubeletTokens],
+  [0.3, anonymous],
 ]
 
 /** Writes `lines` audit events as JSONL, streaming (constant memory). */
@@ -1174,12 +1200,12 @@ function specificRules(): RuleSpec[] {
       },
     },
     {
-      name: 'k8s_deployment_deleted',
-      title: 'Deployment deleted',
+      name: 'k8s_workload_deleted',
+      title: 'Workload deleted',
       level: 'low',
       tags: ['attack.impact', 'attack.t1498'],
       detection: {
-        selection: { verb: 'delete', 'objectRef.resource': 'deployments' },
+        selection: { verb: 'delete', 'objectRef.resource': ['deployments', 'statefulsets', 'replicasets'] },
         condition: 'selection',
       },
     },

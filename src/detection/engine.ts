@@ -36,9 +36,25 @@ export interface LineOrigin {
 }
 
 interface SourcePlan {
+  /** Every rule that applies to the source, in rule-set order. */
   readonly rules: readonly CompiledRule[]
-  /** Undefined when some applicable rule cannot be prefiltered: then every line is parsed. */
-  readonly prefilter: LiteralMatcher | undefined
+  /** Undefined when prefiltering is off: every line is parsed and every rule run. */
+  readonly prefilter: Prefilter | undefined
+}
+
+/**
+ * One automaton over the literals of all the source's rules. A line is parsed only if it contains a
+ * literal or some rule has no prefilter, and then only the rules whose literals it contains (plus those
+ * without a prefilter) are run on its events.
+ */
+interface Prefilter {
+  readonly matcher: LiteralMatcher
+  /** Per rule: ids of its literals in the matcher, or undefined when it must always run. */
+  readonly ruleLiterals: readonly (readonly number[] | undefined)[]
+  readonly someAlwaysRun: boolean
+  /** Scratch, per literal id: the stamp of the last line it was found in. */
+  readonly seen: Uint32Array
+  stamp: number
 }
 
 // Sources whose lines are always JSON objects; a line skipped by the prefilter still gets this cheap
@@ -54,7 +70,7 @@ export class Engine {
     this.#plans = new Map(
       SOURCES.map((source) => {
         const rules = ruleSet.rules.filter((r) => r.sources === undefined || r.sources.includes(source))
-        return [source, { rules, prefilter: usePrefilter ? combinedPrefilter(rules) : undefined }] as const
+        return [source, { rules, prefilter: usePrefilter ? buildPrefilter(rules) : undefined }] as const
       }),
     )
     const byBaseRule = new Map<string, CorrelationRule[]>()
@@ -111,7 +127,7 @@ export class Engine {
     const now = new Date().toISOString()
     for (const event of ordered) {
       const where = event.origin ? { file: event.origin.file, event: event.origin.line - 1 } : {}
-      this.#matchEvent(this.#plan(event.source), event, where, now, alerts)
+      this.#matchEvent(this.#plan(event.source).rules, event, where, now, alerts)
     }
     return alerts
   }
@@ -133,7 +149,8 @@ export class Engine {
     emit: Emit,
   ): typeof SKIPPED | { events: number; alerts: number } {
     const origin = { file: line.file, line: line.index + 1 }
-    if (plan.prefilter && !plan.prefilter.test(bytes, start, end)) {
+    const candidates = plan.prefilter ? candidateRules(plan, plan.prefilter, bytes, start, end) : plan.rules
+    if (candidates.length === 0) {
       checkSkippedLine(bytes, start, end, source, origin)
       return SKIPPED
     }
@@ -144,13 +161,13 @@ export class Engine {
     })
     let alerts = 0
     const where = { file: line.file, event: line.index }
-    for (const event of events) alerts += this.#matchEvent(plan, event, where, undefined, emit)
+    for (const event of events) alerts += this.#matchEvent(candidates, event, where, undefined, emit)
     return { events: events.length, alerts }
   }
 
-  /** Runs every rule of the plan on one event; returns how many alerts it emitted. */
+  /** Runs the given rules on one event; returns how many alerts it emitted. */
   #matchEvent(
-    plan: SourcePlan,
+    rules: readonly CompiledRule[],
     event: TelemetryEvent,
     where: { file?: string; event?: number },
     liveTime: string | undefined,
@@ -163,7 +180,7 @@ export class Engine {
       if (Array.isArray(emit)) emit.push(alert)
       else emit(alert)
     }
-    for (const rule of plan.rules) {
+    for (const rule of rules) {
       if (!rule.match(event)) continue
       if (!rule.correlationOnly) push(toAlert(rule, event, where, liveTime))
       for (const correlation of this.#correlations.get(rule.id) ?? []) {
@@ -241,42 +258,71 @@ function checkSkippedLine(
   )
 }
 
-/**
- * The union of the rules' literals, or undefined (parse every line) when any rule has no prefilter or
- * a literal the byte matcher cannot fold (empty or non-ASCII).
- */
-function combinedPrefilter(rules: readonly CompiledRule[]): LiteralMatcher | undefined {
-  const literals = new Set<string>()
-  for (const rule of rules) {
-    if (rule.prefilter === undefined || rule.prefilter.length === 0) return undefined
-    for (const literal of rule.prefilter) {
-      if (!/^[\x20-\x7e]+$/.test(literal)) return undefined
-      literals.add(literal.toLowerCase())
-    }
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/
+
+/** Literal ids per rule; a rule without a prefilter (or with a literal the byte matcher cannot fold) always runs. */
+function buildPrefilter(rules: readonly CompiledRule[]): Prefilter {
+  const ids = new Map<string, number>()
+  const ruleLiterals = rules.map((rule) => {
+    const literals = rule.prefilter?.map((l) => l.toLowerCase())
+    if (!literals?.length || !literals.every((l) => PRINTABLE_ASCII.test(l))) return undefined
+    return literals.map((l) => ids.get(l) ?? ids.set(l, ids.size).get(l)!)
+  })
+  return {
+    matcher: new LiteralMatcher([...ids.keys()]),
+    ruleLiterals,
+    someAlwaysRun: ruleLiterals.includes(undefined),
+    seen: new Uint32Array(ids.size),
+    stamp: 0,
   }
-  // With no rules for a source, the empty matcher skips every line.
-  return new LiteralMatcher([...literals])
+}
+
+/** The rules that can match this line: those whose literals it contains, plus those that always run. */
+function candidateRules(
+  plan: SourcePlan,
+  prefilter: Prefilter,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): readonly CompiledRule[] {
+  // Stamps avoid clearing `seen` per line; on wrap-around, clear once.
+  if (++prefilter.stamp === 0xffffffff) {
+    prefilter.seen.fill(0)
+    prefilter.stamp = 1
+  }
+  const found = prefilter.matcher.collect(bytes, start, end, prefilter.seen, prefilter.stamp)
+  if (!found && !prefilter.someAlwaysRun) return []
+  const { seen, stamp } = prefilter
+  return plan.rules.filter((_, i) => {
+    const literals = prefilter.ruleLiterals[i]
+    return literals === undefined || literals.some((id) => seen[id] === stamp)
+  })
 }
 
 /**
- * Case-insensitive (ASCII) "does any of these literals occur" test over raw UTF-8 bytes: an
- * Aho-Corasick automaton compiled to a dense DFA over the literals' alphabet. One pass, no decoding
- * and no lower-cased copy. Measured on 1 KB audit lines: about 2x faster than the same automaton over
- * a JS string (charCodeAt), and 3-5x faster than toLowerCase + indexOf per literal or one `/a|b|…/i`.
+ * Case-insensitive (ASCII) multi-literal search over raw UTF-8 bytes: an Aho-Corasick automaton compiled
+ * to a dense DFA over the literals' alphabet. One pass, no decoding and no lower-cased copy. Measured on
+ * 1 KB audit lines: about 2x faster than the same automaton over a JS string (charCodeAt), and 3-5x
+ * faster than toLowerCase + indexOf per literal or one `/a|b|…/i` RegExp.
  */
 export class LiteralMatcher {
-  /** Next-state row offset by row offset + byte class; negative once some literal has ended. */
+  /** Next state's row offset by row offset + byte class; `-state - 1` when the next state accepts. */
   readonly #delta: Int32Array
   /** Byte → class (0 = occurs in no literal); upper-case ASCII folds to lower case. */
   readonly #classes: Uint8Array
-  readonly #empty: boolean
+  readonly #width: number
+  /** Literal ids ending at each state (its own and via failure links), as CSR: ids[from[s]..from[s+1]). */
+  readonly #outFrom: Int32Array
+  readonly #outIds: Int32Array
 
   constructor(literals: readonly string[]) {
     const alphabet = new Map<number, number>()
     for (const literal of literals) {
+      if (!PRINTABLE_ASCII.test(literal)) {
+        throw new PurpleError('PURPLE_INTERNAL', `prefilter literal must be printable ASCII: '${literal}'`)
+      }
       for (let i = 0; i < literal.length; i++) {
         const c = literal.charCodeAt(i)
-        if (c > 0x7e) throw new PurpleError('PURPLE_INTERNAL', `prefilter literal is not ASCII: ${literal}`)
         if (!alphabet.has(c)) alphabet.set(c, alphabet.size + 1)
       }
     }
@@ -285,12 +331,15 @@ export class LiteralMatcher {
       const lower = b >= 0x41 && b <= 0x5a ? b + 0x20 : b
       this.#classes[b] = alphabet.get(lower) ?? 0
     }
-    this.#delta = buildAutomaton(literals, alphabet)
-    this.#empty = literals.length === 0
+    this.#width = alphabet.size + 1
+    const automaton = buildAutomaton(literals, alphabet, this.#width)
+    this.#delta = automaton.delta
+    this.#outFrom = automaton.outFrom
+    this.#outIds = automaton.outIds
   }
 
+  /** Whether any literal occurs in `bytes[start, end)`. */
   test(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
-    if (this.#empty) return false
     const delta = this.#delta
     const classes = this.#classes
     let state = 0
@@ -300,24 +349,52 @@ export class LiteralMatcher {
     }
     return false
   }
+
+  /** Sets `seen[id] = stamp` for every literal (by constructor index) occurring in `bytes[start, end)`. */
+  collect(bytes: Uint8Array, start: number, end: number, seen: Uint32Array, stamp: number): boolean {
+    const delta = this.#delta
+    const classes = this.#classes
+    const outFrom = this.#outFrom
+    const outIds = this.#outIds
+    const width = this.#width
+    let found = false
+    let state = 0
+    let i = start
+    for (;;) {
+      // Tight loop up to the next accepting state (kept separate: measured ~1.5x faster).
+      for (; i < end; i++) {
+        state = delta[state + classes[bytes[i]!]!]!
+        if (state < 0) break
+      }
+      if (i >= end) return found
+      const accepting = -state - 1
+      found = true
+      for (let k = outFrom[accepting]!; k < outFrom[accepting + 1]!; k++) seen[outIds[k]!] = stamp
+      state = accepting * width
+      i++
+    }
+  }
 }
 
-function buildAutomaton(literals: readonly string[], alphabet: ReadonlyMap<number, number>): Int32Array {
-  const width = alphabet.size + 1
+function buildAutomaton(literals: readonly string[], alphabet: ReadonlyMap<number, number>, width: number) {
   const maxStates = 1 + literals.reduce((n, l) => n + l.length, 0)
   const next = new Int32Array(maxStates * width).fill(-1)
-  const terminal = new Uint8Array(maxStates)
+  const outputs: number[][] = [[]]
   let states = 1
-  for (const literal of literals) {
+  literals.forEach((literal, id) => {
     let s = 0
     for (let i = 0; i < literal.length; i++) {
       const slot = s * width + alphabet.get(literal.charCodeAt(i))!
-      if (next[slot] === -1) next[slot] = states++
+      if (next[slot] === -1) {
+        next[slot] = states++
+        outputs.push([])
+      }
       s = next[slot]!
     }
-    terminal[s] = 1
-  }
-  // Breadth-first: a missing transition copies the failure state's (complete, being shallower).
+    outputs[s]!.push(id)
+  })
+  // Breadth-first: a missing transition copies the failure state's (complete, being shallower), and a
+  // state also outputs what its failure state outputs.
   const fail = new Int32Array(states)
   const queue: number[] = []
   for (let c = 0; c < width; c++) {
@@ -327,7 +404,7 @@ function buildAutomaton(literals: readonly string[], alphabet: ReadonlyMap<numbe
   }
   for (let head = 0; head < queue.length; head++) {
     const s = queue[head]!
-    if (terminal[fail[s]!] === 1) terminal[s] = 1
+    if (s !== 0 && fail[s] !== 0) outputs[s]!.push(...outputs[fail[s]!]!)
     for (let c = 0; c < width; c++) {
       const slot = s * width + c
       const viaFail = next[fail[s]! * width + c]!
@@ -338,13 +415,15 @@ function buildAutomaton(literals: readonly string[], alphabet: ReadonlyMap<numbe
       }
     }
   }
-  // Row offsets (no multiply in the scan loop); -1 for any transition into a terminal state.
+  // Row offsets, so the scan loop needs no multiplication; accepting targets are `-state - 1`.
   const delta = new Int32Array(states * width)
   for (let slot = 0; slot < states * width; slot++) {
     const t = next[slot]!
-    delta[slot] = terminal[t] === 1 ? -1 : t * width
+    delta[slot] = outputs[t]!.length > 0 ? -t - 1 : t * width
   }
-  return delta
+  const outFrom = new Int32Array(states + 1)
+  for (let s = 0; s < states; s++) outFrom[s + 1] = outFrom[s]! + outputs[s]!.length
+  return { delta, outFrom, outIds: Int32Array.from(outputs.flat()) }
 }
 
 const CHUNK_BYTES = 1 << 20
