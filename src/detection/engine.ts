@@ -302,8 +302,8 @@ function candidateRules(
 /**
  * Case-insensitive (ASCII) multi-literal search over raw UTF-8 bytes: an Aho-Corasick automaton compiled
  * to a dense DFA over the literals' alphabet. One pass, no decoding and no lower-cased copy. Measured on
- * 1 KB audit lines: about 2x faster than the same automaton over a JS string (charCodeAt), and 3-5x
- * faster than toLowerCase + indexOf per literal or one `/a|b|…/i` RegExp.
+ * 1 KB audit lines with ~45 literals: about 2x faster than the same automaton over a JS string
+ * (charCodeAt), ~2.5x faster than one `/a|b|…/i` RegExp and ~5x faster than toLowerCase + indexOf.
  */
 export class LiteralMatcher {
   /** Next state's row offset by row offset + byte class; `-state - 1` when the next state accepts. */
@@ -361,7 +361,7 @@ export class LiteralMatcher {
     let state = 0
     let i = start
     for (;;) {
-      // Tight loop up to the next accepting state (kept separate: measured ~1.5x faster).
+      // Tight loop up to the next accepting state, the same as test() for lines without any literal.
       for (; i < end; i++) {
         state = delta[state + classes[bytes[i]!]!]!
         if (state < 0) break
