@@ -1,7 +1,9 @@
+import { rm } from 'node:fs/promises'
 import type { Scenario } from '../scenario/load.js'
+import { azLogin, copyAzureProfile } from './decoys/azure.js'
 import type { Canaries } from './decoys/canaries.js'
 import { victimEnv } from './decoys/canaries.js'
-import { imdsCredentials, startImds } from './decoys/imds.js'
+import { type ImdsDecoy, imdsCredentials, startImds } from './decoys/imds.js'
 import { type RunDecoys, startDecoys } from './decoys/index.js'
 import { containerLogsCollector, dockerApiCollector, dockerEventsCollector } from './docker/collectors.js'
 import { ensureDockerd } from './docker/engine.js'
@@ -32,6 +34,8 @@ export interface RunServices {
   canaries: Canaries
   docker?: DockerSetup
   decoys: RunDecoys
+  /** The IMDS serving the lab's metadata address (lab.decoys.imds.hostUrl), when the lab has one. */
+  labImds?: ImdsDecoy
   stop(): Promise<void>
 }
 
@@ -40,6 +44,15 @@ const LEAK_ENV: Record<string, string[]> = {
   azure: ['AZURE_CLIENT_SECRET'],
   'db-password': ['DB_PASSWORD'],
   token: [],
+}
+
+/**
+ * The node role's credentials as IMDS serves them. The AWS decoy (moto) resolves the caller of
+ * `list-access-keys` from the access key id, and only knows keys it issued itself, so the role hands out
+ * the moto-issued key (with a session token) — otherwise the stolen credentials could not be used.
+ */
+function roleCredentials(c: Canaries): ReturnType<typeof imdsCredentials> {
+  return { ...imdsCredentials(c), accessKeyId: c.awsAccessKeyId, secretAccessKey: c.awsSecretAccessKey }
 }
 
 /**
@@ -59,18 +72,33 @@ export async function attachRunServices(
   }
   try {
     const labImds = lab.decoys.imds
-    const decoys = await startDecoys({ runId, log, imdsExternal: Boolean(labImds) })
+    const sandbox = lab.sandboxDecoys
+    const decoys = await startDecoys({
+      runId,
+      log,
+      imdsExternal: Boolean(labImds),
+      ...(sandbox ? { awsPort: sandbox.awsPort, azurePort: sandbox.azurePort } : {}),
+    })
     stops.push(() => decoys.stop())
+    if (sandbox && decoys.azure) {
+      // `az` exec'd in a simulated pod finds itself logged in as the canary principal (its ~/.azure).
+      await azLogin(decoys.azure, decoys.canaries)
+      await copyAzureProfile(decoys.azure, { ...sandbox, configDir: sandbox.azureConfigDir })
+      stops.push(() => rm(sandbox.azureConfigDir, { recursive: true, force: true }))
+      log(`azure decoy: logged-in az profile for the exec sandbox in ${sandbox.azureConfigDir}`)
+    }
     let imdsDecoys = decoys.decoys.imds
+    let servedImds: ImdsDecoy | undefined
     if (labImds) {
       // The lab routes 169.254.169.254 (inside its sandbox) to hostUrl: serve the run's canaries there.
       const port = Number(new URL(labImds.hostUrl).port)
       const imds = await startImds({
         host: '127.0.0.1',
         port,
-        canary: imdsCredentials(decoys.canaries),
+        canary: roleCredentials(decoys.canaries),
         role: decoys.canaries.awsRoleName,
       })
+      servedImds = imds
       stops.push(() => imds.stop())
       imdsDecoys = { ...labImds, role: imds.role }
     }
@@ -88,7 +116,7 @@ export async function attachRunServices(
       dockerEnv = proxy.env
       collectors.push(
         dockerEventsCollector(engine.docker),
-        dockerApiCollector(proxy),
+        dockerApiCollector(proxy, { docker: engine.docker }),
         containerLogsCollector(engine.docker, { runId }),
       )
       const all = victimEnv(decoys.canaries)
@@ -116,7 +144,14 @@ export async function attachRunServices(
       ...(dockerEnv ? { dockerEnv } : {}),
       ...(lab.stagePodFiles ? { stagePodFiles: lab.stagePodFiles.bind(lab) } : {}),
     }
-    return { lab: composed, canaries: decoys.canaries, ...(docker ? { docker } : {}), decoys, stop }
+    return {
+      lab: composed,
+      canaries: decoys.canaries,
+      ...(docker ? { docker } : {}),
+      decoys,
+      ...(servedImds ? { labImds: servedImds } : {}),
+      stop,
+    }
   } catch (err) {
     await stop()
     throw err

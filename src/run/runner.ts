@@ -72,7 +72,7 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
   try {
     for (const scenario of o.scenarios) {
       if (o.signal.aborted) break
-      o.log(`▶ ${scenario.metadata.id}: ${scenario.metadata.title}`)
+      o.log(`▶ ${scenario.metadata.id} — ${scenario.metadata.title}`)
       try {
         await setUp(scenario, o, api, ctx)
         for (const step of scenario.steps) {

@@ -161,17 +161,26 @@ async function waitForPodRunning(api: KubeApi, ns: string, name: string, timeout
   throw new Error(`pod ${ns}/${name} not Running after ${timeoutMs / 1000}s (phase ${phase})`)
 }
 
-/** Deletes every object of the run, by label. Cluster-scoped RBAC first, then namespaces. */
-export async function deleteKubeObjects(api: KubeApi, runId: string): Promise<string[]> {
+/**
+ * Deletes every object of the run, by label: cluster-scoped RBAC, then namespaces, and waits until the
+ * namespaces are gone, so the next scenario can create namespaces of the same name.
+ */
+export async function deleteKubeObjects(api: KubeApi, runId: string, timeoutMs = 45_000): Promise<string[]> {
   const selector = encodeURIComponent(`${RUN_LABEL}=${runId}`)
   const removed: string[] = []
+  const list = async (kind: string) =>
+    ((await api.request('GET', `${resourcePath(kind)}?labelSelector=${selector}`)).body as { items?: { metadata: { name: string } }[] })
+      ?.items ?? []
   for (const kind of ['clusterrolebindings', 'clusterroles', 'namespaces']) {
-    const list = await api.request('GET', `${resourcePath(kind)}?labelSelector=${selector}`)
-    const items = (list.body as { items?: { metadata: { name: string } }[] })?.items ?? []
-    for (const it of items) {
+    for (const it of await list(kind)) {
       await api.request('DELETE', resourcePath(kind, undefined, it.metadata.name))
       removed.push(`${kind}/${it.metadata.name}`)
     }
+  }
+  const deadline = Date.now() + timeoutMs
+  while ((await list('namespaces')).length) {
+    if (Date.now() > deadline) throw new Error(`namespaces of run ${runId} still terminating after ${timeoutMs / 1000}s`)
+    await sleep(250)
   }
   return removed
 }

@@ -6,6 +6,7 @@ import type { RuleSet } from '../../detection/types.js'
 import { type Issue, PurpleError, ValidationError } from '../../errors.js'
 import { attachRunServices } from '../../lab/compose.js'
 import { awsEnv } from '../../lab/decoys/aws.js'
+import { type Canaries, SECRET_FIELDS } from '../../lab/decoys/canaries.js'
 import { chooseProvider, type EnvChoice } from '../../lab/detect.js'
 import { createExistingProvider } from '../../lab/existing/index.js'
 import { kindProvider } from '../../lab/kind/index.js'
@@ -62,6 +63,11 @@ export function checkRuleReferences(scenarios: readonly Scenario[], rules: RuleS
     })
   }
   if (issues.length) throw new ValidationError(issues)
+}
+
+/** Every canary value that must never appear in output: the secrets and the key ids. */
+export function canarySecrets(c: Canaries): string[] {
+  return [...SECRET_FIELDS.map((f) => c[f]), c.awsAccessKeyId, c.awsSessionAccessKeyId, c.azureClientId]
 }
 
 function providers(f: RunFlags): Partial<Record<string, LabProvider>> {
@@ -141,7 +147,7 @@ export function registerRunCommands(program: Command): void {
       }
       assertSafeContext({ kubeconfig: base.kubeconfig, context: base.context, allowContexts: f.allowContext })
       const services = await attachRunServices(base, scenarios, runId, log)
-      for (const c of Object.values(services.canaries)) if (typeof c === 'string' && c.length >= 12) redactor.add(c)
+      for (const v of canarySecrets(services.canaries)) redactor.add(v)
       try {
         const lab = services.lab
         const recorder = f.record ? new Recorder(f.record, redactor, { runId, provider: lab.provider, manifest: lab.manifest }) : undefined

@@ -33,7 +33,7 @@ export function normalizeDockerApi(
     throw invalid('docker-api', ctx, "field 'status' must be a number")
   }
   const { time, timeMs } = isoTime(record.time, 'time', 'docker-api', ctx)
-  return [toEvent('docker-api', { time, timeMs, raw: record, derived: apiDerived(method, path) }, ctx)]
+  return [toEvent('docker-api', { time, timeMs, raw: record, derived: apiDerived(method, path, optionalString(record, 'container')) }, ctx)]
 }
 
 // `/v1.41/containers/victim/logs` → container `victim`, operation `logs`.
@@ -41,9 +41,10 @@ const CONTAINER_PATH = /^(?:\/v\d+\.\d+)?\/containers\/([^/]+)(?:\/([^/]+))?\/?$
 const NOT_A_CONTAINER = new Set(['json', 'create', 'prune'])
 
 /** Aliases for one API call: `container_name`, and `Command` where the call maps to one docker CLI command. */
-export function apiDerived(method: string, path: string): Record<string, unknown> {
+export function apiDerived(method: string, path: string, resolvedName?: string): Record<string, unknown> {
   const m = CONTAINER_PATH.exec(path)
-  const name = m?.[1] === undefined ? undefined : safeDecode(m[1])
+  // The docker CLI addresses containers by id after resolving the name; the proxy records the name.
+  const name = m?.[1] === undefined ? undefined : (resolvedName ?? safeDecode(m[1]))
   if (name === undefined || NOT_A_CONTAINER.has(name)) return {}
   const derived: Record<string, unknown> = { container_name: name }
   const op = `${method.toUpperCase()} ${m?.[2] ?? ''}`
