@@ -55,6 +55,19 @@ export interface Lab {
   stagePodFiles?(pod: { namespace: string; name: string }, files: Record<string, string>): Promise<void>
   /** Extra environment for commands exec'd in simulated pods (e.g. cloud CLI endpoints of the decoys). */
   readonly podEnv?: Record<string, string>
+  /**
+   * Where commands exec'd in simulated pods expect the run's cloud decoys (local lab): the loopback ports
+   * bridged into the exec sandbox, on which the run must serve moto (`awsPort`) and the Azure decoy
+   * (`azurePort`), and the sandbox user's AZURE_CONFIG_DIR and CA bundle (fixed in the exec environment)
+   * that the run fills with a logged-in `az` profile owned by `owner`.
+   */
+  readonly sandboxDecoys?: {
+    readonly awsPort: number
+    readonly azurePort: number
+    readonly azureConfigDir: string
+    readonly caBundle: string
+    readonly owner: { readonly uid: number; readonly gid: number }
+  }
 }
 
 export interface LabProvider {

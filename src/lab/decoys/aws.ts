@@ -33,9 +33,11 @@ export interface AwsDecoy {
 export async function startAwsDecoy(options: {
   canaries: Canaries
   log: (line: string) => void
+  /** Loopback port for moto (default: any free one). */
+  port?: number
 }): Promise<AwsDecoy> {
   const motoServer = venvBin('moto_server', 'moto[server]')
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const endpoint = `http://127.0.0.1:${port}`
   const logFile = join(decoyLogDir(), `moto-${port}.log`)
   const server = await spawnServer('moto_server', motoServer, ['-H', '127.0.0.1', '-p', String(port)], {

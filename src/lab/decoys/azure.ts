@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { chmod, chown, copyFile, cp, readdir, rm } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -56,6 +57,8 @@ type Handler = (
 export async function startAzureDecoy(options: {
   canaries: Canaries
   log: (line: string) => void
+  /** Loopback port to listen on (default: any free one). */
+  port?: number
 }): Promise<AzureDecoy> {
   const az = venvBin('az', 'azure-cli')
   const dir = mkdtempSync(join(decoyLogDir(), 'azure-'))
@@ -225,7 +228,7 @@ export async function startAzureDecoy(options: {
     server.once('error', (err) =>
       reject(new PurpleError('PURPLE_LAB_FAILED', `azure decoy cannot listen: ${err.message}`)),
     )
-    server.listen(0, '127.0.0.1', () => resolve())
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
   })
   base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
   const sinkhole = await startSinkhole()
@@ -272,17 +275,22 @@ function fakeJwt(claims: Record<string, unknown>): string {
   return `${b64url(header)}.${b64url({ ...claims, iat: now, nbf: now, exp: now + 3600 })}.${randomBytes(64).toString('base64url')}`
 }
 
+/** Settings every `az` call against the decoy gets: no telemetry, no MSAL instance discovery, no survey. */
+export const AZ_QUIET_ENV: Readonly<Record<string, string>> = {
+  AZURE_CORE_COLLECT_TELEMETRY: 'false',
+  AZURE_CORE_INSTANCE_DISCOVERY: 'false',
+  AZURE_CORE_SURVEY_MESSAGE: 'false',
+  AZURE_CORE_NO_COLOR: 'true',
+  AZURE_CORE_OUTPUT: 'json',
+}
+
 /** Environment for `az` against the decoy. */
 function azEnv(configDir: string, tls: TlsMaterial, sinkhole: Sinkhole): Record<string, string> {
   return {
     ...sinkholeEnv(sinkhole),
     AZURE_CONFIG_DIR: configDir,
     REQUESTS_CA_BUNDLE: tls.caFile,
-    AZURE_CORE_COLLECT_TELEMETRY: 'false',
-    AZURE_CORE_INSTANCE_DISCOVERY: 'false',
-    AZURE_CORE_SURVEY_MESSAGE: 'false',
-    AZURE_CORE_NO_COLOR: 'true',
-    AZURE_CORE_OUTPUT: 'json',
+    ...AZ_QUIET_ENV,
   }
 }
 
@@ -302,6 +310,64 @@ function seedVersionCheck(configDir: string, az: string): void {
   writeFileSync(join(configDir, 'versionCheck.json'), JSON.stringify({ versions, update_time: stamp }))
 }
 
+/** Runs `az` with the decoy environment; a failure names the subcommand only (arguments may hold secrets). */
+async function azCommand(az: string, args: string[], env: Record<string, string>): Promise<void> {
+  try {
+    await run(az, args, { env: { ...process.env, ...env }, timeout: 120_000 })
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? String(err)
+    throw new PurpleError(
+      'PURPLE_LAB_FAILED',
+      `az ${args.slice(0, 2).join(' ')} failed: ${stderr.trim().slice(0, 500)}`,
+    )
+  }
+}
+
+/** Logs the decoy's config dir in as the canary service principal (what a compromised host would hold). */
+export async function azLogin(decoy: AzureDecoy, canaries: Canaries): Promise<void> {
+  await azCommand(
+    venvBin('az', 'azure-cli'),
+    [
+      'login',
+      '--service-principal',
+      '--username',
+      decoy.clientId,
+      '--password',
+      canaries.azureClientSecret,
+      '--tenant',
+      decoy.tenantId,
+      '--allow-no-subscriptions',
+      '--output',
+      'none',
+    ],
+    decoy.env,
+  )
+}
+
+/**
+ * Copies the decoy's `az` profile (cloud, login, caches; not its TLS keys) to `target.configDir`, and its
+ * CA certificate to `target.caBundle`, owned by `target.owner`: an unprivileged user elsewhere (the local
+ * lab's exec sandbox) can then run `az` against the decoy as that logged-in principal.
+ */
+export async function copyAzureProfile(
+  decoy: Pick<AzureDecoy, 'configDir' | 'env'>,
+  target: { configDir: string; caBundle: string; owner: { uid: number; gid: number } },
+): Promise<void> {
+  const tlsDir = join(decoy.configDir, 'tls')
+  await rm(target.configDir, { recursive: true, force: true })
+  await cp(decoy.configDir, target.configDir, {
+    recursive: true,
+    filter: (src) => src !== tlsDir && !src.startsWith(`${tlsDir}/`),
+  })
+  await copyFile(decoy.env.REQUESTS_CA_BUNDLE as string, target.caBundle)
+  await chmod(target.configDir, 0o700)
+  const { uid, gid } = target.owner
+  await chown(target.configDir, uid, gid)
+  for (const entry of await readdir(target.configDir, { recursive: true })) {
+    await chown(join(target.configDir, entry), uid, gid)
+  }
+}
+
 /** Registers and selects the decoy cloud, and writes the safety settings into the config dir itself too. */
 async function registerCloud(az: string, base: string, env: Record<string, string>): Promise<void> {
   const configDir = env.AZURE_CONFIG_DIR as string
@@ -311,17 +377,7 @@ async function registerCloud(az: string, base: string, env: Record<string, strin
     join(configDir, 'config'),
     '[core]\ncollect_telemetry = false\ninstance_discovery = false\nsurvey_message = false\nno_color = true\n',
   )
-  const azRun = async (args: string[]) => {
-    try {
-      await run(az, args, { env: { ...process.env, ...env }, timeout: 60_000 })
-    } catch (err) {
-      const stderr = (err as { stderr?: string }).stderr ?? String(err)
-      throw new PurpleError(
-        'PURPLE_LAB_FAILED',
-        `az ${args.slice(0, 2).join(' ')} failed: ${stderr.trim().slice(0, 500)}`,
-      )
-    }
-  }
+  const azRun = (args: string[]) => azCommand(az, args, env)
   await azRun([
     'cloud',
     'register',

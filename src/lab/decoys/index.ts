@@ -32,6 +32,9 @@ export interface StartDecoysOptions {
   imdsHost?: string
   /** The lab runs IMDS itself (imds-main.js inside its network namespace): do not start it here. */
   imdsExternal?: boolean
+  /** Loopback ports for moto and the Azure decoy (the lab bridges these into its sandbox); default: free ones. */
+  awsPort?: number
+  azurePort?: number
 }
 
 export async function startDecoys(options: StartDecoysOptions): Promise<RunDecoys> {
@@ -41,14 +44,18 @@ export async function startDecoys(options: StartDecoysOptions): Promise<RunDecoy
   const why = (err: unknown) => (err instanceof PurpleError ? `${err.message} [${err.code}]` : String(err))
 
   const [aws, azure] = await Promise.all([
-    startAwsDecoy({ canaries, log }).catch((err: unknown) => {
-      unavailable.aws = why(err)
-      return undefined
-    }),
-    startAzureDecoy({ canaries, log }).catch((err: unknown) => {
-      unavailable.azure = why(err)
-      return undefined
-    }),
+    startAwsDecoy({ canaries, log, ...(options.awsPort ? { port: options.awsPort } : {}) }).catch(
+      (err: unknown) => {
+        unavailable.aws = why(err)
+        return undefined
+      },
+    ),
+    startAzureDecoy({ canaries, log, ...(options.azurePort ? { port: options.azurePort } : {}) }).catch(
+      (err: unknown) => {
+        unavailable.azure = why(err)
+        return undefined
+      },
+    ),
   ])
   const leaked = aws?.accessKeys[0]
   if (leaked)

@@ -1,12 +1,21 @@
 // The Python venv holding the real cloud CLIs (aws, az) and moto. Configurable via PURPLEKIND_VENV.
 import { existsSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { PurpleError } from '../../errors.js'
 
-export const DEFAULT_VENV = '/root/.cache/purplekind/venv'
+/**
+ * As root, a world-readable place: the local lab runs `aws`/`az` from this venv as the unprivileged
+ * sandbox user, who cannot enter /root (0700). Otherwise the user's cache, as scripts/setup.sh does.
+ */
+export function defaultVenv(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.()): string {
+  if (uid === 0) return '/opt/purplekind/venv'
+  const cache = env.PURPLEKIND_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'purplekind')
+  return join(cache, 'venv')
+}
 
-export function venvDir(): string {
-  return process.env.PURPLEKIND_VENV || DEFAULT_VENV
+export function venvDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PURPLEKIND_VENV || defaultVenv(env)
 }
 
 /** Path of `bin/<name>` in the venv; a clear PURPLE_ASSETS_MISSING with the pip command when absent. */

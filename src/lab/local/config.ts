@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { AUDIT_WEBHOOK_PATH } from '../audit-receiver.js'
+import { AWS_REGION } from '../decoys/aws.js'
+import { AZ_QUIET_ENV } from '../decoys/azure.js'
 
 export interface LabPorts {
   readonly etcdClient: number
@@ -14,6 +16,58 @@ export interface LabPorts {
   readonly receiver: number
   /** Host port the decoy IMDS listens on; 169.254.169.254:80 in the sandbox forwards there. */
   readonly imds: number
+  /**
+   * Host ports the run serves moto and the Azure decoy on; the same port on the sandbox's 127.0.0.1
+   * forwards there. Absent in labs started before these bridges existed.
+   */
+  readonly aws?: number
+  readonly azure?: number
+}
+
+/** PATH of the lab's daemons; exec'd commands get the cloud CLIs' venv in front of it. */
+export const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+/**
+ * Files in the exec workDir (the sandbox user's HOME) that each run fills: `az`'s config dir holding the
+ * decoy cloud and a service-principal login (the sandbox user's ~/.azure, as on a compromised VM), and
+ * the decoy's CA bundle. Fixed paths, because the exec environment is fixed when kwok starts.
+ */
+export function sandboxCloudFiles(workDir: string): { azureConfigDir: string; caBundle: string } {
+  const azureConfigDir = join(workDir, '.azure')
+  return { azureConfigDir, caBundle: join(azureConfigDir, 'purplekind-decoy-ca.pem') }
+}
+
+/**
+ * The environment of every command exec'd in a simulated pod. `aws` finds no credentials in it or in
+ * config files, so it asks the (decoy) IMDS at 169.254.169.254 as it would on EC2; its API endpoint is
+ * moto, bridged to the sandbox's 127.0.0.1:<aws port>. `az` uses the logged-in profile the run writes
+ * to sandboxCloudFiles. Nothing here is a secret.
+ */
+export function sandboxExecEnv(opts: {
+  workDir: string
+  venvBin: string
+  awsPort: number
+}): Record<string, string> {
+  const files = sandboxCloudFiles(opts.workDir)
+  return {
+    HOME: opts.workDir,
+    PATH: `${opts.venvBin}:${SAFE_PATH}`,
+    LANG: 'C.UTF-8',
+    PURPLEKIND_SANDBOX: '1',
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${opts.awsPort}`,
+    AWS_DEFAULT_REGION: AWS_REGION,
+    AWS_REGION,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    // The IMDS answers through two forwarders on a busy machine: botocore's 1 s / 1 attempt is tight.
+    AWS_METADATA_SERVICE_TIMEOUT: '5',
+    AWS_METADATA_SERVICE_NUM_ATTEMPTS: '2',
+    AWS_MAX_ATTEMPTS: '1',
+    AWS_PAGER: '',
+    AZURE_CONFIG_DIR: files.azureConfigDir,
+    REQUESTS_CA_BUNDLE: files.caBundle,
+    ...AZ_QUIET_ENV,
+  }
 }
 
 /** Filesystem layout of one lab directory. */
@@ -181,13 +235,15 @@ export interface SandboxUser {
 
 /**
  * kwok's --config: the stages, one ClusterExec running every exec as `user` in a throw-away
- * `workDir` (inside the sandbox namespace kwok itself runs in), and ClusterLogs serving `logsFile`.
+ * `workDir` (inside the sandbox namespace kwok itself runs in) with `env` added to kwok's own
+ * environment, and ClusterLogs serving `logsFile`.
  */
 export function kwokConfigYaml(
   stagesDir: string,
   workDir: string,
   user: SandboxUser,
   logsFile: string,
+  env: Record<string, string> = { HOME: workDir, PURPLEKIND_SANDBOX: '1' },
 ): string {
   const stages = KWOK_STAGES.map((s) => readFileSync(join(stagesDir, s), 'utf8').trim())
   const exec = {
@@ -199,10 +255,7 @@ export function kwokConfigYaml(
         {
           local: {
             workDir,
-            envs: [
-              { name: 'HOME', value: workDir },
-              { name: 'PURPLEKIND_SANDBOX', value: '1' },
-            ],
+            envs: Object.entries(env).map(([name, value]) => ({ name, value })),
             securityContext: { runAsUser: user.uid, runAsGroup: user.gid },
           },
         },

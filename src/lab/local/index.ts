@@ -13,6 +13,7 @@ import { execa } from 'execa'
 import { PurpleError } from '../../errors.js'
 import { type Assets, packageRoot, resolveAssets } from '../assets.js'
 import { AuditLogTailCollector, AuditWebhookReceiver } from '../audit-receiver.js'
+import { venvDir } from '../decoys/venv.js'
 import { createSandbox, deleteSandbox, IMDS_IP, inNetns, netnsExists, netnsName } from '../netns.js'
 import { type DaemonRecord, type DaemonSpec, isAlive, startDaemon, stopDaemon, tailFile } from '../process.js'
 import type { Lab, LabProvider } from '../provider.js'
@@ -29,6 +30,9 @@ import {
   type LabPorts,
   labPaths,
   nodeManifest,
+  SAFE_PATH,
+  sandboxCloudFiles,
+  sandboxExecEnv,
   webhookKubeconfigYaml,
 } from './config.js'
 import { type ApiTarget, apiRequest, probe } from './kube.js'
@@ -42,7 +46,6 @@ export const IMDS_ROLE = 'purplekind-lab-node'
 export const NODE_NAME = 'purplekind-node'
 
 type Log = (line: string) => void
-const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 export function labHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.PURPLEKIND_HOME || join(homedir(), '.purplekind')
@@ -160,7 +163,10 @@ async function prepareFiles(name: string, p: LabPaths, ports: LabPorts, assets: 
     ],
     [p.webhookToken, token],
     [p.webhookConfig, webhookKubeconfigYaml(ports.receiver, ca, token)],
-    [p.kwokConfig, kwokConfigYaml(assets.stagesDir, execWorkDir(name), SANDBOX_USER, p.podLog)],
+    [
+      p.kwokConfig,
+      kwokConfigYaml(assets.stagesDir, execWorkDir(name), SANDBOX_USER, p.podLog, execEnv(name, ports)),
+    ],
     [p.podLog, criLogLine('purplekind: simulated container log (kwok)')],
   ]
   for (const [file, text] of files) await writeFile(file, text, { mode: 0o600 })
@@ -172,18 +178,32 @@ async function prepareFiles(name: string, p: LabPaths, ports: LabPorts, assets: 
   await chown(work, SANDBOX_USER.uid, SANDBOX_USER.gid)
 }
 
-function forwarderRules(p: LabPaths, ports: LabPorts): { host: string[]; sandbox: string[] } {
+/** The environment of exec'd commands: the cloud CLIs' venv on PATH, aws → moto, az → the run's profile. */
+function execEnv(name: string, ports: LabPorts): Record<string, string> {
+  const workDir = execWorkDir(name)
+  return sandboxExecEnv({ workDir, venvBin: join(venvDir(), 'bin'), awsPort: ports.aws ?? 0 })
+}
+
+/**
+ * Forwarder rules on each side of the namespace. The decoy bridges (aws, azure) keep the port number, so
+ * http://127.0.0.1:<port> means the same decoy inside the sandbox and on the host (the Azure decoy's
+ * certificate and registered cloud endpoints name that URL).
+ */
+export function forwarderRules(p: LabPaths, ports: LabPorts): { host: string[]; sandbox: string[] } {
   const sock = (n: string) => `unix:${p.socket(n)}`
+  const decoys = (['aws', 'azure'] as const).flatMap((n) => (ports[n] ? [[n, ports[n]] as const] : []))
   return {
     host: [
       `${sock('apiserver')}=tcp:127.0.0.1:${ports.apiserver}`,
       `${sock('imds')}=tcp:127.0.0.1:${ports.imds}`,
       `tcp:127.0.0.1:${ports.kwok}=${sock('kwok')}`,
+      ...decoys.map(([n, port]) => `${sock(n)}=tcp:127.0.0.1:${port}`),
     ],
     sandbox: [
       `tcp:127.0.0.1:${ports.apiserver}=${sock('apiserver')}`,
       `tcp:${IMDS_IP}:80=${sock('imds')}`,
       `${sock('kwok')}=tcp:127.0.0.1:${ports.kwok}`,
+      ...decoys.map(([n, port]) => `tcp:127.0.0.1:${port}=${sock(n)}`),
     ],
   }
 }
@@ -253,8 +273,9 @@ async function startComponents(state: LabState, p: LabPaths, log: Log): Promise<
     await waitFor(rec.name, async () => tailFile(rec.logFile, 1).startsWith('forwarder ready'), rec, 10_000)
   }
 
-  // kwok's environment is inherited by every exec'd command, so it gets nothing but PATH and HOME.
-  const kwokEnv = { PATH: SAFE_PATH, HOME: state.workDir, LANG: 'C.UTF-8' }
+  // kwok's environment is inherited by every exec'd command, so it gets nothing but PATH and HOME. kwok
+  // resolves the command with its own PATH, so that PATH has the cloud CLIs too (the exec env repeats it).
+  const kwokEnv = { PATH: `${join(venvDir(), 'bin')}:${SAFE_PATH}`, HOME: state.workDir, LANG: 'C.UTF-8' }
   // kwok (and so every exec'd command) gets a private, empty /run: host sockets there (docker.sock, …)
   // are hidden, and stagePodFiles can write pod files under /var/run without touching the host.
   const privateRun = 'mount -t tmpfs -o mode=0755,size=8m purplekind-run /run && exec "$0" "$@"'
@@ -312,6 +333,7 @@ function labObject(state: LabState, p: LabPaths): Lab {
     token: readFileSync(p.webhookToken, 'utf8').trim(),
   })
   const { ports } = state
+  const cloud = sandboxCloudFiles(state.workDir)
   return {
     provider: 'local',
     name: state.name,
@@ -324,6 +346,17 @@ function labObject(state: LabState, p: LabPaths): Lab {
     },
     binDir: state.binDir,
     stagePodFiles: (_pod, files) => stageSandboxFiles(state, files),
+    ...(ports.aws && ports.azure
+      ? {
+          sandboxDecoys: {
+            awsPort: ports.aws,
+            azurePort: ports.azure,
+            azureConfigDir: cloud.azureConfigDir,
+            caBundle: cloud.caBundle,
+            owner: SANDBOX_USER,
+          },
+        }
+      : {}),
     manifest: {
       provider: 'local',
       kubernetes: state.versions.kubernetes ?? 'unknown',
@@ -337,6 +370,10 @@ function labObject(state: LabState, p: LabPaths): Lab {
         .map(([k, v]) => `${k}=${v}`)
         .join(','),
       execSandbox: `netns ${state.netns} (lo + ${IMDS_IP} only), uid ${SANDBOX_USER.uid}, workDir ${state.workDir}`,
+      execSandboxBridges: [
+        `imds=${IMDS_IP}:80`,
+        ...(['aws', 'azure'] as const).flatMap((n) => (ports[n] ? [`${n}=127.0.0.1:${ports[n]}`] : [])),
+      ].join(','),
     },
   }
 }
@@ -344,6 +381,21 @@ function labObject(state: LabState, p: LabPaths): Lab {
 /** The audit log file as a fallback collector (same events as the webhook, read from disk). */
 export function auditLogCollector(name: string): AuditLogTailCollector {
   return new AuditLogTailCollector({ file: labPaths(labDir(name)).auditLog })
+}
+
+/**
+ * The sandbox user must be able to execute the venv's python (a venv under /root is out of its reach):
+ * say so at `up` rather than let every exec'd `aws`/`az` fail with a bare "permission denied".
+ */
+async function warnIfSandboxCannotRunVenv(log: Log): Promise<void> {
+  const python = join(venvDir(), 'bin', 'python3')
+  const r = await execa(python, ['-c', 'pass'], { ...SANDBOX_USER, cwd: '/', reject: false })
+  if (r.failed) {
+    log(
+      `warning: uid ${SANDBOX_USER.uid} cannot run ${python} (${(r.shortMessage ?? '').split('\n')[0]}): aws and az ` +
+        'will fail inside pods; set PURPLEKIND_VENV to a world-readable venv (scripts/setup.sh, as root: /opt/purplekind/venv)',
+    )
+  }
 }
 
 /** Stops recorded processes (newest first), removes the namespace, workDir and secrets; keeps logs. */
@@ -385,7 +437,9 @@ export async function labUp(opts: { name: string; log: Log }): Promise<Lab> {
   }
   const assets = await resolveAssets({ build: false, log })
   const started = Date.now()
-  const [etcdClient, etcdPeer, apiserver, kwok, receiver, imds] = (await freePorts(6)) as [
+  const [etcdClient, etcdPeer, apiserver, kwok, receiver, imds, aws, azure] = (await freePorts(8)) as [
+    number,
+    number,
     number,
     number,
     number,
@@ -393,7 +447,8 @@ export async function labUp(opts: { name: string; log: Log }): Promise<Lab> {
     number,
     number,
   ]
-  const ports: LabPorts = { etcdClient, etcdPeer, apiserver, kwok, receiver, imds }
+  const ports: LabPorts = { etcdClient, etcdPeer, apiserver, kwok, receiver, imds, aws, azure }
+  await warnIfSandboxCannotRunVenv(log)
   await prepareFiles(name, p, ports, assets)
   const state: LabState = {
     version: 1,

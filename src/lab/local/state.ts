@@ -28,6 +28,8 @@ const stateSchema = z.object({
     kwok: z.number().int(),
     receiver: z.number().int(),
     imds: z.number().int(),
+    aws: z.number().int().optional(),
+    azure: z.number().int().optional(),
   }),
   daemons: z.array(daemon),
   /** Set once every component is up and the node is Ready. */
