@@ -24,6 +24,7 @@ export interface ActionRecord {
 }
 
 export interface ActionContext {
+  runId: string
   lab: Lab
   api: KubeApi
   runDir: string
@@ -105,9 +106,14 @@ function kubectlBinary(lab: Lab): string {
   return lab.binDir ? path.join(lab.binDir, 'kubectl') : 'kubectl'
 }
 
+/** `${runId}` in a step's argv becomes the run id (e.g. to label objects a step creates for cleanup). */
+export function expandArgs(argv: readonly string[], runId: string): string[] {
+  return argv.map((a) => a.replaceAll('${runId}', runId))
+}
+
 /** Runs one step's action for real. Failures are returned as data (exit code, stderr), not thrown. */
 export async function runAction(step: Step, ctx: ActionContext): Promise<ActionRecord> {
-  const [tool, ...rest] = step.run
+  const [tool, ...rest] = expandArgs(step.run, ctx.runId)
   const base = { auditIDs: [] as string[] }
   let cmd: string
   let args: string[]
@@ -158,7 +164,7 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionR
   if (step.capture) ctx.captures.set(step.capture, r.stdout)
   return {
     ...base,
-    argv: step.run,
+    argv: [tool as string, ...rest],
     identity,
     sentAt,
     endedAt,

@@ -8,7 +8,7 @@ import type { Redactor } from '../redact/redactor.js'
 import { fingerprint } from '../redact/redactor.js'
 import type { Scenario } from '../scenario/load.js'
 import type { Step } from '../scenario/schema.js'
-import { type ActionContext, type ActionRecord, runAction } from './actions.js'
+import { type ActionContext, type ActionRecord, expandArgs, runAction } from './actions.js'
 import { type ActionTrace, correlate, dockerTargets } from './correlate.js'
 import { toEvidence } from './evidence.js'
 import { KubeApi } from './kube-api.js'
@@ -59,6 +59,7 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
   const findings: string[] = []
   await mkdir(o.runDir, { recursive: true, mode: 0o700 })
   const ctx: ActionContext = {
+    runId: o.runId,
     lab: o.lab,
     api,
     runDir: o.runDir,
@@ -145,7 +146,7 @@ async function setUp(scenario: Scenario, o: RunOptions, api: KubeApi, ctx: Actio
 async function tearDown(scenario: Scenario, o: RunOptions, api: KubeApi): Promise<void> {
   const work = (async () => {
     const removed = await deleteKubeObjects(api, o.runId)
-    if (scenario.setup.containers.length && o.docker) await o.docker.removeRunContainers(o.runId)
+    if (o.docker) await o.docker.removeRunContainers(o.runId)
     return removed
   })()
   const timeout = sleep(TEARDOWN_BUDGET_MS).then(() => 'timeout' as const)
@@ -163,8 +164,8 @@ async function runStep(
 ): Promise<{ step: StepResult; findings: string[] }> {
   const startedAt = new Date().toISOString()
   const action = await runAction(step, ctx)
-  for (const v of ctx.captures.values()) if (v.length >= 16) o.redactor.add(v.trim())
   const trace = toTrace(step, action)
+  for (const v of ctx.captures.values()) if (v.length >= 16) o.redactor.add(v.trim())
   const ignore = harnessTraffic(ctx.api.sent, action)
   const budget = parseDuration(step.expect.within)
   const waitUntil = action.endedAt + (step.kind === 'attack' && action.exitCode === 0 ? budget : BENIGN_SETTLE_MS)
@@ -197,7 +198,7 @@ async function runStep(
     title: step.title,
     kind: step.kind,
     actor: describeActor(step, action),
-    command: step.run.join(' '),
+    command: expandArgs(step.run, o.runId).join(' '),
     verdict: v.verdict,
     passed: v.passed,
     rules: v.rules,
@@ -229,7 +230,7 @@ export function toTrace(step: Step, a: ActionRecord): ActionTrace {
     endedAt: a.endedAt,
     auditIDs: a.auditIDs,
     ...(a.marker ? { marker: a.marker } : {}),
-    ...(step.run[0] === 'docker' ? { targets: dockerTargets(step.run) } : {}),
+    ...(step.run[0] === 'docker' ? { targets: dockerTargets(a.argv) } : {}),
   }
 }
 
