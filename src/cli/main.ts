@@ -12,7 +12,9 @@ export const EXIT = { ok: 0, gap: 1, error: 2 } as const
 
 export function buildProgram(): Command {
   const program = new Command('purplekind')
-    .description('Purple-team harness: replay T1552.007 in a Kubernetes lab and prove what your detections catch')
+    .description(
+      'Purple-team harness: replay T1552.007 in a Kubernetes lab and prove what your detections catch',
+    )
     .option('--json', 'machine-readable output on stdout')
     .option('--verbose', 'show stack traces and debug detail')
     .option('--no-color', 'disable colour')
@@ -40,7 +42,9 @@ export function reportError(err: unknown, verbose: boolean): number {
   } else {
     const e = err instanceof Error ? err : new Error(String(err))
     o.log(`${o.color.red('✖')} internal error: ${e.message} [PURPLE_INTERNAL]`)
-    o.log(o.color.dim(`this is a bug, please report it with: purplekind --verbose …, node ${process.version}`))
+    o.log(
+      o.color.dim(`this is a bug, please report it with: purplekind --verbose …, node ${process.version}`),
+    )
   }
   if (verbose && err instanceof Error && err.stack) o.log(o.color.dim(err.stack))
   return EXIT.error

@@ -40,10 +40,17 @@ export interface ActionContext {
 export const MARKER_EXTRA = 'purplekind.io/step'
 
 // Resolve how a step authenticates, and to whom its telemetry will be attributed.
-async function kubeIdentity(actor: Actor, ctx: ActionContext): Promise<{ args: string[]; identity: string; token?: string; marker?: string }> {
+async function kubeIdentity(
+  actor: Actor,
+  ctx: ActionContext,
+): Promise<{ args: string[]; identity: string; token?: string; marker?: string }> {
   if ('user' in actor) {
     const marker = randomUUID()
-    const args = [`--as=${actor.user}`, ...actor.groups.map((g) => `--as-group=${g}`), `--as-user-extra=${MARKER_EXTRA}=${marker}`]
+    const args = [
+      `--as=${actor.user}`,
+      ...actor.groups.map((g) => `--as-group=${g}`),
+      `--as-user-extra=${MARKER_EXTRA}=${marker}`,
+    ]
     return { args, identity: actor.user, marker }
   }
   if ('serviceAccount' in actor) {
@@ -53,7 +60,11 @@ async function kubeIdentity(actor: Actor, ctx: ActionContext): Promise<{ args: s
   }
   if ('token' in actor) {
     const token = ctx.captures.get(actor.token)?.trim()
-    if (!token) throw new PurpleError('PURPLE_COMMAND_FAILED', `capture "${actor.token}" is empty: the step that should have produced it failed`)
+    if (!token)
+      throw new PurpleError(
+        'PURPLE_COMMAND_FAILED',
+        `capture "${actor.token}" is empty: the step that should have produced it failed`,
+      )
     return { args: [], identity: jwtSubject(token) ?? 'token', token }
   }
   throw new PurpleError('PURPLE_INTERNAL', 'not a Kubernetes actor')
@@ -92,7 +103,15 @@ async function tokenKubeconfig(ctx: ActionContext, token: string): Promise<strin
   const doc = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'lab', cluster: { server: ctx.api.server.replace(/\/$/, ''), ...(ca ? { 'certificate-authority-data': ca } : {}) } }],
+    clusters: [
+      {
+        name: 'lab',
+        cluster: {
+          server: ctx.api.server.replace(/\/$/, ''),
+          ...(ca ? { 'certificate-authority-data': ca } : {}),
+        },
+      },
+    ],
     users: [{ name: 'actor', user: { token } }],
     contexts: [{ name: ctx.lab.context, context: { cluster: 'lab', user: 'actor' } }],
     'current-context': ctx.lab.context,
@@ -108,6 +127,7 @@ function kubectlBinary(lab: Lab): string {
 
 /** `${runId}` in a step's argv becomes the run id (e.g. to label objects a step creates for cleanup). */
 export function expandArgs(argv: readonly string[], runId: string): string[] {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal placeholder users write in YAML
   return argv.map((a) => a.replaceAll('${runId}', runId))
 }
 
@@ -133,7 +153,8 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionR
     case 'api':
       return await runApiAction(step, rest, ctx)
     case 'docker':
-      if (!ctx.lab.dockerEnv) throw new PurpleError('PURPLE_PROVIDER_UNAVAILABLE', 'this lab has no Docker Engine')
+      if (!ctx.lab.dockerEnv)
+        throw new PurpleError('PURPLE_PROVIDER_UNAVAILABLE', 'this lab has no Docker Engine')
       cmd = 'docker'
       args = rest
       env = ctx.lab.dockerEnv
@@ -192,7 +213,11 @@ async function runApiAction(step: Step, argv: string[], ctx: ActionContext): Pro
   }
   const [verb, resource, name] = positional
   const method = { get: 'GET', list: 'GET', delete: 'DELETE' }[verb ?? '']
-  if (!method || !resource) throw new PurpleError('PURPLE_SCENARIO_INVALID', `api step ${step.id}: use "api get|list|delete <resource> [name] [-n ns]"`)
+  if (!method || !resource)
+    throw new PurpleError(
+      'PURPLE_SCENARIO_INVALID',
+      `api step ${step.id}: use "api get|list|delete <resource> [name] [-n ns]"`,
+    )
   const actor = step.actor
   let identity = 'unknown'
   let who: { user?: string; groups?: string[]; token?: string } = {}
@@ -209,7 +234,12 @@ async function runApiAction(step: Step, argv: string[], ctx: ActionContext): Pro
     identity = jwtSubject(token) ?? 'token'
   }
   const sentAt = Date.now()
-  const res = await ctx.api.request(method, resourcePath(resource, namespace, verb === 'list' ? undefined : name), undefined, { ...who, userAgent })
+  const res = await ctx.api.request(
+    method,
+    resourcePath(resource, namespace, verb === 'list' ? undefined : name),
+    undefined,
+    { ...who, userAgent },
+  )
   const endedAt = Date.now()
   const ok = res.status >= 200 && res.status < 300
   const stdout = typeof res.body === 'string' ? res.body : JSON.stringify(res.body)

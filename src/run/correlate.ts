@@ -55,7 +55,9 @@ function attributable(e: TelemetryEvent, a: ActionTrace, ignore: ReadonlySet<str
   switch (e.source as SourceName) {
     case 'k8s-audit': {
       if (e.auditID && ignore.has(e.auditID)) return false
-      const who = (getField(e, 'impersonatedUser.username') ?? getField(e, 'user.username')) as string | undefined
+      const who = (getField(e, 'impersonatedUser.username') ?? getField(e, 'user.username')) as
+        | string
+        | undefined
       return who === a.identity
     }
     case 'docker-api':

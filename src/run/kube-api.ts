@@ -34,7 +34,8 @@ export class KubeApi {
     this.#kc.loadFromFile(kubeconfigPath)
     this.#kc.setCurrentContext(context)
     const cluster = this.#kc.getCurrentCluster()
-    if (!cluster) throw new PurpleError('PURPLE_LAB_FAILED', `${kubeconfigPath}: context ${context} has no cluster`)
+    if (!cluster)
+      throw new PurpleError('PURPLE_LAB_FAILED', `${kubeconfigPath}: context ${context} has no cluster`)
     this.#server = new URL(cluster.server)
   }
 
@@ -89,7 +90,9 @@ export class KubeApi {
       )
       req.setTimeout(30_000, () => req.destroy(new Error(`timeout: ${method} ${path}`)))
       req.on('error', (e) =>
-        reject(new PurpleError('PURPLE_LAB_FAILED', `API ${method} ${path} failed: ${e.message}`, { cause: e })),
+        reject(
+          new PurpleError('PURPLE_LAB_FAILED', `API ${method} ${path} failed: ${e.message}`, { cause: e }),
+        ),
       )
       if (data) req.write(data)
       req.end()

@@ -42,13 +42,23 @@ export class Recorder {
   readonly #steps: RecordedStep[] = []
   readonly #meta: { runId: string; provider: string; manifest: Record<string, string> }
 
-  constructor(dir: string, redactor: Redactor, meta: { runId: string; provider: string; manifest: Record<string, string> }) {
+  constructor(
+    dir: string,
+    redactor: Redactor,
+    meta: { runId: string; provider: string; manifest: Record<string, string> },
+  ) {
     this.#dir = dir
     this.#redactor = redactor
     this.#meta = meta
   }
 
-  async addStep(scenario: string, step: string, trace: ActionTrace, a: ActionRecord, r: StepResult): Promise<void> {
+  async addStep(
+    scenario: string,
+    step: string,
+    trace: ActionTrace,
+    a: ActionRecord,
+    r: StepResult,
+  ): Promise<void> {
     this.#steps.push({
       scenario,
       step,
@@ -61,11 +71,16 @@ export class Recorder {
     })
   }
 
-  async writeTelemetry(events: readonly TelemetryEvent[], harnessAuditIDs: ReadonlySet<string>): Promise<void> {
+  async writeTelemetry(
+    events: readonly TelemetryEvent[],
+    harnessAuditIDs: ReadonlySet<string>,
+  ): Promise<void> {
     await mkdir(path.join(this.#dir, 'telemetry'), { recursive: true })
     const counts: Partial<Record<SourceName, number>> = {}
     for (const source of SOURCES) {
-      const lines = events.filter((e) => e.source === source).map((e) => JSON.stringify(this.#redactor.redactValue(e.raw)))
+      const lines = events
+        .filter((e) => e.source === source)
+        .map((e) => JSON.stringify(this.#redactor.redactValue(e.raw)))
       if (!lines.length) continue
       counts[source] = lines.length
       await writeFile(path.join(this.#dir, 'telemetry', `${source}.jsonl`), `${lines.join('\n')}\n`)
@@ -88,10 +103,15 @@ export async function readRecording(dir: string): Promise<Recording> {
   try {
     text = await readFile(file, 'utf8')
   } catch {
-    throw new PurpleError('PURPLE_INPUT_NOT_FOUND', `${file}: no recording here`, { hint: 'record one with: purplekind run --record <dir>' })
+    throw new PurpleError('PURPLE_INPUT_NOT_FOUND', `${file}: no recording here`, {
+      hint: 'record one with: purplekind run --record <dir>',
+    })
   }
   const rec = JSON.parse(text) as Recording
   if (rec.format !== 'purplekind.io/recording/v1')
-    throw new PurpleError('PURPLE_EVENTS_INVALID', `${file}:format: expected purplekind.io/recording/v1, got ${JSON.stringify(rec.format)}`)
+    throw new PurpleError(
+      'PURPLE_EVENTS_INVALID',
+      `${file}:format: expected purplekind.io/recording/v1, got ${JSON.stringify(rec.format)}`,
+    )
   return rec
 }

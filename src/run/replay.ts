@@ -19,7 +19,12 @@ import { decideVerdict, parseDuration } from './verdict.js'
  * through today's rules, is tied to each recorded action exactly as live, and verdicts are decided again.
  * Offline, an alert's time is its event's time, so latency here is action → event time.
  */
-export async function replayRecording(dir: string, scenarios: readonly Scenario[], ruleSet: RuleSet, runId: string): Promise<RunResult> {
+export async function replayRecording(
+  dir: string,
+  scenarios: readonly Scenario[],
+  ruleSet: RuleSet,
+  runId: string,
+): Promise<RunResult> {
   const rec = await readRecording(dir)
   const events: TelemetryEvent[] = []
   for (const source of SOURCES) {
@@ -53,7 +58,15 @@ export async function replayRecording(dir: string, scenarios: readonly Scenario[
     const own = new Set(rs.trace.auditIDs)
     const corr = correlate(rs.trace, events, new Set([...ignore].filter((id) => !own.has(id))))
     const alerts = corr.events.flatMap((e) => alertsByEvent.get(e) ?? [])
-    const v = decideVerdict({ step, exitCode: rs.exitCode, stderr: rs.stderr, sentAt: rs.trace.sentAt, events: corr.events, alerts, rules })
+    const v = decideVerdict({
+      step,
+      exitCode: rs.exitCode,
+      stderr: rs.stderr,
+      sentAt: rs.trace.sentAt,
+      events: corr.events,
+      alerts,
+      rules,
+    })
     findings.push(...v.findings.map((f) => `${scenario.metadata.id}/${f}`))
     steps.push({
       scenario: rs.scenario,
@@ -65,7 +78,12 @@ export async function replayRecording(dir: string, scenarios: readonly Scenario[
       verdict: v.verdict,
       passed: v.passed,
       rules: v.rules,
-      expectedRules: step.kind === 'attack' ? step.expect.alerts : step.expect.silent === 'all' || !step.expect.silent ? ['all'] : step.expect.silent,
+      expectedRules:
+        step.kind === 'attack'
+          ? step.expect.alerts
+          : step.expect.silent === 'all' || !step.expect.silent
+            ? ['all']
+            : step.expect.silent,
       ...(v.latencyMs !== undefined ? { latencyMs: v.latencyMs } : {}),
       ...(v.telemetryLatencyMs !== undefined ? { telemetryLatencyMs: v.telemetryLatencyMs } : {}),
       budgetMs: parseDuration(step.expect.within),
@@ -82,7 +100,11 @@ export async function replayRecording(dir: string, scenarios: readonly Scenario[
       ...(step.mitigations ? { mitigations: step.mitigations } : {}),
     })
   }
-  if (!steps.length) throw new PurpleError('PURPLE_EVENTS_INVALID', `${dir}: the recording matches none of the given scenarios`)
+  if (!steps.length)
+    throw new PurpleError(
+      'PURPLE_EVENTS_INVALID',
+      `${dir}: the recording matches none of the given scenarios`,
+    )
   const counts: Record<string, number> = {}
   for (const e of events) counts[e.source] = (counts[e.source] ?? 0) + 1
   const times = rec.steps.map((s) => s.trace.sentAt)
@@ -94,7 +116,13 @@ export async function replayRecording(dir: string, scenarios: readonly Scenario[
     provider: 'replay',
     scenarios: scenarios
       .filter((s) => rec.steps.some((r) => r.scenario === s.metadata.id))
-      .map((s) => ({ id: s.metadata.id, title: s.metadata.title, techniques: s.metadata.techniques, tactic: s.metadata.tactic, file: s.file })),
+      .map((s) => ({
+        id: s.metadata.id,
+        title: s.metadata.title,
+        techniques: s.metadata.techniques,
+        tactic: s.metadata.tactic,
+        file: s.file,
+      })),
     steps,
     summary: summarize(steps),
     manifest: { ...rec.manifest, recordedRun: rec.runId, recordedProvider: rec.provider },

@@ -21,7 +21,12 @@ import { decideVerdict, parseDuration } from './verdict.js'
 
 /** Docker-side setup the runner needs (containers that leak, or don't leak, canaries). */
 export interface DockerSetup {
-  createContainer(spec: { name: string; image: 'victim' | 'toolbox'; leaks: string[]; runId: string }): Promise<void>
+  createContainer(spec: {
+    name: string
+    image: 'victim' | 'toolbox'
+    leaks: string[]
+    runId: string
+  }): Promise<void>
   removeRunContainers(runId: string): Promise<void>
 }
 
@@ -88,7 +93,9 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
           const result = await runStep(scenario, step, o, ctx, bus, rulesById)
           findings.push(...result.findings)
           steps.push(result.step)
-          o.log(`  ${result.step.passed ? '✔' : '✖'} ${step.id} ${result.step.verdict}${result.step.latencyMs !== undefined ? ` (${result.step.latencyMs} ms)` : ''}`)
+          o.log(
+            `  ${result.step.passed ? '✔' : '✖'} ${step.id} ${result.step.verdict}${result.step.latencyMs !== undefined ? ` (${result.step.latencyMs} ms)` : ''}`,
+          )
         }
       } finally {
         ctx.captures.clear()
@@ -125,7 +132,10 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
 async function setUp(scenario: Scenario, o: RunOptions, api: KubeApi, ctx: ActionContext): Promise<void> {
   await applyKubeSetup(api, o.lab, scenario, o.runId, o.canaries)
   for (const c of scenario.setup.containers) {
-    if (!o.docker) throw new Error(`scenario ${scenario.metadata.id} needs Docker containers but the lab has no Docker Engine`)
+    if (!o.docker)
+      throw new Error(
+        `scenario ${scenario.metadata.id} needs Docker containers but the lab has no Docker Engine`,
+      )
     await o.docker.createContainer({ ...c, runId: o.runId })
   }
   // Simulated pods get their service-account token where a real kubelet would mount it.
@@ -151,7 +161,8 @@ async function tearDown(scenario: Scenario, o: RunOptions, api: KubeApi): Promis
   })()
   const timeout = sleep(TEARDOWN_BUDGET_MS).then(() => 'timeout' as const)
   const r = await Promise.race([work, timeout]).catch((e: unknown) => `error: ${String(e)}`)
-  if (r === 'timeout' || typeof r === 'string') o.log(`  ! cleanup of ${scenario.metadata.id} incomplete (${r}); run: purplekind sweep`)
+  if (r === 'timeout' || typeof r === 'string')
+    o.log(`  ! cleanup of ${scenario.metadata.id} incomplete (${r}); run: purplekind sweep`)
 }
 
 async function runStep(
@@ -168,13 +179,17 @@ async function runStep(
   for (const v of ctx.captures.values()) if (v.length >= 16) o.redactor.add(v.trim())
   const ignore = harnessTraffic(ctx.api.sent, action)
   const budget = parseDuration(step.expect.within)
-  const waitUntil = action.endedAt + (step.kind === 'attack' && action.exitCode === 0 ? budget : BENIGN_SETTLE_MS)
+  const waitUntil =
+    action.endedAt + (step.kind === 'attack' && action.exitCode === 0 ? budget : BENIGN_SETTLE_MS)
   let satisfiedAt: number | undefined
   while (Date.now() < waitUntil && !o.signal.aborted) {
     const { events } = correlate(trace, bus.events, ignore)
     const fired = new Set(bus.alertsOn(events).map((a) => a.rule))
     const want = step.expect.alerts
-    const done = step.kind === 'attack' && events.length > 0 && (want.length ? want.every((r) => fired.has(r)) : fired.size > 0)
+    const done =
+      step.kind === 'attack' &&
+      events.length > 0 &&
+      (want.length ? want.every((r) => fired.has(r)) : fired.size > 0)
     if (done) {
       satisfiedAt ??= Date.now()
       if (Date.now() - satisfiedAt >= TAIL_MS) break
@@ -202,7 +217,12 @@ async function runStep(
     verdict: v.verdict,
     passed: v.passed,
     rules: v.rules,
-    expectedRules: step.kind === 'attack' ? step.expect.alerts : step.expect.silent === 'all' || !step.expect.silent ? ['all'] : step.expect.silent,
+    expectedRules:
+      step.kind === 'attack'
+        ? step.expect.alerts
+        : step.expect.silent === 'all' || !step.expect.silent
+          ? ['all']
+          : step.expect.silent,
     ...(v.latencyMs !== undefined ? { latencyMs: v.latencyMs } : {}),
     ...(v.telemetryLatencyMs !== undefined ? { telemetryLatencyMs: v.telemetryLatencyMs } : {}),
     budgetMs: budget,
@@ -242,7 +262,8 @@ function harnessTraffic(sent: ReadonlySet<string>, action: ActionRecord): Set<st
 
 function describeActor(step: Step, a: ActionRecord): string {
   const actor = step.actor
-  if ('user' in actor) return actor.groups.length ? `${actor.user} (groups: ${actor.groups.join(', ')})` : actor.user
+  if ('user' in actor)
+    return actor.groups.length ? `${actor.user} (groups: ${actor.groups.join(', ')})` : actor.user
   if ('serviceAccount' in actor) return `serviceaccount ${actor.serviceAccount}`
   if ('token' in actor) return `stolen token of ${a.identity}`
   if ('docker' in actor) return 'docker client (engine socket)'
@@ -252,7 +273,15 @@ function describeActor(step: Step, a: ActionRecord): string {
 /** Fingerprints of canary secrets the action's output contained (proof of retrieval without values). */
 function retrieved(a: ActionRecord, c: Canaries): string[] {
   const out = `${a.stdout}\n${a.stderr}`
-  const values = [c.awsAccessKeyId, c.awsSecretAccessKey, c.awsSessionAccessKeyId, c.awsSessionSecretAccessKey, c.awsSessionToken, c.azureClientSecret, c.dbPassword]
+  const values = [
+    c.awsAccessKeyId,
+    c.awsSecretAccessKey,
+    c.awsSessionAccessKeyId,
+    c.awsSessionSecretAccessKey,
+    c.awsSessionToken,
+    c.azureClientSecret,
+    c.dbPassword,
+  ]
   return values
     .filter((v) => out.includes(v) || out.includes(Buffer.from(v).toString('base64')))
     .map((v) => fingerprint(v))

@@ -1,10 +1,9 @@
+import type { Canaries } from '../lab/decoys/canaries.js'
 import type { Lab } from '../lab/provider.js'
 import { MANAGED_LABEL, RUN_LABEL } from '../lab/provider.js'
 import type { Scenario } from '../scenario/load.js'
 import type { Setup } from '../scenario/schema.js'
 import { type KubeApi, resourcePath } from './kube-api.js'
-
-import type { Canaries } from '../lab/decoys/canaries.js'
 
 export function labelsFor(runId: string): Record<string, string> {
   return { [MANAGED_LABEL]: 'true', [RUN_LABEL]: runId }
@@ -18,7 +17,11 @@ export function canaryData(kind: CanaryKind, c: Canaries): Record<string, string
     case 'aws':
       return { AWS_ACCESS_KEY_ID: c.awsAccessKeyId, AWS_SECRET_ACCESS_KEY: c.awsSecretAccessKey }
     case 'azure':
-      return { AZURE_TENANT_ID: c.azureTenantId, AZURE_CLIENT_ID: c.azureClientId, AZURE_CLIENT_SECRET: c.azureClientSecret }
+      return {
+        AZURE_TENANT_ID: c.azureTenantId,
+        AZURE_CLIENT_ID: c.azureClientId,
+        AZURE_CLIENT_SECRET: c.azureClientSecret,
+      }
     case 'db-password':
       return { username: 'payments', password: c.dbPassword }
     case 'token':
@@ -44,7 +47,12 @@ export async function applyKubeSetup(
   const labels = labelsFor(runId)
   const meta = (name: string, namespace?: string) => ({ name, ...(namespace ? { namespace } : {}), labels })
   for (const ns of s.namespaces) {
-    await api.must('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: meta(ns) }, [409])
+    await api.must(
+      'POST',
+      '/api/v1/namespaces',
+      { apiVersion: 'v1', kind: 'Namespace', metadata: meta(ns) },
+      [409],
+    )
     await waitForDefaultAccount(api, ns)
   }
   for (const sa of s.serviceAccounts) {
@@ -83,7 +91,9 @@ export async function applyKubeSetup(
     )
   }
   for (const sec of s.secrets) {
-    const data = Object.fromEntries(Object.entries(canaryData(sec.canary, canaries)).map(([k, v]) => [k, b64(v)]))
+    const data = Object.fromEntries(
+      Object.entries(canaryData(sec.canary, canaries)).map(([k, v]) => [k, b64(v)]),
+    )
     await api.must(
       'POST',
       resourcePath('secrets', sec.namespace),
@@ -169,8 +179,11 @@ export async function deleteKubeObjects(api: KubeApi, runId: string, timeoutMs =
   const selector = encodeURIComponent(`${RUN_LABEL}=${runId}`)
   const removed: string[] = []
   const list = async (kind: string) =>
-    ((await api.request('GET', `${resourcePath(kind)}?labelSelector=${selector}`)).body as { items?: { metadata: { name: string } }[] })
-      ?.items ?? []
+    (
+      (await api.request('GET', `${resourcePath(kind)}?labelSelector=${selector}`)).body as {
+        items?: { metadata: { name: string } }[]
+      }
+    )?.items ?? []
   for (const kind of ['clusterrolebindings', 'clusterroles', 'namespaces']) {
     for (const it of await list(kind)) {
       await api.request('DELETE', resourcePath(kind, undefined, it.metadata.name))
@@ -179,7 +192,8 @@ export async function deleteKubeObjects(api: KubeApi, runId: string, timeoutMs =
   }
   const deadline = Date.now() + timeoutMs
   while ((await list('namespaces')).length) {
-    if (Date.now() > deadline) throw new Error(`namespaces of run ${runId} still terminating after ${timeoutMs / 1000}s`)
+    if (Date.now() > deadline)
+      throw new Error(`namespaces of run ${runId} still terminating after ${timeoutMs / 1000}s`)
     await sleep(250)
   }
   return removed

@@ -30,7 +30,8 @@ export class TelemetryBus {
   push(event: TelemetryEvent): void {
     this.events.push(event)
     const now = new Date().toISOString()
-    for (const a of this.#engine.evaluateEvents([event])) this.addAlert({ ...a, alertTime: now, evidence: a.evidence ?? event })
+    for (const a of this.#engine.evaluateEvents([event]))
+      this.addAlert({ ...a, alertTime: now, evidence: a.evidence ?? event })
     for (const w of this.#waiters.splice(0)) w()
   }
 

@@ -53,8 +53,12 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
   const { step, events, alerts, sentAt } = input
   const first = firstAlertMs(alerts, sentAt)
   const fired = [...first.keys()].sort()
-  const telemetryLatencyMs = events.length ? Math.max(0, Math.min(...events.map((e) => e.timeMs)) - sentAt) : undefined
-  const denied = events.some((e) => getField(e, 'responseStatus.code') === 403) || (input.exitCode !== 0 && DENIED.test(input.stderr))
+  const telemetryLatencyMs = events.length
+    ? Math.max(0, Math.min(...events.map((e) => e.timeMs)) - sentAt)
+    : undefined
+  const denied =
+    events.some((e) => getField(e, 'responseStatus.code') === 403) ||
+    (input.exitCode !== 0 && DENIED.test(input.stderr))
   const findings: string[] = []
   for (const gap of step.expect.knownGaps) {
     findings.push(
@@ -77,19 +81,35 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
           : 'the action was denied (HTTP 403); the attack was prevented rather than detected',
       }
     }
-    return { ...base, verdict: 'ACTION_FAILED', passed: false, explanation: `the action failed (exit ${input.exitCode}): ${firstLine(input.stderr)}` }
+    return {
+      ...base,
+      verdict: 'ACTION_FAILED',
+      passed: false,
+      explanation: `the action failed (exit ${input.exitCode}): ${firstLine(input.stderr)}`,
+    }
   }
 
   if (step.kind === 'benign') {
     const silent = step.expect.silent ?? 'all'
     const noisy = fired.filter((r) => silent === 'all' || silent.includes(r))
     if (noisy.length)
-      return { ...base, verdict: 'FALSE_POSITIVE', passed: false, explanation: `benign action raised ${noisy.join(', ')}` }
+      return {
+        ...base,
+        verdict: 'FALSE_POSITIVE',
+        passed: false,
+        explanation: `benign action raised ${noisy.join(', ')}`,
+      }
     const other = fired.length ? ` (informational rules fired: ${fired.join(', ')}; not asserted silent)` : ''
-    return { ...base, verdict: 'PASSED_BENIGN', passed: true, ...(other ? { explanation: `no asserted rule fired${other}` } : {}) }
+    return {
+      ...base,
+      verdict: 'PASSED_BENIGN',
+      passed: true,
+      ...(other ? { explanation: `no asserted rule fired${other}` } : {}),
+    }
   }
 
-  const blockedNote = step.expect.outcome === 'blocked' ? ' — but the mitigation was expected to block it' : ''
+  const blockedNote =
+    step.expect.outcome === 'blocked' ? ' — but the mitigation was expected to block it' : ''
   if (!events.length) {
     return {
       ...base,
@@ -113,7 +133,9 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
       latencyMs,
       ...(late ? { explanation: `detected in ${latencyMs} ms, over the ${step.expect.within} budget` } : {}),
       ...(blockedNote || missingSources.length
-        ? { explanation: `${missingSources.length ? `no ${missingSources.join(', ')} telemetry` : ''}${blockedNote}` }
+        ? {
+            explanation: `${missingSources.length ? `no ${missingSources.join(', ')} telemetry` : ''}${blockedNote}`,
+          }
         : {}),
     }
   }
@@ -125,12 +147,18 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
     passed: false,
     ...(nearMiss ? { nearMiss } : {}),
     explanation: `${events.length} telemetry event(s) recorded but ${why}${
-      nearMiss ? `; nearest miss: ${nearMiss.rule} (field ${nearMiss.field}: expected ${nearMiss.expected}, got ${JSON.stringify(nearMiss.actual)})` : ''
+      nearMiss
+        ? `; nearest miss: ${nearMiss.rule} (field ${nearMiss.field}: expected ${nearMiss.expected}, got ${JSON.stringify(nearMiss.actual)})`
+        : ''
     }${fired.length ? `; other rules fired: ${fired.join(', ')}` : ''}${blockedNote}`,
   }
 }
 
-function nearestMiss(ruleIds: readonly string[], events: readonly TelemetryEvent[], rules: ReadonlyMap<string, CompiledRule>): NearMiss | undefined {
+function nearestMiss(
+  ruleIds: readonly string[],
+  events: readonly TelemetryEvent[],
+  rules: ReadonlyMap<string, CompiledRule>,
+): NearMiss | undefined {
   let best: NearMiss | undefined
   for (const id of ruleIds) {
     const rule = rules.get(id)

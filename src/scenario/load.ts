@@ -43,7 +43,14 @@ export async function loadScenarios(paths: readonly string[]): Promise<Scenario[
   for (const s of scenarios) {
     const other = seen.get(s.metadata.id)
     if (other)
-      issues.push(issue(s.file, 'metadata.id', `duplicate scenario id "${s.metadata.id}" (also in ${other})`, 'PURPLE_SCENARIO_BAD_REFERENCE'))
+      issues.push(
+        issue(
+          s.file,
+          'metadata.id',
+          `duplicate scenario id "${s.metadata.id}" (also in ${other})`,
+          'PURPLE_SCENARIO_BAD_REFERENCE',
+        ),
+      )
     seen.set(s.metadata.id, s.file)
   }
   if (issues.length) throw new ValidationError(issues)
@@ -58,29 +65,53 @@ export function parseScenario(text: string, file: string): { scenario: Scenario 
     return {
       issues: doc.errors.map((e) => {
         const pos = e.linePos?.[0]
-        return issue(file, pos ? `line ${pos.line}` : '(document)', e.message.split('\n')[0] ?? e.message, 'PURPLE_SCENARIO_YAML')
+        return issue(
+          file,
+          pos ? `line ${pos.line}` : '(document)',
+          e.message.split('\n')[0] ?? e.message,
+          'PURPLE_SCENARIO_YAML',
+        )
       }),
     }
   }
-  const parsed = scenarioSchema.safeParse(doc.toJS())
+  const data: unknown = doc.toJS()
+  const parsed = scenarioSchema.safeParse(data)
   if (!parsed.success) {
-    return { issues: parsed.error.issues.flatMap((i) => zodIssues(file, i, doc, lines)) }
+    return { issues: parsed.error.issues.flatMap((i) => zodIssues(file, i, data, doc, lines)) }
   }
   const scenario = { ...parsed.data, file }
   const refIssues = checkReferences(scenario)
   return refIssues.length ? { issues: refIssues } : { scenario }
 }
 
-function zodIssues(file: string, i: z.core.$ZodIssue, doc: ReturnType<typeof parseDocument>, lines: LineCounter): Issue[] {
+function zodIssues(
+  file: string,
+  i: z.core.$ZodIssue,
+  data: unknown,
+  doc: ReturnType<typeof parseDocument>,
+  lines: LineCounter,
+): Issue[] {
   const base = i.path.map(String)
   if (i.code === 'unrecognized_keys') {
     return i.keys.map((k) =>
-      issue(file, dotted([...base, k]), `unknown field "${k}"${at(doc, lines, [...base, k])}`, 'PURPLE_SCENARIO_UNKNOWN_FIELD'),
+      issue(
+        file,
+        dotted([...base, k]),
+        `unknown field "${k}"${at(doc, lines, [...base, k])}`,
+        'PURPLE_SCENARIO_UNKNOWN_FIELD',
+      ),
     )
   }
-  const missing = i.code === 'invalid_type' && i.input === undefined
+  const missing = i.code === 'invalid_type' && valueAt(data, i.path) === undefined
   const message = missing ? 'is required' : i.message
-  return [issue(file, dotted(base), `${message}${at(doc, lines, base)}`, missing ? 'PURPLE_SCENARIO_MISSING_FIELD' : 'PURPLE_SCENARIO_INVALID')]
+  return [
+    issue(
+      file,
+      dotted(base),
+      `${message}${at(doc, lines, base)}`,
+      missing ? 'PURPLE_SCENARIO_MISSING_FIELD' : 'PURPLE_SCENARIO_INVALID',
+    ),
+  ]
 }
 
 // " (line N)" for a YAML path when the node exists, to help editors without the JSON schema.
@@ -99,8 +130,17 @@ function at(doc: ReturnType<typeof parseDocument>, lines: LineCounter, p: readon
   return range ? ` (line ${lines.linePos(range[0]).line})` : ''
 }
 
+function valueAt(data: unknown, p: readonly PropertyKey[]): unknown {
+  let v = data
+  for (const k of p)
+    v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined
+  return v
+}
+
 function dotted(p: readonly string[]): string {
-  return p.reduce((acc, k) => (/^\d+$/.test(k) ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '') || '(document)'
+  return (
+    p.reduce((acc, k) => (/^\d+$/.test(k) ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '') || '(document)'
+  )
 }
 
 function issue(file: string, p: string, message: string, code: ErrorCode): Issue {
@@ -116,26 +156,75 @@ function checkReferences(s: Scenario): Issue[] {
   const namespaces = new Set(s.setup.namespaces)
   s.steps.forEach((step, n) => {
     const p = `steps[${n}]`
-    if (stepIds.has(step.id)) out.push(issue(s.file, `${p}.id`, `duplicate step id "${step.id}"`, 'PURPLE_SCENARIO_BAD_REFERENCE'))
+    if (stepIds.has(step.id))
+      out.push(issue(s.file, `${p}.id`, `duplicate step id "${step.id}"`, 'PURPLE_SCENARIO_BAD_REFERENCE'))
     stepIds.add(step.id)
     const a = step.actor
     if ('token' in a && !captures.has(a.token))
-      out.push(issue(s.file, `${p}.actor.token`, `no earlier step captures "${a.token}"`, 'PURPLE_SCENARIO_BAD_REFERENCE'))
+      out.push(
+        issue(
+          s.file,
+          `${p}.actor.token`,
+          `no earlier step captures "${a.token}"`,
+          'PURPLE_SCENARIO_BAD_REFERENCE',
+        ),
+      )
     if ('cloud' in a && a.credentials && !captures.has(a.credentials))
-      out.push(issue(s.file, `${p}.actor.credentials`, `no earlier step captures "${a.credentials}"`, 'PURPLE_SCENARIO_BAD_REFERENCE'))
+      out.push(
+        issue(
+          s.file,
+          `${p}.actor.credentials`,
+          `no earlier step captures "${a.credentials}"`,
+          'PURPLE_SCENARIO_BAD_REFERENCE',
+        ),
+      )
     if ('serviceAccount' in a && !accounts.has(a.serviceAccount) && !a.serviceAccount.endsWith('/default'))
-      out.push(issue(s.file, `${p}.actor.serviceAccount`, `"${a.serviceAccount}" is not in setup.serviceAccounts`, 'PURPLE_SCENARIO_BAD_REFERENCE'))
+      out.push(
+        issue(
+          s.file,
+          `${p}.actor.serviceAccount`,
+          `"${a.serviceAccount}" is not in setup.serviceAccounts`,
+          'PURPLE_SCENARIO_BAD_REFERENCE',
+        ),
+      )
     if ('docker' in a && step.run[0] !== 'docker')
       out.push(issue(s.file, `${p}.run[0]`, 'a docker actor runs the docker CLI', 'PURPLE_SCENARIO_INVALID'))
     if ('cloud' in a && step.run[0] !== (a.cloud === 'aws' ? 'aws' : 'az'))
-      out.push(issue(s.file, `${p}.run[0]`, `a ${a.cloud} actor runs the ${a.cloud === 'aws' ? 'aws' : 'az'} CLI`, 'PURPLE_SCENARIO_INVALID'))
-    if (('user' in a || 'serviceAccount' in a || 'token' in a) && step.run[0] !== 'kubectl' && step.run[0] !== 'api')
-      out.push(issue(s.file, `${p}.run[0]`, 'a Kubernetes identity runs kubectl or api', 'PURPLE_SCENARIO_INVALID'))
+      out.push(
+        issue(
+          s.file,
+          `${p}.run[0]`,
+          `a ${a.cloud} actor runs the ${a.cloud === 'aws' ? 'aws' : 'az'} CLI`,
+          'PURPLE_SCENARIO_INVALID',
+        ),
+      )
+    if (
+      ('user' in a || 'serviceAccount' in a || 'token' in a) &&
+      step.run[0] !== 'kubectl' &&
+      step.run[0] !== 'api'
+    )
+      out.push(
+        issue(s.file, `${p}.run[0]`, 'a Kubernetes identity runs kubectl or api', 'PURPLE_SCENARIO_INVALID'),
+      )
     if (step.capture) captures.add(step.capture)
     if (step.kind === 'benign' && step.expect.alerts.length)
-      out.push(issue(s.file, `${p}.expect.alerts`, 'a benign step expects silence: use expect.silent', 'PURPLE_SCENARIO_INVALID'))
+      out.push(
+        issue(
+          s.file,
+          `${p}.expect.alerts`,
+          'a benign step expects silence: use expect.silent',
+          'PURPLE_SCENARIO_INVALID',
+        ),
+      )
     if (step.kind === 'attack' && step.expect.silent)
-      out.push(issue(s.file, `${p}.expect.silent`, 'an attack step expects alerts: use expect.alerts', 'PURPLE_SCENARIO_INVALID'))
+      out.push(
+        issue(
+          s.file,
+          `${p}.expect.silent`,
+          'an attack step expects alerts: use expect.alerts',
+          'PURPLE_SCENARIO_INVALID',
+        ),
+      )
   })
   for (const [kind, list] of [
     ['serviceAccounts', s.setup.serviceAccounts],
@@ -144,7 +233,14 @@ function checkReferences(s: Scenario): Issue[] {
   ] as const) {
     list.forEach((o, n) => {
       if (!namespaces.has(o.namespace))
-        out.push(issue(s.file, `setup.${kind}[${n}].namespace`, `namespace "${o.namespace}" is not in setup.namespaces`, 'PURPLE_SCENARIO_BAD_REFERENCE'))
+        out.push(
+          issue(
+            s.file,
+            `setup.${kind}[${n}].namespace`,
+            `namespace "${o.namespace}" is not in setup.namespaces`,
+            'PURPLE_SCENARIO_BAD_REFERENCE',
+          ),
+        )
     })
   }
   return out

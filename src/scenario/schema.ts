@@ -7,9 +7,7 @@ const dnsName = z
   .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS-1123 name (lower case, digits, - and .)')
   .max(63)
 
-const duration = z
-  .string()
-  .regex(/^\d+(\.\d+)?(ms|s|m)$/, 'must be a duration like 500ms, 10s or 2m')
+const duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m)$/, 'must be a duration like 500ms, 10s or 2m')
 
 const techniqueId = z.string().regex(/^T\d{4}(\.\d{3})?$/, 'must be an ATT&CK technique id like T1552.007')
 const mitigationId = z.string().regex(/^M\d{4}$/, 'must be an ATT&CK mitigation id like M1026')
@@ -78,7 +76,9 @@ const setup = z.strictObject({
 const actor = z.union([
   z.strictObject({ user: z.string().min(1), groups: z.array(z.string()).default([]) }),
   z.strictObject({ serviceAccount: z.string().regex(/^[a-z0-9-]+\/[a-z0-9-.]+$/, 'must be namespace/name') }),
-  z.strictObject({ token: z.string().min(1).describe('name of an earlier step capture holding a bearer token') }),
+  z.strictObject({
+    token: z.string().min(1).describe('name of an earlier step capture holding a bearer token'),
+  }),
   z.strictObject({ docker: z.literal(true) }),
   z.strictObject({
     cloud: z.enum(['aws', 'azure']),
@@ -116,7 +116,10 @@ const step = z.strictObject({
       message: 'argv[0] must be one of: kubectl, docker, aws, az, api',
     }),
   /** Keep stdout in memory under this name for later steps (never written anywhere). */
-  capture: z.string().regex(/^[a-z][a-z0-9_]*$/).optional(),
+  capture: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/)
+    .optional(),
   mitigations: z.array(mitigationId).optional(),
   /** Lab capability the step needs (skipped with a printed reason when absent). */
   requires: z.array(z.enum(['networkPolicy', 'realPods', 'docker'])).optional(),

@@ -31,7 +31,9 @@ export function createOutput(opts: { color?: boolean; verbose?: boolean; json?: 
       return (ok, detail) => {
         const ms = Date.now() - (started.get(title) ?? Date.now())
         const mark = ok ? color.green('✔') : color.red('✖')
-        output.log(`${mark} ${title}${detail ? ` — ${detail}` : ''} ${color.dim(`(${(ms / 1000).toFixed(1)} s)`)}`)
+        output.log(
+          `${mark} ${title}${detail ? ` — ${detail}` : ''} ${color.dim(`(${(ms / 1000).toFixed(1)} s)`)}`,
+        )
       }
     },
   }

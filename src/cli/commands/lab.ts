@@ -1,15 +1,15 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
 import type { Command } from 'commander'
 import Docker from 'dockerode'
+import { PurpleError } from '../../errors.js'
 import { buildAssets } from '../../lab/assets.js'
 import { DEFAULT_DOCKER_SOCKET } from '../../lab/docker/engine.js'
 import { kindProvider } from '../../lab/kind/index.js'
 import { labDir, localProvider } from '../../lab/local/index.js'
 import type { LabProvider } from '../../lab/provider.js'
 import { sweep } from '../../lab/sweep.js'
-import { PurpleError } from '../../errors.js'
 import { createOutput } from '../../util/output.js'
-import { existsSync } from 'node:fs'
-import path from 'node:path'
 
 function provider(env: string): LabProvider {
   if (env === 'local') return localProvider
@@ -22,7 +22,9 @@ export function registerLabCommands(program: Command): void {
   const lab = program.command('lab').description('manage a purplekind lab')
   lab
     .command('build')
-    .description('build the local lab binaries (etcd, kube-apiserver, kube-controller-manager, kubectl, kwok) from Go modules')
+    .description(
+      'build the local lab binaries (etcd, kube-apiserver, kube-controller-manager, kubectl, kwok) from Go modules',
+    )
     .action(async () => {
       const o = createOutput(program.opts())
       const assets = await buildAssets(o.log)
@@ -45,42 +47,74 @@ export function registerLabCommands(program: Command): void {
           const started = Date.now()
           const l = await p.up({ name: f.lab, log: o.log })
           const secs = ((Date.now() - started) / 1000).toFixed(1)
-          o.out(o.json ? JSON.stringify({ context: l.context, kubeconfig: l.kubeconfig, seconds: Number(secs) }) : `lab ${f.lab} up in ${secs} s — kubectl --kubeconfig ${l.kubeconfig} --context ${l.context} get ns`)
+          o.out(
+            o.json
+              ? JSON.stringify({ context: l.context, kubeconfig: l.kubeconfig, seconds: Number(secs) })
+              : `lab ${f.lab} up in ${secs} s — kubectl --kubeconfig ${l.kubeconfig} --context ${l.context} get ns`,
+          )
         } else if (name === 'down') {
           await p.down({ name: f.lab, log: o.log })
           o.out(o.json ? JSON.stringify({ down: f.lab }) : `lab ${f.lab} down`)
         } else {
           const s = await p.status({ name: f.lab })
-          o.out(o.json ? JSON.stringify(s) : `${s.running ? o.color.green('running') : o.color.yellow('not running')}: ${s.detail}`)
+          o.out(
+            o.json
+              ? JSON.stringify(s)
+              : `${s.running ? o.color.green('running') : o.color.yellow('not running')}: ${s.detail}`,
+          )
         }
       })
   }
   program
     .command('sweep')
-    .description('remove everything purplekind created (crashed runs), in a lab context and the Docker Engine')
+    .description(
+      'remove everything purplekind created (crashed runs), in a lab context and the Docker Engine',
+    )
     .option('--lab <name>', 'local lab whose kubeconfig to use', 'default')
-    .option('--kubeconfig <file>', 'kubeconfig (default: the local lab\'s)')
+    .option('--kubeconfig <file>', "kubeconfig (default: the local lab's)")
     .option('--context <name>', 'context (default: purplekind-<lab>)')
-    .option('--allow-context <name>', 'allow a context that is not a purplekind lab (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option(
+      '--allow-context <name>',
+      'allow a context that is not a purplekind lab (repeatable)',
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
     .option('--dry-run', 'only list what would be removed')
-    .action(async (f: { lab: string; kubeconfig?: string; context?: string; allowContext: string[]; dryRun?: boolean }) => {
-      const o = createOutput(program.opts())
-      const kubeconfig = f.kubeconfig ?? path.join(labDir(f.lab), 'kubeconfig')
-      if (!existsSync(kubeconfig)) throw new PurpleError('PURPLE_INPUT_NOT_FOUND', `${kubeconfig}: no kubeconfig`, { hint: 'pass --kubeconfig, or bring the lab up' })
-      const docker = existsSync(DEFAULT_DOCKER_SOCKET) ? new Docker({ socketPath: DEFAULT_DOCKER_SOCKET }) : undefined
-      const report = await sweep({
-        kubeconfig,
-        context: f.context ?? `purplekind-${f.lab}`,
-        allowContexts: f.allowContext,
-        ...(docker ? { docker } : {}),
-        dryRun: Boolean(f.dryRun),
-      })
-      if (o.json) o.out(JSON.stringify(report))
-      else {
-        for (const r of report.removed) o.out(`${report.dryRun ? 'would remove' : 'removed'} ${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name}`)
-        for (const x of report.failed) o.log(`${o.color.red('✖')} ${x.item.kind}/${x.item.name}: ${x.error}`)
-        o.out(`${report.removed.length} object(s)${report.dryRun ? ' (dry run)' : ''}`)
-      }
-      if (report.failed.length) process.exitCode = 2
-    })
+    .action(
+      async (f: {
+        lab: string
+        kubeconfig?: string
+        context?: string
+        allowContext: string[]
+        dryRun?: boolean
+      }) => {
+        const o = createOutput(program.opts())
+        const kubeconfig = f.kubeconfig ?? path.join(labDir(f.lab), 'kubeconfig')
+        if (!existsSync(kubeconfig))
+          throw new PurpleError('PURPLE_INPUT_NOT_FOUND', `${kubeconfig}: no kubeconfig`, {
+            hint: 'pass --kubeconfig, or bring the lab up',
+          })
+        const docker = existsSync(DEFAULT_DOCKER_SOCKET)
+          ? new Docker({ socketPath: DEFAULT_DOCKER_SOCKET })
+          : undefined
+        const report = await sweep({
+          kubeconfig,
+          context: f.context ?? `purplekind-${f.lab}`,
+          allowContexts: f.allowContext,
+          ...(docker ? { docker } : {}),
+          dryRun: Boolean(f.dryRun),
+        })
+        if (o.json) o.out(JSON.stringify(report))
+        else {
+          for (const r of report.removed)
+            o.out(
+              `${report.dryRun ? 'would remove' : 'removed'} ${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name}`,
+            )
+          for (const x of report.failed)
+            o.log(`${o.color.red('✖')} ${x.item.kind}/${x.item.name}: ${x.error}`)
+          o.out(`${report.removed.length} object(s)${report.dryRun ? ' (dry run)' : ''}`)
+        }
+        if (report.failed.length) process.exitCode = 2
+      },
+    )
 }

@@ -51,13 +51,22 @@ export function checkRuleReferences(scenarios: readonly Scenario[], rules: RuleS
     s.steps.forEach((st, n) => {
       const refs: [string, string][] = [
         ...st.expect.alerts.map((r, i) => [`steps[${n}].expect.alerts[${i}]`, r] as [string, string]),
-        ...(Array.isArray(st.expect.silent) ? st.expect.silent : []).map((r, i) => [`steps[${n}].expect.silent[${i}]`, r] as [string, string]),
-        ...st.expect.knownGaps.map((g, i) => [`steps[${n}].expect.knownGaps[${i}].rule`, g.rule] as [string, string]),
+        ...(Array.isArray(st.expect.silent) ? st.expect.silent : []).map(
+          (r, i) => [`steps[${n}].expect.silent[${i}]`, r] as [string, string],
+        ),
+        ...st.expect.knownGaps.map(
+          (g, i) => [`steps[${n}].expect.knownGaps[${i}].rule`, g.rule] as [string, string],
+        ),
       ]
       for (const [p, id] of refs) {
         if (!known.has(id)) {
           const near = [...known].filter((k) => k.includes(id) || id.includes(k)).slice(0, 3)
-          issues.push({ file: s.file, path: p, message: `unknown rule "${id}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`, code: 'PURPLE_SCENARIO_BAD_REFERENCE' })
+          issues.push({
+            file: s.file,
+            path: p,
+            message: `unknown rule "${id}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`,
+            code: 'PURPLE_SCENARIO_BAD_REFERENCE',
+          })
         }
       }
     })
@@ -74,8 +83,11 @@ function providers(f: RunFlags): Partial<Record<string, LabProvider>> {
   const out: Partial<Record<string, LabProvider>> = { local: localProvider, kind: kindProvider }
   if (f.env === 'existing') {
     if (!f.kubeconfig || !f.context)
-      throw new PurpleError('PURPLE_USAGE', '--env existing needs --kubeconfig and --context', { hint: 'and --allow-context <context> to accept it' })
-    if (!f.auditLog) throw new PurpleError('PURPLE_USAGE', '--env existing needs --audit-log <apiserver audit log file>')
+      throw new PurpleError('PURPLE_USAGE', '--env existing needs --kubeconfig and --context', {
+        hint: 'and --allow-context <context> to accept it',
+      })
+    if (!f.auditLog)
+      throw new PurpleError('PURPLE_USAGE', '--env existing needs --audit-log <apiserver audit log file>')
     out.existing = createExistingProvider({
       kubeconfig: f.kubeconfig,
       context: f.context,
@@ -87,11 +99,17 @@ function providers(f: RunFlags): Partial<Record<string, LabProvider>> {
   return out
 }
 
-async function finish(result: RunResult, redactor: Redactor, f: { reports: string }, o: Output): Promise<number> {
+async function finish(
+  result: RunResult,
+  redactor: Redactor,
+  f: { reports: string },
+  o: Output,
+): Promise<number> {
   const written = await writeReports(result, { dir: f.reports, redactor })
   const s = result.summary
   const code = exitCodeFor(result.steps)
-  if (o.json) o.out(JSON.stringify({ runId: result.runId, summary: s, reports: written.files, exitCode: code }))
+  if (o.json)
+    o.out(JSON.stringify({ runId: result.runId, summary: s, reports: written.files, exitCode: code }))
   else {
     o.out(
       `${code === 0 ? o.color.green('✔ all expectations met') : o.color.red('✖ detection gaps')}: ${s.detected}/${s.attackSteps} attack steps detected, ${s.blocked} blocked, ${s.missed} missed, ${s.falsePositives} false positive(s) over ${s.benignSteps} benign step(s)`,
@@ -111,11 +129,16 @@ export function registerRunCommands(program: Command): void {
     .option('--rules <path>', 'rule file or directory (repeatable)', collect, [])
     .option('--lab <name>', 'lab name', 'default')
     .option('--reports <dir>', 'reports directory', 'reports')
-    .option('--record <dir>', 'save the run\'s redacted telemetry and traces for `purplekind replay`')
+    .option('--record <dir>', "save the run's redacted telemetry and traces for `purplekind replay`")
     .option('--keep', 'keep the lab objects the run created (debugging)')
     .option('--kubeconfig <file>', 'kubeconfig (with --env existing)')
     .option('--context <name>', 'context (with --env existing)')
-    .option('--allow-context <name>', 'allow a context that is not a purplekind lab (repeatable)', collect, [])
+    .option(
+      '--allow-context <name>',
+      'allow a context that is not a purplekind lab (repeatable)',
+      collect,
+      [],
+    )
     .option('--audit-log <file>', 'apiserver audit log file (with --env existing)')
     .option('--audit-policy <file>', 'apiserver audit policy file, for the preflight (with --env existing)')
     .action(async (paths: string[], f: RunFlags) => {
@@ -150,7 +173,9 @@ export function registerRunCommands(program: Command): void {
       for (const v of canarySecrets(services.canaries)) redactor.add(v)
       try {
         const lab = services.lab
-        const recorder = f.record ? new Recorder(f.record, redactor, { runId, provider: lab.provider, manifest: lab.manifest }) : undefined
+        const recorder = f.record
+          ? new Recorder(f.record, redactor, { runId, provider: lab.provider, manifest: lab.manifest })
+          : undefined
         const result = await runScenarios({
           lab,
           scenarios,
@@ -165,19 +190,41 @@ export function registerRunCommands(program: Command): void {
           cloudEnv: (cloud, captured) => {
             if (cloud === 'azure') return lab.decoys.azure?.env ?? {}
             const aws = services.decoys.aws
-            if (!aws) throw new PurpleError('PURPLE_PROVIDER_UNAVAILABLE', `AWS decoy unavailable: ${services.decoys.unavailable.aws ?? 'not started'}`)
-            const c = captured ? (JSON.parse(captured) as { AccessKeyId: string; SecretAccessKey: string; Token?: string }) : undefined
-            return awsEnv(aws, c ? { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, ...(c.Token ? { sessionToken: c.Token } : {}) } : { accessKeyId: services.canaries.awsAccessKeyId, secretAccessKey: services.canaries.awsSecretAccessKey })
+            if (!aws)
+              throw new PurpleError(
+                'PURPLE_PROVIDER_UNAVAILABLE',
+                `AWS decoy unavailable: ${services.decoys.unavailable.aws ?? 'not started'}`,
+              )
+            const c = captured
+              ? (JSON.parse(captured) as { AccessKeyId: string; SecretAccessKey: string; Token?: string })
+              : undefined
+            return awsEnv(
+              aws,
+              c
+                ? {
+                    accessKeyId: c.AccessKeyId,
+                    secretAccessKey: c.SecretAccessKey,
+                    ...(c.Token ? { sessionToken: c.Token } : {}),
+                  }
+                : {
+                    accessKeyId: services.canaries.awsAccessKeyId,
+                    secretAccessKey: services.canaries.awsSecretAccessKey,
+                  },
+            )
           },
           ...(services.docker ? { docker: services.docker } : {}),
           ...(recorder ? { recorder } : {}),
           ...(f.keep ? { keep: true } : {}),
         })
-        if (abort.signal.aborted) throw new PurpleError('PURPLE_INTERRUPTED', 'run interrupted; lab objects were cleaned up', { hint: 'leftovers, if any: purplekind sweep' })
+        if (abort.signal.aborted)
+          throw new PurpleError('PURPLE_INTERRUPTED', 'run interrupted; lab objects were cleaned up', {
+            hint: 'leftovers, if any: purplekind sweep',
+          })
         result.manifest.harness = 'purplekind 0.1.0'
         result.manifest.node = process.version
         result.manifest.decoys = Object.keys(lab.decoys).join(', ')
-        for (const [k, why] of Object.entries(services.decoys.unavailable)) result.findings.push(`decoy ${k} unavailable: ${why}`)
+        for (const [k, why] of Object.entries(services.decoys.unavailable))
+          result.findings.push(`decoy ${k} unavailable: ${why}`)
         process.exitCode = await finish(result, redactor, f, o)
       } finally {
         await services.stop()

@@ -34,7 +34,9 @@ export function registerScenarioCommands(program: Command): void {
         return
       }
       for (const s of scenarios) {
-        o.out(`${o.color.bold(s.metadata.id)}  ${s.metadata.title}  [${s.metadata.techniques.join(', ')}]  ${o.color.dim(s.file)}`)
+        o.out(
+          `${o.color.bold(s.metadata.id)}  ${s.metadata.title}  [${s.metadata.techniques.join(', ')}]  ${o.color.dim(s.file)}`,
+        )
         for (const st of s.steps) {
           const tag = st.kind === 'attack' ? o.color.red('attack') : o.color.green('benign')
           o.out(`  ${tag} ${st.id}: ${st.run.join(' ')}`)

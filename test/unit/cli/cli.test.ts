@@ -1,0 +1,79 @@
+import { execa } from 'execa'
+import { describe, expect, it } from 'vitest'
+
+// These spawn the built CLI (npm test builds first), as a user would run it.
+const cli = (...args: string[]) =>
+  execa('node', ['dist/cli/main.js', ...args], { reject: false, env: { NO_COLOR: '1' } })
+
+describe('purplekind CLI', () => {
+  it('validate: exit 0 and a one-line summary for the shipped scenarios', async () => {
+    const r = await cli('validate', 'scenarios')
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout).toMatch(/^✔ \d+ scenario\(s\), \d+ step\(s\) valid$/)
+  })
+
+  it('validate: exit 2 with every problem as file:path: message [CODE], and no stack trace', async () => {
+    const r = await cli('validate', 'test/fixtures/scenarios/invalid-many.yaml')
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toContain(
+      'test/fixtures/scenarios/invalid-many.yaml:metadata.colour: unknown field "colour" (line 8) [PURPLE_SCENARIO_UNKNOWN_FIELD]',
+    )
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('--verbose adds the stack trace', async () => {
+    const r = await cli('--verbose', 'validate', 'no/such/file.yaml')
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toContain('no/such/file.yaml: no such file or directory [PURPLE_INPUT_NOT_FOUND]')
+    expect(r.stderr).toMatch(/\n\s+at /)
+  })
+
+  it('list --json lists scenarios with their steps', async () => {
+    const r = await cli('--json', 'list', 'scenarios')
+    const rows = JSON.parse(r.stdout) as { id: string; steps: { kind: string }[] }[]
+    expect(rows.map((x) => x.id)).toContain('t1552.007.docker-logs')
+    expect(rows.every((x) => x.steps.length > 0)).toBe(true)
+  })
+
+  it('evaluate: one alert per line in the documented shape, exit 0', async () => {
+    const r = await cli(
+      'evaluate',
+      '--rules',
+      'detections',
+      '--events',
+      'test/fixtures/telemetry/k8s-audit.jsonl',
+    )
+    expect(r.exitCode).toBe(0)
+    const alerts = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(alerts.length).toBeGreaterThan(0)
+    for (const a of alerts) expect(Object.keys(a).slice(0, 4)).toEqual(['rule', 'title', 'file', 'event'])
+    expect(alerts).toContainEqual(
+      expect.objectContaining({
+        rule: 'k8s-secrets-list-by-human',
+        file: 'test/fixtures/telemetry/k8s-audit.jsonl',
+      }),
+    )
+  })
+
+  it('evaluate: exit 2 naming file and line for a bad events line', async () => {
+    const r = await cli(
+      'evaluate',
+      '--rules',
+      'detections',
+      '--events',
+      'test/fixtures/engine/events/bad-json.jsonl',
+      '--source',
+      'k8s-audit',
+    )
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toMatch(/test\/fixtures\/engine\/events\/bad-json\.jsonl:\d+/)
+  })
+
+  it('usage errors exit 2', async () => {
+    expect((await cli('frobnicate')).exitCode).toBe(2)
+    expect((await cli('run', '--env', 'existing')).exitCode).toBe(2)
+  })
+})

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest'
+import { correlate, dockerTargets } from '../../../src/run/correlate.js'
+import { normalize } from '../../../src/telemetry/normalize.js'
+import { auditEvent } from './helpers.js'
+
+const t0 = Date.parse('2026-11-27T10:00:01.000Z')
+const trace = {
+  tool: 'kubectl',
+  identity: 'mallory@example.com',
+  sentAt: t0 - 100,
+  endedAt: t0 + 200,
+  auditIDs: [] as string[],
+}
+
+describe('correlate', () => {
+  it('prefers the Audit-ID the harness sent over everything else', () => {
+    const mine = auditEvent({
+      auditID: 'sent-1',
+      impersonatedUser: undefined,
+      user: { username: 'system:serviceaccount:a:b' },
+    })
+    const other = auditEvent({ auditID: 'other' })
+    const r = correlate({ ...trace, auditIDs: ['sent-1'] }, [other, mine], new Set())
+    expect(r).toEqual({ events: [mine], method: 'audit-id' })
+  })
+
+  it('uses the impersonation-extra marker when the action carried one', () => {
+    const marked = auditEvent({
+      auditID: 'm',
+      impersonatedUser: { username: 'mallory@example.com', extra: { 'purplekind.io/step': ['mk-1'] } },
+    })
+    const unmarked = auditEvent({ auditID: 'u' })
+    const r = correlate({ ...trace, marker: 'mk-1' }, [unmarked, marked], new Set())
+    expect(r).toEqual({ events: [marked], method: 'marker' })
+  })
+
+  it('falls back to time window plus actor, never counting harness traffic or other identities', () => {
+    const hit = auditEvent({ auditID: 'a' })
+    const harness = auditEvent({ auditID: 'h' })
+    const otherUser = auditEvent({ auditID: 'o', impersonatedUser: { username: 'bob' } })
+    const late = auditEvent({ auditID: 'l' }, '2026-11-27T10:00:09.000000Z')
+    const r = correlate(trace, [hit, harness, otherUser, late], new Set(['h']))
+    expect(r).toEqual({ events: [hit], method: 'window' })
+  })
+
+  it('attributes a service-account request by its own username', () => {
+    const sa = auditEvent({
+      auditID: 's',
+      impersonatedUser: undefined,
+      user: { username: 'system:serviceaccount:purple-app:web' },
+    })
+    const r = correlate({ ...trace, identity: 'system:serviceaccount:purple-app:web' }, [sa], new Set())
+    expect(r.method).toBe('window')
+  })
+
+  it('ties docker API records to a docker action by the objects the command names', () => {
+    const rec = (path: string, container?: string) =>
+      normalize('docker-api', {
+        time: '2026-11-27T10:00:01.000Z',
+        method: 'GET',
+        path,
+        status: 200,
+        ...(container ? { container } : {}),
+      })[0]!
+    const victim = rec('/v1.41/containers/abc/logs', 'purple-victim')
+    const quiet = rec('/v1.41/containers/def/logs', 'purple-quiet')
+    const argv = ['docker', 'logs', '--tail', '5', 'purple-victim']
+    expect(dockerTargets(argv)).toEqual(['5', 'purple-victim'])
+    const r = correlate(
+      { ...trace, tool: 'docker', identity: 'docker', targets: ['purple-victim'] },
+      [victim, quiet],
+      new Set(),
+    )
+    expect(r.events).toEqual([victim])
+  })
+
+  it('returns nothing (method none) when no telemetry can be tied to the action', () => {
+    expect(correlate(trace, [], new Set())).toEqual({ events: [], method: 'none' })
+  })
+})
