@@ -98,7 +98,9 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
           )
         }
       } finally {
+        // Tokens are bound to the service account's uid: the next scenario recreates the accounts.
         ctx.captures.clear()
+        ctx.tokens.clear()
         if (!o.keep) await tearDown(scenario, o, api)
       }
     }

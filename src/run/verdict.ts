@@ -28,7 +28,8 @@ export interface VerdictOutput {
   findings: string[]
 }
 
-const DENIED = /forbidden|\(403\)|AccessDenied|AuthorizationFailed|Unauthorized|permission denied/i
+// Authorization denials (a mitigation at work). 401s are not here: bad credentials are a failed action.
+const DENIED = /forbidden|\(403\)|HTTP 403|AccessDenied|AuthorizationFailed/i
 
 export function parseDuration(d: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(d)
@@ -76,9 +77,10 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
         ...base,
         verdict: 'BLOCKED',
         passed: step.kind === 'attack',
+        // (a benign action being denied is an ACTION that failed the test's premise, never a pass)
         explanation: expected
           ? `prevented as intended${step.mitigations?.length ? ` by ${step.mitigations.join(', ')}` : ''}: the request was denied (HTTP 403)`
-          : 'the action was denied (HTTP 403); the attack was prevented rather than detected',
+          : `the action was denied (HTTP 403); the attack was prevented rather than detected${step.kind === 'benign' ? ' — a benign action should be allowed: check the RBAC in setup' : ''}`,
       }
     }
     return {

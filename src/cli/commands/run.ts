@@ -7,6 +7,7 @@ import { type Issue, PurpleError, ValidationError } from '../../errors.js'
 import { attachRunServices } from '../../lab/compose.js'
 import { awsEnv } from '../../lab/decoys/aws.js'
 import { type Canaries, SECRET_FIELDS } from '../../lab/decoys/canaries.js'
+import { venvDir } from '../../lab/decoys/venv.js'
 import { chooseProvider, type EnvChoice } from '../../lab/detect.js'
 import { createExistingProvider } from '../../lab/existing/index.js'
 import { kindProvider } from '../../lab/kind/index.js'
@@ -186,7 +187,7 @@ export function registerRunCommands(program: Command): void {
           log,
           signal: abort.signal,
           runDir: path.join(labHome(), 'runs', runId),
-          venvBin: path.join(process.env.PURPLEKIND_VENV ?? '/root/.cache/purplekind/venv', 'bin'),
+          venvBin: path.join(venvDir(), 'bin'),
           cloudEnv: (cloud, captured) => {
             if (cloud === 'azure') return lab.decoys.azure?.env ?? {}
             const aws = services.decoys.aws

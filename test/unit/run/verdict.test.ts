@@ -145,3 +145,10 @@ describe('decideVerdict', () => {
     expect([parseDuration('250ms'), parseDuration('5s'), parseDuration('2m')]).toEqual([250, 5000, 120000])
   })
 })
+
+describe('decideVerdict on authentication failures', () => {
+  it('a rejected credential (401) is a failed action, not a prevented one', () => {
+    const v = decideVerdict({ ...base, exitCode: 1, stderr: 'HTTP 401: Unauthorized', step: step(), events: [], alerts: [] })
+    expect(v.verdict).toBe('ACTION_FAILED')
+  })
+})
