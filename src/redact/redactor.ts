@@ -102,7 +102,8 @@ const UNQUOTED_VALUE = `${NOT_PLACEHOLDER}[^\\s&"'\`,;{}\\[\\]<>|\\\\]+`
 const SENSITIVE_KEY_SOURCE =
   'password|passwd|client[_-]?secret|secret[_-]?access[_-]?key|secretaccesskey|aws[_-]?secret[_-]?access[_-]?key|' +
   'session[_-]?token|sessiontoken|access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|' +
-  'api[_-]?key|private[_-]?key|client[_-]?key[_-]?data|secret|token'
+  // Bare `secret`/`token` only as a key of its own: not `read-secret: Read…` (ids, titles in prose).
+  'api[_-]?key|private[_-]?key|client[_-]?key[_-]?data|(?<!-)secret|(?<!-)token'
 
 const PATTERNS: readonly Pattern[] = [
   {

@@ -14,8 +14,11 @@ export interface ActionTrace {
   targets?: string[]
 }
 
-/** Event time slack: audit stamps come from the same host clock, but requests start before `sentAt` rounding. */
-const BEFORE_MS = 500
+/**
+ * Window slack. Events are stamped by the same host clock after the client sent the request, so nothing
+ * of this action is older than `sentAt` (a few ms for rounding); the tail covers the final stages.
+ */
+const BEFORE_MS = 10
 const AFTER_MS = 1500
 
 /**
@@ -28,15 +31,16 @@ export function correlate(
   events: readonly TelemetryEvent[],
   ignoreAuditIDs: ReadonlySet<string>,
 ): { events: TelemetryEvent[]; method: CorrelationMethod } {
+  // With an exact key, there is no fallback: anything else in the window belongs to other actions.
   if (action.auditIDs.length) {
     const ids = new Set(action.auditIDs)
     const hit = events.filter((e) => e.auditID !== undefined && ids.has(e.auditID))
-    if (hit.length) return { events: hit, method: 'audit-id' }
+    return hit.length ? { events: hit, method: 'audit-id' } : { events: [], method: 'none' }
   }
   if (action.marker) {
     const marker = action.marker
     const hit = events.filter((e) => e.source === 'k8s-audit' && hasMarker(e, marker))
-    if (hit.length) return { events: hit, method: 'marker' }
+    return hit.length ? { events: hit, method: 'marker' } : { events: [], method: 'none' }
   }
   const from = action.sentAt - BEFORE_MS
   const to = action.endedAt + AFTER_MS

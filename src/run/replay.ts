@@ -11,7 +11,7 @@ import { correlate } from './correlate.js'
 import { toEvidence } from './evidence.js'
 import { readRecording } from './record.js'
 import type { RunResult, StepResult } from './result.js'
-import { summarize } from './summary.js'
+import { noisyRuleFindings, summarize } from './summary.js'
 import { decideVerdict, parseDuration } from './verdict.js'
 
 /**
@@ -126,7 +126,7 @@ export async function replayRecording(
     steps,
     summary: summarize(steps),
     manifest: { ...rec.manifest, recordedRun: rec.runId, recordedProvider: rec.provider },
-    findings,
+    findings: [...findings, ...noisyRuleFindings(steps)],
     telemetry: counts,
     rules: ruleSet.rules.map((r) => ({ id: r.id, title: r.title, file: r.file, language: r.language })),
   }

@@ -15,7 +15,7 @@ import { KubeApi } from './kube-api.js'
 import type { Recorder } from './record.js'
 import type { RunResult, StepResult } from './result.js'
 import { applyKubeSetup, deleteKubeObjects, sleep } from './setup.js'
-import { summarize } from './summary.js'
+import { noisyRuleFindings, summarize } from './summary.js'
 import { TelemetryBus } from './telemetry-bus.js'
 import { decideVerdict, parseDuration } from './verdict.js'
 
@@ -125,7 +125,7 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
     steps,
     summary: summarize(steps),
     manifest: { ...o.lab.manifest },
-    findings,
+    findings: [...findings, ...noisyRuleFindings(steps)],
     telemetry: countBySource(bus.events),
     rules: o.ruleSet.rules.map((r) => ({ id: r.id, title: r.title, file: r.file, language: r.language })),
   }

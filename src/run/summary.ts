@@ -17,3 +17,19 @@ export function summarize(steps: readonly StepResult[]): RunSummary {
 export function exitCodeFor(steps: readonly StepResult[]): 0 | 1 {
   return steps.every((s) => s.passed) ? 0 : 1
 }
+
+/**
+ * Rules that fired on benign steps without being asserted silent there: not false positives by the
+ * scenarios' terms, but noise a detection engineer should see.
+ */
+export function noisyRuleFindings(steps: readonly StepResult[]): string[] {
+  const byRule = new Map<string, string[]>()
+  for (const s of steps) {
+    if (s.kind !== 'benign' || s.verdict !== 'PASSED_BENIGN') continue
+    for (const r of s.rules) byRule.set(r, [...(byRule.get(r) ?? []), `${s.scenario}/${s.step}`])
+  }
+  return [...byRule].map(
+    ([rule, where]) =>
+      `rule ${rule} also fired on ${where.length} benign step(s), not asserted silent there: ${where.join(', ')}`,
+  )
+}

@@ -226,3 +226,16 @@ describe('Redactor performance', () => {
     expect(ms).toBeLessThan(1000)
   })
 })
+
+describe('redactor and prose', () => {
+  it('does not mask words after ids that merely end in -secret or -token', () => {
+    const r = new Redactor()
+    expect(r.redact('t1552.007.read-secret/describe-secret: rule analytic-b cannot fire')).toBe(
+      't1552.007.read-secret/describe-secret: rule analytic-b cannot fire',
+    )
+    expect(r.redact('client_secret=abcDEF123456')).toMatch(
+      /client_secret=\[REDACTED:credential:[0-9a-f]{12}\]/,
+    )
+    expect(r.redact('secret: hunter2hunter2')).toMatch(/secret: \[REDACTED:credential:/)
+  })
+})

@@ -78,3 +78,22 @@ describe('correlate', () => {
     expect(correlate(trace, [], new Set())).toEqual({ events: [], method: 'none' })
   })
 })
+
+describe('correlate with an exact key', () => {
+  it('never falls back to the window when the action carried a marker or an Audit-ID', () => {
+    const earlier = auditEvent({ auditID: 'prev' }, '2026-11-27T10:00:00.950000Z')
+    expect(correlate({ ...trace, marker: 'mk-9' }, [earlier], new Set())).toEqual({
+      events: [],
+      method: 'none',
+    })
+    expect(correlate({ ...trace, auditIDs: ['x'] }, [earlier], new Set())).toEqual({
+      events: [],
+      method: 'none',
+    })
+  })
+
+  it('ignores an event stamped before the action was sent', () => {
+    const before = auditEvent({ auditID: 'b' }, '2026-11-27T10:00:00.700000Z')
+    expect(correlate(trace, [before], new Set()).method).toBe('none')
+  })
+})

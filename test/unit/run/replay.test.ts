@@ -25,27 +25,49 @@ describe('offline replay of a recorded T1552.007 run', async () => {
 
   it('ties each seed procedure to its telemetry and the rules that caught it', () => {
     const step = (id: string) => result.steps.find((s) => s.step === id)!
-    expect(step('list-all-namespaces')).toMatchObject({ verdict: 'DETECTED', correlation: 'marker', rules: expect.arrayContaining(['analytic-b', 'k8s-secrets-list-by-human']) })
-    expect(step('controller-lists-own-namespace')).toMatchObject({ verdict: 'PASSED_BENIGN', correlation: 'audit-id' })
+    expect(step('list-all-namespaces')).toMatchObject({
+      verdict: 'DETECTED',
+      correlation: 'marker',
+      rules: expect.arrayContaining(['analytic-b', 'k8s-secrets-list-by-human']),
+    })
+    expect(step('controller-lists-own-namespace')).toMatchObject({
+      verdict: 'PASSED_BENIGN',
+      correlation: 'audit-id',
+    })
     expect(step('least-privilege-user')).toMatchObject({ verdict: 'BLOCKED' })
     expect(step('read-token').rules).toContain('k8s-exec-read-sa-token')
     expect(step('use-token').rules).toContain('k8s-sa-token-used-by-kubectl')
-    expect(step('imds-list-role').rules).toEqual(expect.arrayContaining(['analytic-b', 'k8s-exec-imds-credentials']))
-    expect(step('aws-list-access-keys').rules).toEqual(expect.arrayContaining(['analytic-b', 'k8s-exec-cloud-identity-discovery']))
-    expect(step('az-sp-list').rules).toEqual(expect.arrayContaining(['analytic-b', 'k8s-exec-cloud-identity-discovery']))
+    expect(step('imds-list-role').rules).toEqual(
+      expect.arrayContaining(['analytic-b', 'k8s-exec-imds-credentials']),
+    )
+    expect(step('aws-list-access-keys').rules).toEqual(
+      expect.arrayContaining(['analytic-b', 'k8s-exec-cloud-identity-discovery']),
+    )
+    expect(step('az-sp-list').rules).toEqual(
+      expect.arrayContaining(['analytic-b', 'k8s-exec-cloud-identity-discovery']),
+    )
     expect(step('logs-of-leaky-container').rules).toContain('docker-logs-of-leaky-container')
     expect(step('logs-of-quiet-container').rules).not.toContain('docker-logs-of-leaky-container')
     expect(step('docker-create-container').rules).toContain('docker-container-created-via-api')
   })
 
   it('reports the seed analytics that cannot fire on real telemetry as findings', () => {
-    expect(result.findings.join('\n')).toMatch(/analytic-b cannot fire on this telemetry: Analytic B matches the literal command "kubectl describe secret"/)
-    expect(result.findings.join('\n')).toMatch(/analytic-a cannot fire on this telemetry: Analytic A's Docker clause needs user!="root"/)
+    expect(result.findings.join('\n')).toMatch(
+      /analytic-b cannot fire on this telemetry: Analytic B matches the literal command "kubectl describe secret"/,
+    )
+    expect(result.findings.join('\n')).toMatch(
+      /analytic-a cannot fire on this telemetry: Analytic A's Docker clause needs user!="root"/,
+    )
   })
 
   it('fails the replay when a rule regresses (the replay is a real check)', async () => {
     const withoutSigma = await loadRules(['detections/seed'])
-    const broken = await replayRecording(RECORDING, scenarios, { rules: withoutSigma.rules, correlations: [] }, 'replay-broken').catch((e: unknown) => e)
+    const broken = await replayRecording(
+      RECORDING,
+      scenarios,
+      { rules: withoutSigma.rules, correlations: [] },
+      'replay-broken',
+    ).catch((e: unknown) => e)
     // Scenarios name rules that are gone: the steps that needed them are now gaps.
     const r = broken as Awaited<ReturnType<typeof replayRecording>>
     expect(r.steps.some((s) => s.verdict === 'LOGGED_NOT_ALERTED')).toBe(true)
@@ -56,5 +78,20 @@ describe('offline replay of a recorded T1552.007 run', async () => {
     const text = await readFile(`${RECORDING}/telemetry/container-logs.jsonl`, 'utf8')
     expect(text).toMatch(/AWS_SECRET_ACCESS_KEY=\[REDACTED:canary:[0-9a-f]{12}\]/)
     expect((await readRecording(RECORDING)).format).toBe('purplekind.io/recording/v1')
+  })
+})
+
+describe('noise findings', () => {
+  it('names rules that fired on benign steps without being asserted silent', async () => {
+    const scenarios = await loadScenarios(['scenarios/t1552.007'])
+    const result = await replayRecording(
+      RECORDING,
+      scenarios,
+      await loadRules(['detections']),
+      'replay-noise',
+    )
+    expect(result.findings.join('\n')).toMatch(
+      /rule analytic-b also fired on \d+ benign step\(s\), not asserted silent there: .*read-hostname/,
+    )
   })
 })

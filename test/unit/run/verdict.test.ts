@@ -148,7 +148,14 @@ describe('decideVerdict', () => {
 
 describe('decideVerdict on authentication failures', () => {
   it('a rejected credential (401) is a failed action, not a prevented one', () => {
-    const v = decideVerdict({ ...base, exitCode: 1, stderr: 'HTTP 401: Unauthorized', step: step(), events: [], alerts: [] })
+    const v = decideVerdict({
+      ...base,
+      exitCode: 1,
+      stderr: 'HTTP 401: Unauthorized',
+      step: step(),
+      events: [],
+      alerts: [],
+    })
     expect(v.verdict).toBe('ACTION_FAILED')
   })
 })
