@@ -14,8 +14,23 @@ let dir = ''
 let result: { exitCode?: number; stdout: string; stderr: string }
 let report: {
   runId: string
-  summary: { attackSteps: number; detected: number; missed: number; falsePositives: number; benignSteps: number }
-  steps: { scenario: string; step: string; kind: string; command: string; verdict: string; latencyMs?: number; correlation: string; explanation?: string }[]
+  summary: {
+    attackSteps: number
+    detected: number
+    missed: number
+    falsePositives: number
+    benignSteps: number
+  }
+  steps: {
+    scenario: string
+    step: string
+    kind: string
+    command: string
+    verdict: string
+    latencyMs?: number
+    correlation: string
+    explanation?: string
+  }[]
 }
 
 function filesUnder(d: string): string[] {
@@ -28,15 +43,30 @@ function filesUnder(d: string): string[] {
 describe('T1552.007 suite on the local lab', () => {
   beforeAll(async () => {
     const available = await localProvider.available()
-    if (!available.ok) throw new Error(`local lab unavailable: ${available.reason} (run scripts/setup.sh as root)`)
+    if (!available.ok)
+      throw new Error(`local lab unavailable: ${available.reason} (run scripts/setup.sh as root)`)
     dir = await mkdtemp(path.join(tmpdir(), 'purplekind-suite-'))
     result = await execa(
       'node',
-      ['dist/cli/main.js', '--json', 'run', '--env', 'local', '--lab', LAB, '--reports', path.join(dir, 'reports'), '--record', path.join(dir, 'recording'), 'scenarios/t1552.007'],
+      [
+        'dist/cli/main.js',
+        '--json',
+        'run',
+        '--env',
+        'local',
+        '--lab',
+        LAB,
+        '--reports',
+        path.join(dir, 'reports'),
+        '--record',
+        path.join(dir, 'recording'),
+        'scenarios/t1552.007',
+      ],
       { reject: false, env: { NO_COLOR: '1' }, timeout: 600_000 },
     )
     const reportFile = path.join(dir, 'reports', 'latest', 'report.json')
-    if (!existsSync(reportFile)) throw new Error(`no report.json; exit ${result.exitCode}\n${result.stderr.slice(-3000)}`)
+    if (!existsSync(reportFile))
+      throw new Error(`no report.json; exit ${result.exitCode}\n${result.stderr.slice(-3000)}`)
     report = JSON.parse(readFileSync(reportFile, 'utf8'))
   })
 
@@ -55,19 +85,41 @@ describe('T1552.007 suite on the local lab', () => {
 
   it('replays all seven seed commands as attack steps, each tied to its own telemetry', () => {
     const attacks = report.steps.filter((s) => s.kind === 'attack')
-    for (const seed of ['kubectl get secrets', 'kubectl describe secret', 'kubectl exec', 'docker logs', 'latest/meta-data/iam/security-credentials/', 'aws iam list-access-keys', 'az ad sp list'])
-      expect(attacks.some((s) => s.command.includes(seed)), seed).toBe(true)
+    for (const seed of [
+      'kubectl get secrets',
+      'kubectl describe secret',
+      'kubectl exec',
+      'docker logs',
+      'latest/meta-data/iam/security-credentials/',
+      'aws iam list-access-keys',
+      'az ad sp list',
+    ])
+      expect(
+        attacks.some((s) => s.command.includes(seed)),
+        seed,
+      ).toBe(true)
     for (const s of report.steps.filter((x) => x.verdict === 'DETECTED')) {
       expect(s.correlation).not.toBe('none')
       expect(s.latencyMs).toBeLessThan(5000)
     }
     // Steps made by the harness's own API client are tied by the Audit-ID it sent.
-    expect(report.steps.filter((s) => s.command.startsWith('api ')).every((s) => s.correlation === 'audit-id')).toBe(true)
+    expect(
+      report.steps.filter((s) => s.command.startsWith('api ')).every((s) => s.correlation === 'audit-id'),
+    ).toBe(true)
   })
 
   it('writes no canary value anywhere in the reports or the recording', () => {
-    const canaries = JSON.parse(readFileSync(path.join(decoyLogDir(), `run-${report.runId}`, 'canaries.json'), 'utf8')) as Record<string, string>
-    const secrets = ['awsAccessKeyId', 'awsSecretAccessKey', 'awsSessionSecretAccessKey', 'awsSessionToken', 'azureClientSecret', 'dbPassword']
+    const canaries = JSON.parse(
+      readFileSync(path.join(decoyLogDir(), `run-${report.runId}`, 'canaries.json'), 'utf8'),
+    ) as Record<string, string>
+    const secrets = [
+      'awsAccessKeyId',
+      'awsSecretAccessKey',
+      'awsSessionSecretAccessKey',
+      'awsSessionToken',
+      'azureClientSecret',
+      'dbPassword',
+    ]
       .map((k) => canaries[k])
       .filter((v): v is string => Boolean(v))
     expect(secrets.length).toBe(6)
@@ -83,8 +135,22 @@ describe('T1552.007 suite on the local lab', () => {
   })
 
   it('the recording replays offline to the same verdicts', async () => {
-    const r = await execa('node', ['dist/cli/main.js', '--json', 'replay', path.join(dir, 'recording'), 'scenarios/t1552.007', '--reports', path.join(dir, 'replay')], { reject: false })
-    const replayed = JSON.parse(readFileSync(path.join(dir, 'replay', 'latest', 'report.json'), 'utf8')) as typeof report
+    const r = await execa(
+      'node',
+      [
+        'dist/cli/main.js',
+        '--json',
+        'replay',
+        path.join(dir, 'recording'),
+        'scenarios/t1552.007',
+        '--reports',
+        path.join(dir, 'replay'),
+      ],
+      { reject: false },
+    )
+    const replayed = JSON.parse(
+      readFileSync(path.join(dir, 'replay', 'latest', 'report.json'), 'utf8'),
+    ) as typeof report
     const verdicts = (x: typeof report) => x.steps.map((s) => `${s.scenario}/${s.step}=${s.verdict}`)
     expect(verdicts(replayed)).toEqual(verdicts(report))
     expect(r.exitCode).toBe(0)

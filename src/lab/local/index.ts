@@ -2,10 +2,10 @@
 // kwok standing in for the node (pods go Running; exec/logs are served by kwok), the audit webhook to a
 // harness receiver, and every `kubectl exec` command confined to a network namespace whose only
 // reachable address besides its own loopback is the decoy IMDS at 169.254.169.254.
-import { readlink } from 'node:fs/promises'
+
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { chmod, chown, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, chown, copyFile, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -311,11 +311,18 @@ export async function stageSandboxFiles(state: LabState, files: Record<string, s
     })
   }
   // Staging writes into kwok's private /run; never into the host's (a lab started without one).
-  const [own, theirs] = await Promise.all([readlink('/proc/self/ns/mnt'), readlink(`/proc/${kwok.pid}/ns/mnt`)])
+  const [own, theirs] = await Promise.all([
+    readlink('/proc/self/ns/mnt'),
+    readlink(`/proc/${kwok.pid}/ns/mnt`),
+  ])
   if (own === theirs) {
-    throw new PurpleError('PURPLE_LAB_FAILED', `local lab '${state.name}': kwok shares the host mount namespace`, {
-      hint: 'recreate the lab: purplekind lab down && purplekind lab up',
-    })
+    throw new PurpleError(
+      'PURPLE_LAB_FAILED',
+      `local lab '${state.name}': kwok shares the host mount namespace`,
+      {
+        hint: 'recreate the lab: purplekind lab down && purplekind lab up',
+      },
+    )
   }
   for (const [path, content] of Object.entries(files)) {
     if (!/^\/(var\/)?run\/[^\0]+$/.test(path) || path.split('/').includes('..')) {

@@ -33,7 +33,13 @@ export function normalizeDockerApi(
     throw invalid('docker-api', ctx, "field 'status' must be a number")
   }
   const { time, timeMs } = isoTime(record.time, 'time', 'docker-api', ctx)
-  return [toEvent('docker-api', { time, timeMs, raw: record, derived: apiDerived(method, path, optionalString(record, 'container')) }, ctx)]
+  return [
+    toEvent(
+      'docker-api',
+      { time, timeMs, raw: record, derived: apiDerived(method, path, optionalString(record, 'container')) },
+      ctx,
+    ),
+  ]
 }
 
 // `/v1.41/containers/victim/logs` → container `victim`, operation `logs`.
