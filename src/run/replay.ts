@@ -8,11 +8,10 @@ import type { Scenario } from '../scenario/load.js'
 import { SOURCES, type TelemetryEvent } from '../telemetry/event.js'
 import { parseLine } from '../telemetry/normalize.js'
 import { correlate } from './correlate.js'
-import { toEvidence } from './evidence.js'
+import { judgeStep } from './judge.js'
 import { readRecording } from './record.js'
 import type { RunResult, StepResult } from './result.js'
 import { noisyRuleFindings, summarize } from './summary.js'
-import { decideVerdict, parseDuration } from './verdict.js'
 
 /**
  * Re-asserts scenarios' expectations against a recorded run, with no lab: the recorded telemetry goes
@@ -58,47 +57,23 @@ export async function replayRecording(
     const own = new Set(rs.trace.auditIDs)
     const corr = correlate(rs.trace, events, new Set([...ignore].filter((id) => !own.has(id))))
     const alerts = corr.events.flatMap((e) => alertsByEvent.get(e) ?? [])
-    const v = decideVerdict({
+    const { result, findings: found } = judgeStep({
+      scenario,
       step,
+      actor: rs.actor,
+      command: step.run.join(' '),
       exitCode: rs.exitCode,
+      stdout: rs.stdout,
       stderr: rs.stderr,
       sentAt: rs.trace.sentAt,
-      events: corr.events,
+      startedAt: new Date(rs.trace.sentAt).toISOString(),
+      canariesRetrieved: rs.canariesRetrieved,
+      correlated: corr,
       alerts,
       rules,
     })
-    findings.push(...v.findings.map((f) => `${scenario.metadata.id}/${f}`))
-    steps.push({
-      scenario: rs.scenario,
-      step: rs.step,
-      title: step.title,
-      kind: step.kind,
-      actor: rs.actor,
-      command: step.run.join(' '),
-      verdict: v.verdict,
-      passed: v.passed,
-      rules: v.rules,
-      expectedRules:
-        step.kind === 'attack'
-          ? step.expect.alerts
-          : step.expect.silent === 'all' || !step.expect.silent
-            ? ['all']
-            : step.expect.silent,
-      ...(v.latencyMs !== undefined ? { latencyMs: v.latencyMs } : {}),
-      ...(v.telemetryLatencyMs !== undefined ? { telemetryLatencyMs: v.telemetryLatencyMs } : {}),
-      budgetMs: parseDuration(step.expect.within),
-      correlation: corr.method,
-      evidence: toEvidence(corr.events),
-      alerts: alerts.map(({ evidence: _e, ...a }) => a),
-      ...(v.explanation ? { explanation: v.explanation } : {}),
-      ...(v.nearMiss ? { nearMiss: v.nearMiss } : {}),
-      exitCode: rs.exitCode,
-      output: `${rs.stdout}\n${rs.stderr}`.trim().split('\n').slice(-8).join('\n'),
-      canariesRetrieved: rs.canariesRetrieved,
-      startedAt: new Date(rs.trace.sentAt).toISOString(),
-      techniques: scenario.metadata.techniques,
-      ...(step.mitigations ? { mitigations: step.mitigations } : {}),
-    })
+    findings.push(...found)
+    steps.push(result)
   }
   if (!steps.length)
     throw new PurpleError(

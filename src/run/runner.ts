@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { Engine } from '../detection/engine.js'
 import type { CompiledRule, RuleSet } from '../detection/types.js'
+import type { DockerSetup } from '../lab/compose.js'
 import type { Canaries } from '../lab/decoys/canaries.js'
 import type { Lab } from '../lab/provider.js'
 import type { Redactor } from '../redact/redactor.js'
@@ -10,25 +11,14 @@ import type { Scenario } from '../scenario/load.js'
 import type { Step } from '../scenario/schema.js'
 import { type ActionContext, type ActionRecord, expandArgs, runAction } from './actions.js'
 import { type ActionTrace, correlate, dockerTargets } from './correlate.js'
-import { toEvidence } from './evidence.js'
+import { judgeStep } from './judge.js'
 import { KubeApi } from './kube-api.js'
 import type { Recorder } from './record.js'
 import type { RunResult, StepResult } from './result.js'
 import { applyKubeSetup, deleteKubeObjects, sleep } from './setup.js'
 import { noisyRuleFindings, summarize } from './summary.js'
 import { TelemetryBus } from './telemetry-bus.js'
-import { decideVerdict, parseDuration } from './verdict.js'
-
-/** Docker-side setup the runner needs (containers that leak, or don't leak, canaries). */
-export interface DockerSetup {
-  createContainer(spec: {
-    name: string
-    image: 'victim' | 'toolbox'
-    leaks: string[]
-    runId: string
-  }): Promise<void>
-  removeRunContainers(runId: string): Promise<void>
-}
+import { parseDuration } from './verdict.js'
 
 export interface RunOptions {
   lab: Lab
@@ -200,48 +190,23 @@ async function runStep(
   }
   const corr = correlate(trace, bus.events, ignore)
   const alerts = bus.alertsOn(corr.events)
-  const v = decideVerdict({
+  const { result, findings } = judgeStep({
+    scenario,
     step,
+    actor: describeActor(step, action),
+    command: expandArgs(step.run, o.runId).join(' '),
     exitCode: action.exitCode,
+    stdout: action.stdout,
     stderr: action.stderr,
     sentAt: action.sentAt,
-    events: corr.events,
+    startedAt,
+    canariesRetrieved: retrieved(action, o.canaries),
+    correlated: corr,
     alerts,
     rules,
   })
-  const result: StepResult = {
-    scenario: scenario.metadata.id,
-    step: step.id,
-    title: step.title,
-    kind: step.kind,
-    actor: describeActor(step, action),
-    command: expandArgs(step.run, o.runId).join(' '),
-    verdict: v.verdict,
-    passed: v.passed,
-    rules: v.rules,
-    expectedRules:
-      step.kind === 'attack'
-        ? step.expect.alerts
-        : step.expect.silent === 'all' || !step.expect.silent
-          ? ['all']
-          : step.expect.silent,
-    ...(v.latencyMs !== undefined ? { latencyMs: v.latencyMs } : {}),
-    ...(v.telemetryLatencyMs !== undefined ? { telemetryLatencyMs: v.telemetryLatencyMs } : {}),
-    budgetMs: budget,
-    correlation: corr.method,
-    evidence: toEvidence(corr.events),
-    alerts: alerts.map(({ evidence: _e, ...a }) => a),
-    ...(v.explanation ? { explanation: v.explanation } : {}),
-    ...(v.nearMiss ? { nearMiss: v.nearMiss } : {}),
-    exitCode: action.exitCode,
-    output: tail(`${action.stdout}\n${action.stderr}`),
-    canariesRetrieved: retrieved(action, o.canaries),
-    startedAt,
-    techniques: scenario.metadata.techniques,
-    ...(step.mitigations ? { mitigations: step.mitigations } : {}),
-  }
   await o.recorder?.addStep(scenario.metadata.id, step.id, trace, action, result)
-  return { step: result, findings: v.findings.map((f) => `${scenario.metadata.id}/${f}`) }
+  return { step: result, findings }
 }
 
 export function toTrace(step: Step, a: ActionRecord): ActionTrace {
@@ -287,10 +252,6 @@ function retrieved(a: ActionRecord, c: Canaries): string[] {
   return values
     .filter((v) => out.includes(v) || out.includes(Buffer.from(v).toString('base64')))
     .map((v) => fingerprint(v))
-}
-
-function tail(s: string, lines = 8): string {
-  return s.trim().split('\n').slice(-lines).join('\n').slice(-1500)
 }
 
 function countBySource(events: readonly { source: string }[]): Record<string, number> {
