@@ -75,4 +75,9 @@ export interface Alert {
   pipeline: string
   /** The triggering event, kept in memory for correlation and evidence (never written unredacted). */
   evidence?: TelemetryEvent
+  /**
+   * How an external alert was tied to a step: `audit-id` (it named the audit event) or `window` (its
+   * time and rule only). Unset for built-in alerts, which are raised on the event itself.
+   */
+  correlation?: 'audit-id' | 'window'
 }

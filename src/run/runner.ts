@@ -9,7 +9,9 @@ import type { Redactor } from '../redact/redactor.js'
 import { fingerprint } from '../redact/redactor.js'
 import type { Scenario } from '../scenario/load.js'
 import type { Step } from '../scenario/schema.js'
+import type { TelemetryEvent } from '../telemetry/event.js'
 import { type ActionContext, type ActionRecord, expandArgs, runAction } from './actions.js'
+import type { ExternalAlerts } from './alert-intake.js'
 import { type ActionTrace, correlate, dockerTargets } from './correlate.js'
 import { judgeStep } from './judge.js'
 import { KubeApi } from './kube-api.js'
@@ -36,6 +38,8 @@ export interface RunOptions {
   recorder?: Recorder
   /** Keep lab objects after the run (debugging). */
   keep?: boolean
+  /** Alerts posted by an external pipeline (`--alerts-listen`); they count next to the built-in ones. */
+  externalAlerts?: ExternalAlerts
 }
 
 /** Benign steps: how long to keep listening for (unwanted) alerts after the action. */
@@ -49,6 +53,7 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString()
   const rulesById = new Map<string, CompiledRule>(o.ruleSet.rules.map((r) => [r.id, r]))
   const bus = new TelemetryBus(new Engine(o.ruleSet))
+  o.externalAlerts?.attach(bus)
   const api = new KubeApi(o.lab.kubeconfig, o.lab.context)
   const steps: StepResult[] = []
   const findings: string[] = []
@@ -171,12 +176,15 @@ async function runStep(
   for (const v of ctx.captures.values()) if (v.length >= 16) o.redactor.add(v.trim())
   const ignore = harnessTraffic(ctx.api.sent, action)
   const budget = parseDuration(step.expect.within)
+  const window = { sentAt: action.sentAt, endedAt: action.endedAt, budgetMs: budget }
+  const alertsOn = (events: TelemetryEvent[], final = false) =>
+    o.externalAlerts?.alertsFor(events, step, window, { final }) ?? bus.alertsOn(events)
   const waitUntil =
     action.endedAt + (step.kind === 'attack' && action.exitCode === 0 ? budget : BENIGN_SETTLE_MS)
   let satisfiedAt: number | undefined
   while (Date.now() < waitUntil && !o.signal.aborted) {
     const { events } = correlate(trace, bus.events, ignore)
-    const fired = new Set(bus.alertsOn(events).map((a) => a.rule))
+    const fired = new Set(alertsOn(events).map((a) => a.rule))
     const want = step.expect.alerts
     const done =
       step.kind === 'attack' &&
@@ -189,7 +197,7 @@ async function runStep(
     await bus.next(Math.min(200, Math.max(1, waitUntil - Date.now())))
   }
   const corr = correlate(trace, bus.events, ignore)
-  const alerts = bus.alertsOn(corr.events)
+  const alerts = alertsOn(corr.events, true)
   const { result, findings } = judgeStep({
     scenario,
     step,

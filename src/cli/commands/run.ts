@@ -3,7 +3,7 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import { loadRules } from '../../detection/load-rules.js'
 import type { RuleSet } from '../../detection/types.js'
-import { type Issue, PurpleError, ValidationError } from '../../errors.js'
+import { formatIssue, type Issue, PurpleError, ValidationError } from '../../errors.js'
 import { attachRunServices } from '../../lab/compose.js'
 import { awsEnv } from '../../lab/decoys/aws.js'
 import { type Canaries, SECRET_FIELDS } from '../../lab/decoys/canaries.js'
@@ -16,6 +16,7 @@ import type { LabProvider } from '../../lab/provider.js'
 import { assertSafeContext } from '../../lab/safety.js'
 import { Redactor } from '../../redact/redactor.js'
 import { writeReports } from '../../report/write-reports.js'
+import { type AlertIntake, ExternalAlerts, startAlertIntake } from '../../run/alert-intake.js'
 import { Recorder } from '../../run/record.js'
 import { replayRecording } from '../../run/replay.js'
 import type { RunResult } from '../../run/result.js'
@@ -36,6 +37,10 @@ interface RunFlags {
   allowContext: string[]
   auditLog?: string
   auditPolicy?: string
+  alertsListen?: string
+  alertsToken?: string
+  /** false with --no-builtin: only external alerts count. */
+  builtin: boolean
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v]
@@ -45,7 +50,12 @@ export function newRunId(now = new Date()): string {
 }
 
 // Every `expect.alerts` / `silent` / `knownGaps` rule must exist: a typo would otherwise read as a miss.
-export function checkRuleReferences(scenarios: readonly Scenario[], rules: RuleSet): void {
+// With an alert intake, ids may name external rules: unknown ones go to `warn` instead of failing.
+export function checkRuleReferences(
+  scenarios: readonly Scenario[],
+  rules: RuleSet,
+  warn?: (issues: readonly Issue[]) => void,
+): void {
   const known = new Set([...rules.rules.map((r) => r.id), ...rules.correlations.map((c) => c.id)])
   const issues: Issue[] = []
   for (const s of scenarios) {
@@ -72,7 +82,8 @@ export function checkRuleReferences(scenarios: readonly Scenario[], rules: RuleS
       }
     })
   }
-  if (issues.length) throw new ValidationError(issues)
+  if (issues.length && warn) warn(issues)
+  else if (issues.length) throw new ValidationError(issues)
 }
 
 /** Every canary value that must never appear in output: the secrets and the key ids. */
@@ -121,6 +132,53 @@ async function finish(
   return written.errors.length ? 2 : code
 }
 
+function checkIntakeFlags(f: RunFlags): void {
+  if (f.alertsListen === undefined) {
+    if (f.alertsToken !== undefined || !f.builtin)
+      throw new PurpleError('PURPLE_USAGE', '--alerts-token and --no-builtin need --alerts-listen <port>')
+    return
+  }
+  if (!/^\d{1,5}$/.test(f.alertsListen) || Number(f.alertsListen) > 65535)
+    throw new PurpleError(
+      'PURPLE_USAGE',
+      `--alerts-listen must be a port number 0-65535, got "${f.alertsListen}"`,
+    )
+}
+
+// The intake listens for the whole run; a generated token goes to a 0600 file (logs would mask it).
+async function startIntake(
+  f: RunFlags,
+  runDir: string,
+  redactor: Redactor,
+  log: (line: string) => void,
+): Promise<{ alerts: ExternalAlerts; server: AlertIntake } | undefined> {
+  if (f.alertsListen === undefined) return undefined
+  const alerts = new ExternalAlerts({ builtin: f.builtin })
+  const server = await startAlertIntake({
+    port: Number(f.alertsListen),
+    ...(f.alertsToken ? { token: f.alertsToken } : {}),
+    tokenFile: path.join(runDir, 'alerts.token'),
+    alerts,
+    log,
+  })
+  redactor.add(server.token)
+  const token = server.tokenFile
+    ? `token in ${server.tokenFile} (removed after the run)`
+    : 'your --alerts-token'
+  log(`alert intake: POST ${server.url} with "Authorization: Bearer <token>" or ?token=<token> — ${token}`)
+  if (!f.builtin) log('alert intake: --no-builtin — only external alerts count for verdicts')
+  return { alerts, server }
+}
+
+function noteExternalAlerts(result: RunResult, alerts: ExternalAlerts, builtin: boolean): void {
+  result.manifest.externalAlerts = `${alerts.received} received${builtin ? '' : '; built-in alerts not counted (--no-builtin)'}`
+  const stray = alerts.unattributed()
+  if (stray.length)
+    result.findings.push(
+      `${stray.length} external alert(s) matched no step (no known audit ID, or outside every window of a step naming the rule): ${[...new Set(stray.map((a) => `${a.rule} [${a.pipeline}]`))].slice(0, 5).join(', ')}`,
+    )
+}
+
 export function registerRunCommands(program: Command): void {
   program
     .command('run')
@@ -142,12 +200,32 @@ export function registerRunCommands(program: Command): void {
     )
     .option('--audit-log <file>', 'apiserver audit log file (with --env existing)')
     .option('--audit-policy <file>', 'apiserver audit policy file, for the preflight (with --env existing)')
+    .option(
+      '--alerts-listen <port>',
+      'accept external alerts (Falco http_output, webhooks) on 127.0.0.1:<port>',
+    )
+    .option(
+      '--alerts-token <token>',
+      'bearer token for --alerts-listen (default: generated, written to a file)',
+    )
+    .option('--no-builtin', 'with --alerts-listen: only external alerts count for verdicts')
     .action(async (paths: string[], f: RunFlags) => {
       const o = createOutput(program.opts())
+      checkIntakeFlags(f)
       const scenarios = await loadScenarios(paths)
       const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'])
-      checkRuleReferences(scenarios, ruleSet)
+      checkRuleReferences(
+        scenarios,
+        ruleSet,
+        f.alertsListen === undefined
+          ? undefined
+          : (issues) => {
+              for (const i of issues)
+                o.log(`! ${formatIssue(i)} — not loaded locally; expected from the external pipeline`)
+            },
+      )
       const runId = newRunId()
+      const runDir = path.join(labHome(), 'runs', runId)
       const redactor = new Redactor()
       const log = (l: string) => o.log(redactor.redact(l))
       const choice = await chooseProvider(f.env, providers(f))
@@ -172,7 +250,9 @@ export function registerRunCommands(program: Command): void {
       assertSafeContext({ kubeconfig: base.kubeconfig, context: base.context, allowContexts: f.allowContext })
       const services = await attachRunServices(base, scenarios, runId, log)
       for (const v of canarySecrets(services.canaries)) redactor.add(v)
+      let intake: { alerts: ExternalAlerts; server: AlertIntake } | undefined
       try {
+        intake = await startIntake(f, runDir, redactor, log)
         const lab = services.lab
         const recorder = f.record
           ? new Recorder(f.record, redactor, { runId, provider: lab.provider, manifest: lab.manifest })
@@ -186,7 +266,7 @@ export function registerRunCommands(program: Command): void {
           redactor,
           log,
           signal: abort.signal,
-          runDir: path.join(labHome(), 'runs', runId),
+          runDir,
           venvBin: path.join(venvDir(), 'bin'),
           cloudEnv: (cloud, captured) => {
             if (cloud === 'azure') return lab.decoys.azure?.env ?? {}
@@ -216,6 +296,7 @@ export function registerRunCommands(program: Command): void {
           ...(services.docker ? { docker: services.docker } : {}),
           ...(recorder ? { recorder } : {}),
           ...(f.keep ? { keep: true } : {}),
+          ...(intake ? { externalAlerts: intake.alerts } : {}),
         })
         if (abort.signal.aborted)
           throw new PurpleError('PURPLE_INTERRUPTED', 'run interrupted; lab objects were cleaned up', {
@@ -226,8 +307,10 @@ export function registerRunCommands(program: Command): void {
         result.manifest.decoys = Object.keys(lab.decoys).join(', ')
         for (const [k, why] of Object.entries(services.decoys.unavailable))
           result.findings.push(`decoy ${k} unavailable: ${why}`)
+        if (intake) noteExternalAlerts(result, intake.alerts, f.builtin)
         process.exitCode = await finish(result, redactor, f, o)
       } finally {
+        await intake?.server.stop()
         await services.stop()
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
