@@ -101,62 +101,77 @@ function genericAlert(e: AuditLine): object {
   return { rule: 'external-secret-read', time: e.stageTimestamp, title: 'Secret read', level: 'high' }
 }
 
+interface RunOutcome {
+  exitCode: number | undefined
+  stderr: string
+  steps: ReportStep[]
+  siem: FakeSiem
+}
+
+/** Runs the fixture scenario with the intake on, while the fake SIEM posts alerts to it. */
+async function runWithSiem(dir: string, extra: string[]): Promise<RunOutcome> {
+  const siem = new FakeSiem(labPaths(labDir(LAB)).auditLog, Date.now())
+  const reports = path.join(dir, `reports${extra.join('')}`)
+  const run = execa(
+    'node',
+    [
+      'dist/cli/main.js',
+      'run',
+      '--env',
+      'local',
+      '--lab',
+      LAB,
+      '--reports',
+      reports,
+      '--alerts-listen',
+      '0',
+      ...extra,
+      'test/fixtures/scenarios/intake',
+    ],
+    { reject: false, env: { NO_COLOR: '1' }, timeout: 600_000 },
+  )
+  let stderr = ''
+  run.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString()
+  })
+  let intake: { url: string; token: string } | undefined
+  let finished = false
+  void run.finally(() => {
+    finished = true
+  })
+  const t0 = Date.now()
+  while (!finished) {
+    if (!intake) {
+      const url = /alert intake: POST (\S+)/.exec(stderr)?.[1]
+      const file = /token in (\S+)/.exec(stderr)?.[1]
+      if (url && file) {
+        intake = { url, token: (await readFile(file, 'utf8')).trim() }
+        log(`intake at ${url} after ${Date.now() - t0} ms`)
+      }
+    } else await siem.poll(intake)
+    await sleep(50)
+  }
+  const { exitCode } = await run
+  const reportFile = path.join(reports, 'latest', 'report.json')
+  if (!existsSync(reportFile)) throw new Error(`no report.json; exit ${exitCode}\n${stderr.slice(-3000)}`)
+  const steps = (JSON.parse(readFileSync(reportFile, 'utf8')) as { steps: ReportStep[] }).steps
+  log(`${extra.join(' ') || '(builtin too)'} posted: ${JSON.stringify(siem.posted)}`)
+  for (const s of steps) log(`${s.step}: ${s.verdict} latency=${s.latencyMs} ms rules=${s.rules.join(',')}`)
+  return { exitCode, stderr, steps, siem }
+}
+
 describe('external alert intake on the local lab', () => {
   let dir = ''
-  let exitCode: number | undefined
-  let stderr = ''
-  let steps: ReportStep[] = []
-  let siem: FakeSiem
+  let mixed: RunOutcome
+  let externalOnly: RunOutcome
 
   beforeAll(async () => {
     const available = await localProvider.available()
     if (!available.ok)
       throw new Error(`local lab unavailable: ${available.reason} (run scripts/setup.sh as root)`)
     dir = await mkdtemp(path.join(tmpdir(), 'purplekind-intake-'))
-    siem = new FakeSiem(labPaths(labDir(LAB)).auditLog, Date.now())
-    const run = execa(
-      'node',
-      [
-        'dist/cli/main.js',
-        'run',
-        '--env',
-        'local',
-        '--lab',
-        LAB,
-        '--reports',
-        path.join(dir, 'reports'),
-        '--alerts-listen',
-        '0',
-        'test/fixtures/scenarios/intake',
-      ],
-      { reject: false, env: { NO_COLOR: '1' }, timeout: 600_000, all: false },
-    )
-    run.stderr?.on('data', (c: Buffer) => {
-      stderr += c.toString()
-    })
-    let intake: { url: string; token: string } | undefined
-    let finished = false
-    void run.finally(() => {
-      finished = true
-    })
-    const t0 = Date.now()
-    while (!finished) {
-      if (!intake) {
-        const url = /alert intake: POST (\S+)/.exec(stderr)?.[1]
-        const file = /token in (\S+)/.exec(stderr)?.[1]
-        if (url && file) {
-          intake = { url, token: (await readFile(file, 'utf8')).trim() }
-          log(`intake at ${url} after ${Date.now() - t0} ms`)
-        }
-      } else await siem.poll(intake)
-      await sleep(50)
-    }
-    exitCode = (await run).exitCode
-    const reportFile = path.join(dir, 'reports', 'latest', 'report.json')
-    if (!existsSync(reportFile)) throw new Error(`no report.json; exit ${exitCode}\n${stderr.slice(-3000)}`)
-    steps = (JSON.parse(readFileSync(reportFile, 'utf8')) as { steps: ReportStep[] }).steps
-    log(`posted: ${JSON.stringify(siem.posted)}`)
-    for (const s of steps) log(`${s.step}: ${s.verdict} latency=${s.latencyMs} ms rules=${s.rules.join(',')}`)
+    mixed = await runWithSiem(dir, [])
+    externalOnly = await runWithSiem(dir, ['--no-builtin'])
   })
 
   afterAll(async () => {
@@ -165,31 +180,43 @@ describe('external alert intake on the local lab', () => {
   })
 
   it('warns (not fails) about expected rules that are not loaded locally, and exits 0', () => {
-    expect(stderr).toMatch(/external-secrets-list.*not loaded locally/)
-    expect(exitCode, stderr.slice(-2000)).toBe(0)
-    expect(siem.posted.map((p) => [p.kind, p.status]).sort()).toEqual([
-      ['falco', 202],
-      ['generic', 202],
-    ])
+    for (const r of [mixed, externalOnly]) {
+      expect(r.stderr).toMatch(/external-secrets-list.*not loaded locally/)
+      expect(r.exitCode, r.stderr.slice(-2000)).toBe(0)
+      expect(r.siem.posted.map((p) => [p.kind, p.status]).sort()).toEqual([
+        ['falco', 202],
+        ['generic', 202],
+      ])
+    }
   })
 
   it('the Falco alert naming the audit ID makes the list step DETECTED, linked by audit-id', () => {
-    const s = steps.find((x) => x.step === 'list-secrets')
+    const s = mixed.steps.find((x) => x.step === 'list-secrets')
     expect(s?.verdict).toBe('DETECTED')
     expect(s?.rules).toContain('external-secrets-list')
     const ext = s?.alerts.find((a) => a.rule === 'external-secrets-list')
-    const falco = siem.posted.find((p) => p.kind === 'falco')
+    const falco = mixed.siem.posted.find((p) => p.kind === 'falco')
     expect(ext).toMatchObject({ pipeline: 'falco', correlation: 'audit-id', auditID: falco?.auditID })
     expect(s?.latencyMs).toBeGreaterThan(0)
     expect(s?.latencyMs).toBeLessThan(10_000)
+    // Next to the built-in engines' alerts on the same step.
+    expect(s?.alerts.some((a) => a.pipeline === 'builtin')).toBe(true)
   })
 
   it('the generic alert with only a time is attributed to the read step by window', () => {
-    const s = steps.find((x) => x.step === 'read-secret')
+    const s = mixed.steps.find((x) => x.step === 'read-secret')
     expect(s?.verdict).toBe('DETECTED')
     const ext = s?.alerts.find((a) => a.rule === 'external-secret-read')
     expect(ext).toMatchObject({ pipeline: 'splunk', correlation: 'window' })
     // Not also counted for the list step.
-    expect(steps.find((x) => x.step === 'list-secrets')?.rules).not.toContain('external-secret-read')
+    expect(mixed.steps.find((x) => x.step === 'list-secrets')?.rules).not.toContain('external-secret-read')
+  })
+
+  it('--no-builtin: the verdicts rest on the external alerts alone', () => {
+    expect(externalOnly.steps.map((s) => [s.step, s.verdict, s.rules])).toEqual([
+      ['list-secrets', 'DETECTED', ['external-secrets-list']],
+      ['read-secret', 'DETECTED', ['external-secret-read']],
+    ])
+    expect(externalOnly.steps.flatMap((s) => s.alerts).every((a) => a.pipeline !== 'builtin')).toBe(true)
   })
 })
