@@ -139,10 +139,11 @@ export class ExternalAlerts {
   readonly #queued: Alert[] = []
   /** Alerts with no linked event: candidates for window attribution (and, with an audit ID, for linking). */
   readonly #unlinked = new Set<Alert>()
-  readonly #claimed = new Set<Alert>()
+  /** Alerts linked to an event that no step's final attribution has taken yet. */
+  readonly #linkedUnclaimed = new Set<Alert>()
   readonly #byAuditID = new Map<string, TelemetryEvent>()
   #indexed = 0
-  received = 0
+  #received = 0
 
   constructor(private readonly options: { builtin: boolean } = { builtin: true }) {}
 
@@ -151,8 +152,13 @@ export class ExternalAlerts {
     for (const a of this.#queued.splice(0)) this.#accept(a)
   }
 
+  /** How many external alerts were accepted. */
+  get received(): number {
+    return this.#received
+  }
+
   add(alert: Alert): void {
-    this.received++
+    this.#received++
     if (this.#bus) this.#accept(alert)
     else this.#queued.push(alert)
   }
@@ -175,18 +181,17 @@ export class ExternalAlerts {
       const t = Date.parse(a.time)
       return names.has(a.rule) && t >= from && t <= to
     })
-    if (o.final)
-      for (const a of inWindow) {
-        this.#unlinked.delete(a)
-        this.#claimed.add(a)
-      }
+    if (o.final) {
+      for (const a of inWindow) this.#unlinked.delete(a)
+      for (const a of onEvents) this.#linkedUnclaimed.delete(a)
+    }
     return [...onEvents, ...inWindow.map((a) => ({ ...a, correlation: 'window' as const }))]
   }
 
   /** External alerts that no step claimed (for the run's findings). */
   unattributed(): Alert[] {
     this.#sync()
-    return [...this.#unlinked]
+    return [...this.#unlinked, ...this.#linkedUnclaimed]
   }
 
   #accept(alert: Alert): void {
@@ -201,7 +206,9 @@ export class ExternalAlerts {
   #link(alert: Alert): boolean {
     const event = alert.auditID ? this.#byAuditID.get(alert.auditID) : undefined
     if (!event) return false
-    this.#bus?.addAlert({ ...alert, evidence: event, correlation: 'audit-id' })
+    const linked: Alert = { ...alert, evidence: event, correlation: 'audit-id' }
+    this.#linkedUnclaimed.add(linked)
+    this.#bus?.addAlert(linked)
     return true
   }
 

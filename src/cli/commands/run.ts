@@ -175,7 +175,7 @@ function noteExternalAlerts(result: RunResult, alerts: ExternalAlerts, builtin: 
   const stray = alerts.unattributed()
   if (stray.length)
     result.findings.push(
-      `${stray.length} external alert(s) matched no step (no known audit ID, or outside every window of a step naming the rule): ${[...new Set(stray.map((a) => `${a.rule} [${a.pipeline}]`))].slice(0, 5).join(', ')}`,
+      `${stray.length} external alert(s) matched no step (their audit event belonged to no step, or no step naming the rule ran at their time): ${[...new Set(stray.map((a) => `${a.rule} [${a.pipeline}]`))].slice(0, 5).join(', ')}`,
     )
 }
 

@@ -117,6 +117,16 @@ describe('ExternalAlerts attribution', () => {
     expect(ext.unattributed()).toEqual([])
   })
 
+  it('reports a linked alert whose event no step took as unattributed', () => {
+    const bus = newBus()
+    const ext = new ExternalAlerts()
+    ext.attach(bus)
+    bus.push(auditEvent())
+    ext.add(external())
+    expect(ext.alertsFor([], attack, window, { final: true })).toEqual([])
+    expect(ext.unattributed().map((a) => [a.rule, a.correlation])).toEqual([['Attach/Exec Pod', 'audit-id']])
+  })
+
   it('re-links an alert that arrived before its audit event, once the event is on the bus', () => {
     const bus = newBus()
     const ext = new ExternalAlerts()
