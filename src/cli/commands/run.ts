@@ -27,6 +27,7 @@ import { createOutput, type Output } from '../../util/output.js'
 
 interface RunFlags {
   env: EnvChoice
+  from?: string
   rules: string[]
   lab: string
   reports: string
@@ -179,12 +180,27 @@ function noteExternalAlerts(result: RunResult, alerts: ExternalAlerts, builtin: 
     )
 }
 
+// The `replay` lab: no lab at all, a recorded run re-asserted against today's rules.
+async function replayRun(
+  recording: string,
+  paths: string[],
+  f: { rules: string[]; reports: string },
+  o: Output,
+): Promise<number> {
+  const scenarios = await loadScenarios(paths)
+  const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'])
+  checkRuleReferences(scenarios, ruleSet)
+  const result = await replayRecording(recording, scenarios, ruleSet, `replay-${newRunId()}`)
+  return await finish(result, new Redactor(), f, o)
+}
+
 export function registerRunCommands(program: Command): void {
   program
     .command('run')
     .description('replay scenarios in a lab, collect telemetry, run the detections and write reports')
     .argument('[paths...]', 'scenario files or directories', ['scenarios'])
-    .option('--env <env>', 'lab: auto | local | kind | existing', 'auto')
+    .option('--env <env>', 'lab: auto | local | kind | existing | replay (with --from)', 'auto')
+    .option('--from <recording>', 'with --env replay: a directory written by --record')
     .option('--rules <path>', 'rule file or directory (repeatable)', collect, [])
     .option('--lab <name>', 'lab name', 'default')
     .option('--reports <dir>', 'reports directory', 'reports')
@@ -211,6 +227,14 @@ export function registerRunCommands(program: Command): void {
     .option('--no-builtin', 'with --alerts-listen: only external alerts count for verdicts')
     .action(async (paths: string[], f: RunFlags) => {
       const o = createOutput(program.opts())
+      if (f.env === 'replay') {
+        if (!f.from)
+          throw new PurpleError('PURPLE_USAGE', '--env replay needs --from <recording directory>', {
+            hint: 'record one with: purplekind run --record <dir>',
+          })
+        process.exitCode = await replayRun(f.from, paths, f, o)
+        return
+      }
       checkIntakeFlags(f)
       const scenarios = await loadScenarios(paths)
       const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'])
@@ -309,6 +333,8 @@ export function registerRunCommands(program: Command): void {
           result.findings.push(`decoy ${k} unavailable: ${why}`)
         if (intake) noteExternalAlerts(result, intake.alerts, f.builtin)
         process.exitCode = await finish(result, redactor, f, o)
+        if (!o.json && lab.provider === 'local')
+          o.log(`lab "${f.lab}" stays up for fast re-runs; stop it with: purplekind lab down --lab ${f.lab}`)
       } finally {
         await intake?.server.stop()
         await services.stop()
@@ -325,11 +351,6 @@ export function registerRunCommands(program: Command): void {
     .option('--rules <path>', 'rule file or directory (repeatable)', collect, [])
     .option('--reports <dir>', 'reports directory', 'reports')
     .action(async (recording: string, paths: string[], f: { rules: string[]; reports: string }) => {
-      const o = createOutput(program.opts())
-      const scenarios = await loadScenarios(paths)
-      const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'])
-      checkRuleReferences(scenarios, ruleSet)
-      const result = await replayRecording(recording, scenarios, ruleSet, `replay-${newRunId()}`)
-      process.exitCode = await finish(result, new Redactor(), f, o)
+      process.exitCode = await replayRun(recording, paths, f, createOutput(program.opts()))
     })
 }

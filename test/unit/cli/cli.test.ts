@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
 
@@ -75,5 +78,24 @@ describe('purplekind CLI', () => {
   it('usage errors exit 2', async () => {
     expect((await cli('frobnicate')).exitCode).toBe(2)
     expect((await cli('run', '--env', 'existing')).exitCode).toBe(2)
+  })
+
+  it('run --env replay re-asserts a recorded run with no lab (exit 0) and needs --from', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'purplekind-cli-'))
+    const r = await cli(
+      '--json',
+      'run',
+      '--env',
+      'replay',
+      '--from',
+      'test/fixtures/recordings/t1552.007-local',
+      'scenarios/t1552.007',
+      '--reports',
+      dir,
+    )
+    expect(r.exitCode).toBe(0)
+    expect(JSON.parse(r.stdout)).toMatchObject({ exitCode: 0, summary: { missed: 0, falsePositives: 0 } })
+    expect((await cli('run', '--env', 'replay')).stderr).toContain('--env replay needs --from')
+    await rm(dir, { recursive: true, force: true })
   })
 })
