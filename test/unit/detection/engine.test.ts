@@ -87,6 +87,26 @@ describe('LiteralMatcher', () => {
     }
   })
 
+  it('finds literals anywhere in long lines, across the middle where its two interleaved scans meet', () => {
+    const rng = createRng(7)
+    const alphabet = 'abcdeEXs:/-."{}'
+    const word = (n: number) => Array.from({ length: n }, () => rng.pick([...alphabet])).join('')
+    for (let round = 0; round < 300; round++) {
+      const literals = [
+        ...new Set(Array.from({ length: 1 + rng.int(6) }, () => word(1 + rng.int(12)).toLowerCase())),
+      ]
+      const m = new LiteralMatcher(literals)
+      // A literal planted across the middle of the line, upper-cased, plus random text around it.
+      const planted = rng.pick(literals).toUpperCase()
+      const half = rng.int(300)
+      const text = `${word(half - (planted.length >> 1))}${planted}${word(half)}`
+      const bytes = Buffer.from(`>>${text}<<`)
+      const seen = new Uint32Array(literals.length)
+      expect(m.collect(bytes, 2, bytes.length - 2, seen, 3)).toBe(true)
+      expect([...seen].map((s) => s === 3)).toEqual(literals.map((l) => text.toLowerCase().includes(l)))
+    }
+  })
+
   it('refuses literals it cannot fold', () => {
     expect(() => new LiteralMatcher(['geheimnis-ü'])).toThrow(PurpleError)
   })
