@@ -203,9 +203,11 @@ function alertsTable(step: StepResult): string {
     mdText(a.title),
     mdText(a.level ?? '—'),
     mdText(a.pipeline),
+    // External alerts say how they were tied to the step; built-in ones ride on the step's own events.
+    mdText(a.correlation ?? 'event'),
     mdText(a.alertTime),
   ])
-  return table(['Rule', 'Title', 'Level', 'Pipeline', 'Alert time'], rows)
+  return table(['Rule', 'Title', 'Level', 'Pipeline', 'Linked by', 'Alert time'], rows)
 }
 
 function canaries(result: RunResult): string {

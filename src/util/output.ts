@@ -13,22 +13,41 @@ export interface Output {
   task(title: string): (ok: boolean, detail?: string) => void
 }
 
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
+
 export function createOutput(opts: { color?: boolean; verbose?: boolean; json?: boolean } = {}): Output {
   const tty = Boolean(process.stderr.isTTY) && !process.env.CI
   // commander's --no-color yields color: true by default, so only an explicit false counts.
   const useColor = opts.color !== false && tty && !process.env.NO_COLOR
   const color = new Chalk({ level: useColor ? 1 : 0 })
   const started = new Map<string, number>()
+  let spinning = 0
   const output: Output = {
     color,
     verbose: Boolean(opts.verbose),
     json: Boolean(opts.json),
     out: (line) => process.stdout.write(`${line}\n`),
-    log: (line) => process.stderr.write(`${line}\n`),
+    // Log lines clear an active spinner's line first, and the spinner redraws on its next tick.
+    log: (line) => process.stderr.write(`${spinning ? '\r\x1b[2K' : ''}${line}\n`),
     task(title) {
       started.set(title, Date.now())
-      output.log(`${color.cyan('•')} ${title}`)
+      // A spinner only on an interactive terminal; CI and pipes get one plain line per state.
+      let spin: NodeJS.Timeout | undefined
+      if (tty) {
+        let frame = 0
+        spin = setInterval(
+          () => process.stderr.write(`\r${color.cyan(SPINNER[frame++ % SPINNER.length])} ${title}`),
+          100,
+        )
+        spin.unref()
+        spinning++
+      } else output.log(`${color.cyan('•')} ${title}`)
       return (ok, detail) => {
+        if (spin) {
+          clearInterval(spin)
+          spinning--
+          process.stderr.write('\r\x1b[2K')
+        }
         const ms = Date.now() - (started.get(title) ?? Date.now())
         const mark = ok ? color.green('✔') : color.red('✖')
         output.log(
