@@ -301,7 +301,7 @@ function candidateRules(
 
 /**
  * Case-insensitive (ASCII) multi-literal search over raw UTF-8 bytes: an Aho-Corasick automaton compiled
- * to a dense DFA over bytes (4 KB per state). One pass, no decoding and no lower-cased copy. Measured on
+ * to a dense DFA over bytes (1 KB per state). One pass, no decoding and no lower-cased copy. Measured on
  * 1 KB audit lines with ~45 literals: about 2x faster than the same automaton over a JS string
  * (charCodeAt), ~2.5x faster than one `/a|b|…/i` RegExp and ~5x faster than toLowerCase + indexOf.
  */
