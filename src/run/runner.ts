@@ -74,17 +74,19 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
     for (const scenario of o.scenarios) {
       if (o.signal.aborted) break
       o.log(`▶ ${scenario.metadata.id} — ${scenario.metadata.title}`)
+      const runnable = scenario.steps.filter((step) => {
+        const missing = (step.requires ?? []).filter((c) => !o.lab.capabilities[c])
+        if (!missing.length) return true
+        const why = `${scenario.metadata.id}/${step.id} skipped: the ${o.lab.provider} lab lacks ${missing.join(', ')}`
+        o.log(`  ↷ ${why}`)
+        findings.push(why)
+        return false
+      })
+      if (!runnable.length) continue // nothing to run: no setup either
       try {
         await setUp(scenario, o, api, ctx)
-        for (const step of scenario.steps) {
+        for (const step of runnable) {
           if (o.signal.aborted) break
-          const missing = (step.requires ?? []).filter((c) => !o.lab.capabilities[c])
-          if (missing.length) {
-            const why = `${scenario.metadata.id}/${step.id} skipped: the ${o.lab.provider} lab lacks ${missing.join(', ')}`
-            o.log(`  ↷ ${why}`)
-            findings.push(why)
-            continue
-          }
           const result = await runStep(scenario, step, o, ctx, bus, rulesById)
           findings.push(...result.findings)
           steps.push(result.step)
