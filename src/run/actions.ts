@@ -125,6 +125,15 @@ function kubectlBinary(lab: Lab): string {
   return lab.binDir ? path.join(lab.binDir, 'kubectl') : 'kubectl'
 }
 
+/** The environment every real CLI starts from. */
+export function baseEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    LANG: 'C.UTF-8',
+  }
+}
+
 /** `${runId}` in a step's argv becomes the run id (e.g. to label objects a step creates for cleanup). */
 export function expandArgs(argv: readonly string[], runId: string): string[] {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal placeholder users write in YAML
@@ -175,7 +184,10 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionR
   }
   const sentAt = Date.now()
   const r = await execa(cmd, args, {
-    env,
+    // Only what the harness sets: an inherited AWS_*, DOCKER_CONTEXT or KUBECONFIG could point a real CLI
+    // somewhere other than the lab and its decoys.
+    env: { ...baseEnv(), ...env },
+    extendEnv: false,
     reject: false,
     timeout: 60_000,
     stdin: 'ignore',

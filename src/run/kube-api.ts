@@ -31,7 +31,14 @@ export class KubeApi {
 
   constructor(kubeconfigPath: string, context: string) {
     this.#kc = new KubeConfig()
-    this.#kc.loadFromFile(kubeconfigPath)
+    try {
+      this.#kc.loadFromFile(kubeconfigPath)
+    } catch (e) {
+      throw new PurpleError(
+        'PURPLE_LAB_FAILED',
+        `${kubeconfigPath}: cannot read kubeconfig: ${(e as Error).message}`,
+      )
+    }
     this.#kc.setCurrentContext(context)
     const cluster = this.#kc.getCurrentCluster()
     if (!cluster)

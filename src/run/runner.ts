@@ -1,23 +1,29 @@
 import { mkdir, rm } from 'node:fs/promises'
-import path from 'node:path'
 import { Engine } from '../detection/engine.js'
 import type { CompiledRule, RuleSet } from '../detection/types.js'
+import { PurpleError } from '../errors.js'
 import type { DockerSetup } from '../lab/compose.js'
-import type { Canaries } from '../lab/decoys/canaries.js'
+import { type Canaries, canaryValues } from '../lab/decoys/canaries.js'
 import type { Lab } from '../lab/provider.js'
 import type { Redactor } from '../redact/redactor.js'
 import { fingerprint } from '../redact/redactor.js'
 import type { Scenario } from '../scenario/load.js'
 import type { Step } from '../scenario/schema.js'
 import type { TelemetryEvent } from '../telemetry/event.js'
-import { type ActionContext, type ActionRecord, expandArgs, runAction } from './actions.js'
+import {
+  type ActionContext,
+  type ActionRecord,
+  expandArgs,
+  runAction,
+  serviceAccountToken,
+} from './actions.js'
 import type { ExternalAlerts } from './alert-intake.js'
 import { type ActionTrace, correlate, dockerTargets } from './correlate.js'
 import { judgeStep } from './judge.js'
 import { KubeApi } from './kube-api.js'
 import type { Recorder } from './record.js'
 import type { RunResult, StepResult } from './result.js'
-import { applyKubeSetup, deleteKubeObjects, sleep } from './setup.js'
+import { applyKubeSetup, deleteKubeObjects } from './setup.js'
 import { noisyRuleFindings, summarize } from './summary.js'
 import { TelemetryBus } from './telemetry-bus.js'
 import { parseDuration } from './verdict.js'
@@ -57,7 +63,6 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
   const api = new KubeApi(o.lab.kubeconfig, o.lab.context)
   const steps: StepResult[] = []
   const findings: string[] = []
-  await mkdir(o.runDir, { recursive: true, mode: 0o700 })
   const ctx: ActionContext = {
     runId: o.runId,
     lab: o.lab,
@@ -69,8 +74,10 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
     cloudEnv: o.cloudEnv,
     signal: o.signal,
   }
-  await bus.start(o.lab.collectors)
   try {
+    // Inside the try: if a collector fails to start, bus.stop() releases the ones that did.
+    await mkdir(o.runDir, { recursive: true, mode: 0o700 })
+    await bus.start(o.lab.collectors)
     for (const scenario of o.scenarios) {
       if (o.signal.aborted) break
       o.log(`▶ ${scenario.metadata.id} — ${scenario.metadata.title}`)
@@ -132,7 +139,8 @@ async function setUp(scenario: Scenario, o: RunOptions, api: KubeApi, ctx: Actio
   await applyKubeSetup(api, o.lab, scenario, o.runId, o.canaries)
   for (const c of scenario.setup.containers) {
     if (!o.docker)
-      throw new Error(
+      throw new PurpleError(
+        'PURPLE_PROVIDER_UNAVAILABLE',
         `scenario ${scenario.metadata.id} needs Docker containers but the lab has no Docker Engine`,
       )
     await o.docker.createContainer({ ...c, runId: o.runId })
@@ -140,7 +148,6 @@ async function setUp(scenario: Scenario, o: RunOptions, api: KubeApi, ctx: Actio
   // Simulated pods get their service-account token where a real kubelet would mount it.
   if (o.lab.stagePodFiles) {
     for (const pod of scenario.setup.pods) {
-      const { serviceAccountToken } = await import('./actions.js')
       const token = await serviceAccountToken(`${pod.namespace}/${pod.serviceAccount ?? 'default'}`, ctx)
       o.redactor.add(token)
       await o.lab.stagePodFiles(pod, {
@@ -158,8 +165,14 @@ async function tearDown(scenario: Scenario, o: RunOptions, api: KubeApi): Promis
     if (o.docker) await o.docker.removeRunContainers(o.runId)
     return removed
   })()
-  const timeout = sleep(TEARDOWN_BUDGET_MS).then(() => 'timeout' as const)
-  const r = await Promise.race([work, timeout]).catch((e: unknown) => `error: ${String(e)}`)
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), TEARDOWN_BUDGET_MS)
+  })
+  const r = await Promise.race([work, timeout]).catch(
+    (e: unknown) => `error: ${e instanceof Error ? e.message : String(e)}`,
+  )
+  clearTimeout(timer) // a pending budget timer would keep the process alive after the run
   if (r === 'timeout' || typeof r === 'string')
     o.log(`  ! cleanup of ${scenario.metadata.id} incomplete (${r}); run: purplekind sweep`)
 }
@@ -173,7 +186,7 @@ async function runStep(
   rules: ReadonlyMap<string, CompiledRule>,
 ): Promise<{ step: StepResult; findings: string[] }> {
   const startedAt = new Date().toISOString()
-  const action = await runAction(step, ctx)
+  const action = await runAction(step, ctx).catch((e: unknown) => failedAction(step, e))
   const trace = toTrace(step, action)
   for (const v of ctx.captures.values()) if (v.length >= 16) o.redactor.add(v.trim())
   const ignore = harnessTraffic(ctx.api.sent, action)
@@ -250,18 +263,26 @@ function describeActor(step: Step, a: ActionRecord): string {
 /** Fingerprints of canary secrets the action's output contained (proof of retrieval without values). */
 function retrieved(a: ActionRecord, c: Canaries): string[] {
   const out = `${a.stdout}\n${a.stderr}`
-  const values = [
-    c.awsAccessKeyId,
-    c.awsSecretAccessKey,
-    c.awsSessionAccessKeyId,
-    c.awsSessionSecretAccessKey,
-    c.awsSessionToken,
-    c.azureClientSecret,
-    c.dbPassword,
-  ]
-  return values
+  return canaryValues(c)
     .filter((v) => out.includes(v) || out.includes(Buffer.from(v).toString('base64')))
     .map((v) => fingerprint(v))
+}
+
+/** An action the harness could not even start (e.g. an empty capture): a failed step, never a crash. */
+function failedAction(step: Step, e: unknown): ActionRecord {
+  const now = Date.now()
+  const why =
+    e instanceof PurpleError ? `${e.message} [${e.code}]` : e instanceof Error ? e.message : String(e)
+  return {
+    argv: step.run,
+    identity: 'unknown',
+    sentAt: now,
+    endedAt: now,
+    exitCode: 1,
+    stdout: '',
+    stderr: why,
+    auditIDs: [],
+  }
 }
 
 function countBySource(events: readonly { source: string }[]): Record<string, number> {
@@ -269,5 +290,3 @@ function countBySource(events: readonly { source: string }[]): Record<string, nu
   for (const e of events) out[e.source] = (out[e.source] ?? 0) + 1
   return out
 }
-
-export const runDirFor = (home: string, runId: string) => path.join(home, 'runs', runId)

@@ -1,13 +1,11 @@
+import { PurpleError } from '../errors.js'
 import type { Canaries } from '../lab/decoys/canaries.js'
 import type { Lab } from '../lab/provider.js'
-import { MANAGED_LABEL, RUN_LABEL } from '../lab/provider.js'
+import { RUN_LABEL } from '../lab/provider.js'
+import { labelsFor } from '../lab/safety.js'
 import type { Scenario } from '../scenario/load.js'
 import type { Setup } from '../scenario/schema.js'
 import { type KubeApi, resourcePath } from './kube-api.js'
-
-export function labelsFor(runId: string): Record<string, string> {
-  return { [MANAGED_LABEL]: 'true', [RUN_LABEL]: runId }
-}
 
 export type CanaryKind = 'aws' | 'azure' | 'db-password' | 'token'
 
@@ -32,9 +30,8 @@ export function canaryData(kind: CanaryKind, c: Canaries): Record<string, string
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64')
 
 /**
- * Creates what a scenario's setup declares, every object labelled with the run id, and returns an undo
- * function. Objects are created in dependency order; undo deletes by label, so it also cleans up after a
- * partial setup.
+ * Creates what a scenario's setup declares, every object labelled with the run id, in dependency order.
+ * `deleteKubeObjects` undoes it by label, so it also cleans up after a partial setup.
  */
 export async function applyKubeSetup(
   api: KubeApi,
@@ -168,7 +165,10 @@ async function waitForPodRunning(api: KubeApi, ns: string, name: string, timeout
     if (phase === 'Running') return
     await sleep(300)
   }
-  throw new Error(`pod ${ns}/${name} not Running after ${timeoutMs / 1000}s (phase ${phase})`)
+  throw new PurpleError(
+    'PURPLE_LAB_FAILED',
+    `pod ${ns}/${name} not Running after ${timeoutMs / 1000}s (phase ${phase})`,
+  )
 }
 
 /**
@@ -193,7 +193,13 @@ export async function deleteKubeObjects(api: KubeApi, runId: string, timeoutMs =
   const deadline = Date.now() + timeoutMs
   while ((await list('namespaces')).length) {
     if (Date.now() > deadline)
-      throw new Error(`namespaces of run ${runId} still terminating after ${timeoutMs / 1000}s`)
+      throw new PurpleError(
+        'PURPLE_LAB_FAILED',
+        `namespaces of run ${runId} still terminating after ${timeoutMs / 1000}s`,
+        {
+          hint: 'purplekind sweep removes leftovers',
+        },
+      )
     await sleep(250)
   }
   return removed

@@ -51,11 +51,15 @@ export class TelemetryBus {
   /** Resolves on the next event or after `ms`, whichever is first. */
   next(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms)
-      this.#waiters.push(() => {
+      const wake = () => {
         clearTimeout(t)
         resolve()
-      })
+      }
+      const t = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== wake)
+        resolve()
+      }, ms)
+      this.#waiters.push(wake)
     })
   }
 

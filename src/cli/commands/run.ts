@@ -6,7 +6,7 @@ import type { RuleSet } from '../../detection/types.js'
 import { formatIssue, type Issue, PurpleError, ValidationError } from '../../errors.js'
 import { attachRunServices } from '../../lab/compose.js'
 import { awsEnv } from '../../lab/decoys/aws.js'
-import { type Canaries, SECRET_FIELDS } from '../../lab/decoys/canaries.js'
+import { canaryValues } from '../../lab/decoys/canaries.js'
 import { venvDir } from '../../lab/decoys/venv.js'
 import { chooseProvider, type EnvChoice } from '../../lab/detect.js'
 import { createExistingProvider } from '../../lab/existing/index.js'
@@ -85,11 +85,6 @@ export function checkRuleReferences(
   }
   if (issues.length && warn) warn(issues)
   else if (issues.length) throw new ValidationError(issues)
-}
-
-/** Every canary value that must never appear in output: the secrets and the key ids. */
-export function canarySecrets(c: Canaries): string[] {
-  return [...SECRET_FIELDS.map((f) => c[f]), c.awsAccessKeyId, c.awsSessionAccessKeyId, c.azureClientId]
 }
 
 function providers(f: RunFlags): Partial<Record<string, LabProvider>> {
@@ -194,6 +189,122 @@ async function replayRun(
   return await finish(result, new Redactor(), f, o)
 }
 
+interface LabRun {
+  f: RunFlags
+  o: Output
+  scenarios: Scenario[]
+  ruleSet: RuleSet
+  runId: string
+  runDir: string
+  redactor: Redactor
+  log: (line: string) => void
+  abort: AbortController
+}
+
+/** IMDS role credentials as captured from a step's output; never quotes the text (it holds secrets). */
+function parseRoleCredentials(text: string): {
+  AccessKeyId: string
+  SecretAccessKey: string
+  Token?: string
+} {
+  try {
+    const c = JSON.parse(text) as { AccessKeyId?: unknown; SecretAccessKey?: unknown; Token?: unknown }
+    if (typeof c.AccessKeyId === 'string' && typeof c.SecretAccessKey === 'string')
+      return {
+        AccessKeyId: c.AccessKeyId,
+        SecretAccessKey: c.SecretAccessKey,
+        ...(typeof c.Token === 'string' ? { Token: c.Token } : {}),
+      }
+  } catch {
+    // fall through: not JSON
+  }
+  throw new PurpleError(
+    'PURPLE_COMMAND_FAILED',
+    'the captured credentials are not IMDS role credentials JSON (AccessKeyId, SecretAccessKey)',
+  )
+}
+
+// Brings the lab up, attaches the run's services, runs the scenarios and writes the reports.
+async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
+  const { f, o, scenarios, ruleSet, runId, runDir, redactor, log, abort } = r
+  const done = o.task(`bringing up the ${provider.name} lab "${f.lab}"`)
+  let base: Awaited<ReturnType<LabProvider['up']>>
+  try {
+    base = await provider.up({ name: f.lab, log })
+    done(true, base.context)
+  } catch (e) {
+    done(false)
+    throw e
+  }
+  assertSafeContext({ kubeconfig: base.kubeconfig, context: base.context, allowContexts: f.allowContext })
+  const services = await attachRunServices(base, scenarios, runId, log)
+  for (const v of canaryValues(services.canaries)) redactor.add(v)
+  let intake: { alerts: ExternalAlerts; server: AlertIntake } | undefined
+  try {
+    intake = await startIntake(f, runDir, redactor, log)
+    const lab = services.lab
+    const recorder = f.record
+      ? new Recorder(f.record, redactor, { runId, provider: lab.provider, manifest: lab.manifest })
+      : undefined
+    const result = await runScenarios({
+      lab,
+      scenarios,
+      ruleSet,
+      runId,
+      canaries: services.canaries,
+      redactor,
+      log,
+      signal: abort.signal,
+      runDir,
+      venvBin: path.join(venvDir(), 'bin'),
+      cloudEnv: (cloud, captured) => {
+        if (cloud === 'azure') return lab.decoys.azure?.env ?? {}
+        const aws = services.decoys.aws
+        if (!aws)
+          throw new PurpleError(
+            'PURPLE_PROVIDER_UNAVAILABLE',
+            `AWS decoy unavailable: ${services.decoys.unavailable.aws ?? 'not started'}`,
+          )
+        const c = captured ? parseRoleCredentials(captured) : undefined
+        return awsEnv(
+          aws,
+          c
+            ? {
+                accessKeyId: c.AccessKeyId,
+                secretAccessKey: c.SecretAccessKey,
+                ...(c.Token ? { sessionToken: c.Token } : {}),
+              }
+            : {
+                accessKeyId: services.canaries.awsAccessKeyId,
+                secretAccessKey: services.canaries.awsSecretAccessKey,
+              },
+        )
+      },
+      ...(services.docker ? { docker: services.docker } : {}),
+      ...(recorder ? { recorder } : {}),
+      ...(f.keep ? { keep: true } : {}),
+      ...(intake ? { externalAlerts: intake.alerts } : {}),
+    })
+    if (abort.signal.aborted)
+      throw new PurpleError('PURPLE_INTERRUPTED', 'run interrupted; lab objects were cleaned up', {
+        hint: 'leftovers, if any: purplekind sweep',
+      })
+    result.manifest.harness = 'purplekind 0.1.0'
+    result.manifest.node = process.version
+    result.manifest.decoys = Object.keys(lab.decoys).join(', ')
+    for (const [k, why] of Object.entries(services.decoys.unavailable))
+      result.findings.push(`decoy ${k} unavailable: ${why}`)
+    if (intake) noteExternalAlerts(result, intake.alerts, f.builtin)
+    const code = await finish(result, redactor, f, o)
+    if (!o.json && lab.provider === 'local')
+      o.log(`lab "${f.lab}" stays up for fast re-runs; stop it with: purplekind lab down --lab ${f.lab}`)
+    return code
+  } finally {
+    await intake?.server.stop()
+    await services.stop()
+  }
+}
+
 export function registerRunCommands(program: Command): void {
   program
     .command('run')
@@ -255,91 +366,31 @@ export function registerRunCommands(program: Command): void {
       const choice = await chooseProvider(f.env, providers(f))
       log(`lab: ${choice.provider.name} — ${choice.reason}`)
       const abort = new AbortController()
+      const forceQuit = () => process.exit(130)
       const onSignal = () => {
+        if (abort.signal.aborted) return
         log('interrupted: cleaning up (Ctrl-C again to force quit)')
         abort.abort()
-        process.once('SIGINT', () => process.exit(130))
+        process.once('SIGINT', forceQuit)
       }
-      process.once('SIGINT', onSignal)
-      process.once('SIGTERM', onSignal)
-      const done = o.task(`bringing up the ${choice.provider.name} lab "${f.lab}"`)
-      let base: Awaited<ReturnType<LabProvider['up']>>
+      process.on('SIGINT', onSignal)
+      process.on('SIGTERM', onSignal)
       try {
-        base = await choice.provider.up({ name: f.lab, log })
-        done(true, base.context)
-      } catch (e) {
-        done(false)
-        throw e
-      }
-      assertSafeContext({ kubeconfig: base.kubeconfig, context: base.context, allowContexts: f.allowContext })
-      const services = await attachRunServices(base, scenarios, runId, log)
-      for (const v of canarySecrets(services.canaries)) redactor.add(v)
-      let intake: { alerts: ExternalAlerts; server: AlertIntake } | undefined
-      try {
-        intake = await startIntake(f, runDir, redactor, log)
-        const lab = services.lab
-        const recorder = f.record
-          ? new Recorder(f.record, redactor, { runId, provider: lab.provider, manifest: lab.manifest })
-          : undefined
-        const result = await runScenarios({
-          lab,
+        process.exitCode = await runOnLab(choice.provider, {
+          f,
+          o,
           scenarios,
           ruleSet,
           runId,
-          canaries: services.canaries,
+          runDir,
           redactor,
           log,
-          signal: abort.signal,
-          runDir,
-          venvBin: path.join(venvDir(), 'bin'),
-          cloudEnv: (cloud, captured) => {
-            if (cloud === 'azure') return lab.decoys.azure?.env ?? {}
-            const aws = services.decoys.aws
-            if (!aws)
-              throw new PurpleError(
-                'PURPLE_PROVIDER_UNAVAILABLE',
-                `AWS decoy unavailable: ${services.decoys.unavailable.aws ?? 'not started'}`,
-              )
-            const c = captured
-              ? (JSON.parse(captured) as { AccessKeyId: string; SecretAccessKey: string; Token?: string })
-              : undefined
-            return awsEnv(
-              aws,
-              c
-                ? {
-                    accessKeyId: c.AccessKeyId,
-                    secretAccessKey: c.SecretAccessKey,
-                    ...(c.Token ? { sessionToken: c.Token } : {}),
-                  }
-                : {
-                    accessKeyId: services.canaries.awsAccessKeyId,
-                    secretAccessKey: services.canaries.awsSecretAccessKey,
-                  },
-            )
-          },
-          ...(services.docker ? { docker: services.docker } : {}),
-          ...(recorder ? { recorder } : {}),
-          ...(f.keep ? { keep: true } : {}),
-          ...(intake ? { externalAlerts: intake.alerts } : {}),
+          abort,
         })
-        if (abort.signal.aborted)
-          throw new PurpleError('PURPLE_INTERRUPTED', 'run interrupted; lab objects were cleaned up', {
-            hint: 'leftovers, if any: purplekind sweep',
-          })
-        result.manifest.harness = 'purplekind 0.1.0'
-        result.manifest.node = process.version
-        result.manifest.decoys = Object.keys(lab.decoys).join(', ')
-        for (const [k, why] of Object.entries(services.decoys.unavailable))
-          result.findings.push(`decoy ${k} unavailable: ${why}`)
-        if (intake) noteExternalAlerts(result, intake.alerts, f.builtin)
-        process.exitCode = await finish(result, redactor, f, o)
-        if (!o.json && lab.provider === 'local')
-          o.log(`lab "${f.lab}" stays up for fast re-runs; stop it with: purplekind lab down --lab ${f.lab}`)
       } finally {
-        await intake?.server.stop()
-        await services.stop()
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
+        process.off('SIGINT', forceQuit)
       }
     })
 

@@ -1,7 +1,8 @@
 // Per-run canary credentials. They are fake but shaped like the real thing (AKIA/ASIA key ids, 40-char
 // secrets, session tokens, Azure `…8Q~…` client secrets) so that pattern-based redaction is exercised;
 // reports refer to them only by fingerprint.
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { fingerprint } from '../../redact/redactor.js'
 
 export interface Canaries {
   readonly runId: string
@@ -72,9 +73,12 @@ export function makeCanaries(runId: string): Canaries {
   }
 }
 
-/** Stable, non-reversible reference to a secret value: the first 12 hex digits of its SHA-256. */
-export function fingerprint(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 12)
+/** Stable, non-reversible reference to a secret value (one definition, shared with the redactor). */
+export { fingerprint }
+
+/** Every canary value that must never appear in output: the secrets and the access-key and client ids. */
+export function canaryValues(c: Canaries): string[] {
+  return [...SECRET_FIELDS.map((f) => c[f]), c.awsAccessKeyId, c.awsSessionAccessKeyId, c.azureClientId]
 }
 
 /** Field name → fingerprint for every secret of a canary set (what reports may show). */
