@@ -218,7 +218,10 @@ export class AuditLogTailCollector implements TelemetryCollector {
       this.lineNo = await countLines(this.opts.file, this.offset)
     }
     this.timer = setInterval(() => {
-      this.reading = this.reading.then(() => this.poll())
+      // A failed poll (rotation race, EACCES) is reported, never left as an unhandled rejection.
+      this.reading = this.reading
+        .then(() => this.poll())
+        .catch((e: unknown) => this.opts.onError?.(e as Error))
     }, this.opts.pollMs ?? 100)
     await this.poll()
   }

@@ -111,7 +111,7 @@ export async function attachRunServices(
     if (needsDocker) {
       const engine = await ensureDockerd({ log })
       await ensureImages(engine.docker, { log })
-      const proxy = await startDockerApiProxy({ lab: lab.name, log })
+      const proxy = await startDockerApiProxy({ lab: `${lab.name}-${runId}`, log })
       stops.push(() => proxy.stop())
       dockerEnv = proxy.env
       collectors.push(

@@ -118,11 +118,24 @@ export class KubeApi {
 }
 
 const CORE = new Set(['pods', 'secrets', 'serviceaccounts', 'configmaps', 'namespaces', 'services', 'nodes'])
+const RBAC = new Set(['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'])
 
 /** REST path for a resource, e.g. ('secrets', 'ns', 'x') → /api/v1/namespaces/ns/secrets/x. */
 export function resourcePath(resource: string, namespace?: string, name?: string): string {
   const [plural, sub] = resource.split('/')
-  const base = CORE.has(plural ?? '') ? '/api/v1' : '/apis/rbac.authorization.k8s.io/v1'
+  const base = CORE.has(plural ?? '')
+    ? '/api/v1'
+    : RBAC.has(plural ?? '')
+      ? '/apis/rbac.authorization.k8s.io/v1'
+      : undefined
+  if (!base)
+    throw new PurpleError(
+      'PURPLE_SCENARIO_INVALID',
+      `resource "${resource}" is not one the harness's API client knows`,
+      {
+        hint: `use one of: ${[...CORE, ...RBAC].join(', ')}`,
+      },
+    )
   let p = base
   if (namespace) p += `/namespaces/${namespace}`
   p += `/${plural}`

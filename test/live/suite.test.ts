@@ -62,7 +62,8 @@ describe('T1552.007 suite on the local lab', () => {
         path.join(dir, 'recording'),
         'scenarios/t1552.007',
       ],
-      { reject: false, env: { NO_COLOR: '1' }, timeout: 600_000 },
+      // Keep the run's canary values (0600) so this test can grep every output for them.
+      { reject: false, env: { NO_COLOR: '1', PURPLEKIND_KEEP_CANARIES: '1' }, timeout: 600_000 },
     )
     const reportFile = path.join(dir, 'reports', 'latest', 'report.json')
     if (!existsSync(reportFile))
@@ -73,6 +74,7 @@ describe('T1552.007 suite on the local lab', () => {
   afterAll(async () => {
     await localProvider.down({ name: LAB, log: () => undefined })
     if (dir) await rm(dir, { recursive: true, force: true })
+    if (report) await rm(path.join(decoyLogDir(), `run-${report.runId}`), { recursive: true, force: true })
   })
 
   it('exits 0: every attack step detected or prevented, every benign step silent', () => {

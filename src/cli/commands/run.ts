@@ -36,6 +36,7 @@ interface RunFlags {
   kubeconfig?: string
   context?: string
   allowContext: string[]
+  iKnowThisIsNotALab?: boolean
   auditLog?: string
   auditPolicy?: string
   alertsListen?: string
@@ -101,6 +102,7 @@ function providers(f: RunFlags): Partial<Record<string, LabProvider>> {
       context: f.context,
       allowContexts: f.allowContext,
       audit: { logFile: f.auditLog },
+      ...(f.iKnowThisIsNotALab ? { iKnowThisIsNotALab: true } : {}),
       ...(f.auditPolicy ? { policyFile: f.auditPolicy } : {}),
     })
   }
@@ -326,6 +328,10 @@ export function registerRunCommands(program: Command): void {
       [],
     )
     .option('--audit-log <file>', 'apiserver audit log file (with --env existing)')
+    .option(
+      '--i-know-this-is-not-a-lab',
+      'with --env existing: run even on a cloud-managed cluster (EKS/GKE/AKS)',
+    )
     .option('--audit-policy <file>', 'apiserver audit policy file, for the preflight (with --env existing)')
     .option(
       '--alerts-listen <port>',

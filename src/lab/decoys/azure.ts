@@ -5,7 +5,7 @@
 // (otherwise MSAL validates the authority at login.microsoftonline.com) and telemetry off.
 import { execFile } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { chmod, chown, copyFile, cp, readdir, rm } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:https'
@@ -236,6 +236,8 @@ export async function startAzureDecoy(options: {
   const stop = async () => {
     server.closeAllConnections()
     await Promise.all([new Promise<void>((r) => server.close(() => r())), sinkhole.stop()])
+    // The profile holds the canary client secret, the token cache and the decoy's TLS key.
+    rmSync(dir, { recursive: true, force: true })
   }
   try {
     await registerCloud(az, base, env)

@@ -1,6 +1,6 @@
 // Starts the cloud decoys for one run and hands back the lab's `Decoys` contract object, the run's canary
 // credentials (with the AWS key minted by moto, see aws.ts) and a single stop().
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PurpleError } from '../../errors.js'
 import type { Decoys } from '../provider.js'
@@ -61,10 +61,13 @@ export async function startDecoys(options: StartDecoysOptions): Promise<RunDecoy
   if (leaked)
     canaries = { ...canaries, awsAccessKeyId: leaked.accessKeyId, awsSecretAccessKey: leaked.secretAccessKey }
 
+  // The canary values, 0600, for the IMDS decoy process run inside a lab namespace; removed with the run
+  // unless PURPLEKIND_KEEP_CANARIES=1 (tests grep every output for the raw values with it).
   const runDir = join(decoyLogDir(), `run-${options.runId.replace(/[^\w.-]/g, '_')}`)
-  mkdirSync(runDir, { recursive: true })
+  mkdirSync(runDir, { recursive: true, mode: 0o700 })
   const canaryFile = join(runDir, 'canaries.json')
   writeFileSync(canaryFile, JSON.stringify(canaries), { mode: 0o600 })
+  const stopStarted = () => Promise.all([aws?.stop(), azure?.stop()])
 
   let imds: ImdsDecoy | undefined
   if (!options.imdsExternal) {
@@ -73,6 +76,11 @@ export async function startDecoys(options: StartDecoysOptions): Promise<RunDecoy
       port: 0,
       canary: imdsCredentials(canaries),
       role: canaries.awsRoleName,
+    }).catch(async (err: unknown) => {
+      // Nothing has the stop() yet: release what did start (moto, the Azure server, sinkholes).
+      await stopStarted()
+      rmSync(runDir, { recursive: true, force: true })
+      throw err
     })
     log(`imds decoy: ${imds.url} (role ${imds.role})`)
   }
@@ -94,7 +102,9 @@ export async function startDecoys(options: StartDecoysOptions): Promise<RunDecoy
     ...(imds ? { imds } : {}),
     unavailable,
     stop() {
-      stopped ??= Promise.all([aws?.stop(), azure?.stop(), imds?.stop()]).then(() => undefined)
+      stopped ??= Promise.all([aws?.stop(), azure?.stop(), imds?.stop()]).then(() => {
+        if (process.env.PURPLEKIND_KEEP_CANARIES !== '1') rmSync(runDir, { recursive: true, force: true })
+      })
       return stopped
     },
   }

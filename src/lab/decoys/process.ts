@@ -7,8 +7,9 @@ import { join } from 'node:path'
 import { PurpleError } from '../../errors.js'
 
 export function decoyLogDir(): string {
-  const dir = join(homedir(), '.purplekind', 'decoys')
-  mkdirSync(dir, { recursive: true })
+  // Decoy state holds canary secrets while a run lasts: owner-only.
+  const dir = join(process.env.PURPLEKIND_HOME ?? join(homedir(), '.purplekind'), 'decoys')
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
   return dir
 }
 

@@ -1,7 +1,7 @@
 // A logging proxy in front of the Docker socket. Engine events miss calls such as `docker logs`, so the
 // lab's DOCKER_HOST points here: every byte is forwarded unchanged to the real socket (hijacked attach/exec
 // streams included, with half-close preserved) while an HttpObserver records each API call.
-import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs'
+import { appendFileSync, chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { dirname } from 'node:path'
 import { PurpleError } from '../../errors.js'
@@ -72,7 +72,7 @@ export async function startDockerApiProxy(options: ProxyOptions): Promise<Docker
     })
   })
 
-  mkdirSync(dirname(socketPath), { recursive: true })
+  mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 })
   if (existsSync(socketPath)) rmSync(socketPath)
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
@@ -85,6 +85,8 @@ export async function startDockerApiProxy(options: ProxyOptions): Promise<Docker
     )
     server.listen(socketPath, () => resolve())
   })
+  // The socket is as powerful as the engine's own: owner-only, whatever the umask.
+  chmodSync(socketPath, 0o600)
   options.log(`docker-proxy: ${socketPath} → ${upstream}`)
 
   let stopped: Promise<void> | undefined
