@@ -66,7 +66,8 @@ export async function attachRunServices(
   runId: string,
   log: (l: string) => void,
 ): Promise<RunServices> {
-  const stops: (() => Promise<unknown>)[] = []
+  // Released last: host-side services the lab provider started in this process (kind's relay, IMDS).
+  const stops: (() => Promise<unknown>)[] = [async () => lab.release?.()]
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined)
   }
@@ -89,7 +90,11 @@ export async function attachRunServices(
     }
     let imdsDecoys = decoys.decoys.imds
     let servedImds: ImdsDecoy | undefined
-    if (labImds) {
+    if (labImds && lab.serveImdsCredentials) {
+      // The lab's own IMDS (kind: on the Docker network gateway) takes the run's role credentials.
+      lab.serveImdsCredentials(roleCredentials(decoys.canaries), decoys.canaries.awsRoleName)
+      imdsDecoys = { ...labImds, role: decoys.canaries.awsRoleName }
+    } else if (labImds) {
       // The lab routes 169.254.169.254 (inside its sandbox) to hostUrl: serve the run's canaries there.
       const port = Number(new URL(labImds.hostUrl).port)
       const imds = await startImds({

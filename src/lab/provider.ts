@@ -53,6 +53,16 @@ export interface Lab {
    * service-account token at /var/run/secrets/kubernetes.io/serviceaccount/token. Real pods don't need it.
    */
   stagePodFiles?(pod: { namespace: string; name: string }, files: Record<string, string>): Promise<void>
+  /**
+   * Where the lab's own metadata decoy must serve the run's role credentials (a lab whose IMDS lives as
+   * long as the lab, e.g. kind's on the Docker network gateway). Absent: the run serves IMDS at `hostUrl`.
+   */
+  serveImdsCredentials?(
+    creds: { accessKeyId: string; secretAccessKey: string; token: string },
+    role: string,
+  ): void
+  /** Releases host-side services this process started for the lab (the lab itself stays up). */
+  release?(): Promise<void>
   /** Extra environment for commands exec'd in simulated pods (e.g. cloud CLI endpoints of the decoys). */
   readonly podEnv?: Record<string, string>
   /**

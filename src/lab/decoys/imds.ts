@@ -35,7 +35,10 @@ export interface ImdsOptions {
 
 export interface ImdsDecoy {
   readonly url: string
+  /** The role name currently served. */
   readonly role: string
+  /** Serve another role and credentials from now on (a long-lived lab IMDS taking a run's canaries). */
+  serve(canary: ImdsCredentials, role: string): void
   events(): readonly ImdsRequest[]
   stop(): Promise<void>
 }
@@ -105,7 +108,8 @@ function metadata(role: string, creds: ImdsCredentials, started: Date): Map<stri
 }
 
 export async function startImds(options: ImdsOptions): Promise<ImdsDecoy> {
-  const tree = metadata(options.role, options.canary, new Date())
+  let tree = metadata(options.role, options.canary, new Date())
+  let role = options.role
   const tokens = new Map<string, number>()
   const seen: ImdsRequest[] = []
 
@@ -164,7 +168,13 @@ export async function startImds(options: ImdsOptions): Promise<ImdsDecoy> {
   let stopped: Promise<void> | undefined
   return {
     url: `http://${options.host}${port === 80 ? '' : `:${port}`}`,
-    role: options.role,
+    get role() {
+      return role
+    },
+    serve(canary, newRole) {
+      tree = metadata(newRole, canary, new Date())
+      role = newRole
+    },
     events: () => seen,
     stop() {
       stopped ??= new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 // Small helpers for decoy server processes on loopback.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +10,7 @@ export function decoyLogDir(): string {
   // Decoy state holds canary secrets while a run lasts: owner-only.
   const dir = join(process.env.PURPLEKIND_HOME ?? join(homedir(), '.purplekind'), 'decoys')
   mkdirSync(dir, { recursive: true, mode: 0o700 })
+  chmodSync(dir, 0o700) // also when an older version created it 0755
   return dir
 }
 

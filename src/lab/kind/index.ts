@@ -267,6 +267,8 @@ function labFor(options: {
     collectors: [options.services.audit.collector],
     decoys: options.services.decoys,
     manifest: options.manifest,
+    serveImdsCredentials: (creds, role) => options.services.serveImds(creds, role),
+    release: () => options.services.stop(),
   }
 }
 

@@ -10,7 +10,7 @@ import { execa } from 'execa'
 import { PurpleError } from '../../errors.js'
 import { AUDIT_WEBHOOK_PATH, AuditWebhookReceiver } from '../audit-receiver.js'
 import { makeCanaries } from '../decoys/canaries.js'
-import { imdsCredentials, startImds } from '../decoys/imds.js'
+import { type ImdsCredentials, imdsCredentials, startImds } from '../decoys/imds.js'
 import type { Decoys, TelemetryCollector } from '../provider.js'
 import type { DecoyAddress } from './imds.js'
 
@@ -20,6 +20,8 @@ export interface KindLabServices {
   /** Where the node DNAT sends 169.254.169.254:80. */
   imds: DecoyAddress
   decoys: Decoys
+  /** Serve a run's role credentials from the gateway IMDS (pods reach it through the node DNAT). */
+  serveImds(creds: ImdsCredentials, role: string): void
   stop(): Promise<void>
 }
 
@@ -71,6 +73,7 @@ export const startKindServices: StartKindServices = async ({ host, stateDir, log
       },
       imds: { host, port: imdsPort },
       decoys: { imds: { url: 'http://169.254.169.254', hostUrl: imds.url, role: imds.role } },
+      serveImds: (creds, role) => imds.serve(creds, role),
       stop: () => stopAll(stops),
     }
   } catch (error) {
