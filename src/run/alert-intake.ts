@@ -263,14 +263,8 @@ export async function startAlertIntake(o: AlertIntakeOptions): Promise<AlertInta
   const token = o.token ?? randomBytes(24).toString('base64url')
   if (token.length < 16)
     throw new PurpleError('PURPLE_USAGE', '--alerts-token must be at least 16 characters long')
-  let tokenFile: string | undefined
-  if (!o.token) {
-    if (!o.tokenFile) throw new PurpleError('PURPLE_INTERNAL', 'a generated intake token needs a file')
-    tokenFile = o.tokenFile
-    await mkdir(path.dirname(tokenFile), { recursive: true, mode: 0o700 })
-    await writeFile(tokenFile, `${token}\n`, { mode: 0o600 })
-    await chmod(tokenFile, 0o600)
-  }
+  if (!o.token && !o.tokenFile)
+    throw new PurpleError('PURPLE_INTERNAL', 'a generated intake token needs a file')
   const server = createServer((req, res) => {
     handle(req, res, token, o).catch((e: unknown) => reply(res, 500, `internal error: ${String(e)}`))
   })
@@ -283,6 +277,22 @@ export async function startAlertIntake(o: AlertIntakeOptions): Promise<AlertInta
     server.listen(o.port, '127.0.0.1', resolve)
   })
   const { port } = server.address() as AddressInfo
+  // Written only once listening: a port already in use leaves no token file behind.
+  let tokenFile: string | undefined
+  if (!o.token && o.tokenFile) {
+    tokenFile = o.tokenFile
+    try {
+      await mkdir(path.dirname(tokenFile), { recursive: true, mode: 0o700 })
+      await writeFile(tokenFile, `${token}\n`, { mode: 0o600 })
+      await chmod(tokenFile, 0o600)
+    } catch (e) {
+      await close(server)
+      throw new PurpleError(
+        'PURPLE_LAB_FAILED',
+        `cannot write the intake token to ${tokenFile}: ${(e as Error).message}`,
+      )
+    }
+  }
   return {
     url: `http://127.0.0.1:${port}${ALERTS_PATH}`,
     token,
