@@ -11,7 +11,7 @@ import { correlate } from './correlate.js'
 import { judgeStep } from './judge.js'
 import { readRecording } from './record.js'
 import type { RunResult, StepResult } from './result.js'
-import { noisyRuleFindings, summarize } from './summary.js'
+import { noisyRuleFindings, scenarioSummary, summarize } from './summary.js'
 
 /**
  * Re-asserts scenarios' expectations against a recorded run, with no lab: the recorded telemetry goes
@@ -91,13 +91,7 @@ export async function replayRecording(
     provider: 'replay',
     scenarios: scenarios
       .filter((s) => rec.steps.some((r) => r.scenario === s.metadata.id))
-      .map((s) => ({
-        id: s.metadata.id,
-        title: s.metadata.title,
-        techniques: s.metadata.techniques,
-        tactic: s.metadata.tactic,
-        file: s.file,
-      })),
+      .map(scenarioSummary),
     steps,
     summary: summarize(steps),
     manifest: { ...rec.manifest, recordedRun: rec.runId, recordedProvider: rec.provider },

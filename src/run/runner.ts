@@ -24,7 +24,7 @@ import { KubeApi } from './kube-api.js'
 import type { Recorder } from './record.js'
 import type { RunResult, StepResult } from './result.js'
 import { applyKubeSetup, deleteKubeObjects } from './setup.js'
-import { noisyRuleFindings, summarize } from './summary.js'
+import { noisyRuleFindings, scenarioSummary, summarize } from './summary.js'
 import { TelemetryBus } from './telemetry-bus.js'
 import { parseDuration } from './verdict.js'
 
@@ -119,13 +119,7 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
     finishedAt: new Date().toISOString(),
     lab: o.lab.name,
     provider: o.lab.provider,
-    scenarios: o.scenarios.map((s) => ({
-      id: s.metadata.id,
-      title: s.metadata.title,
-      techniques: s.metadata.techniques,
-      tactic: s.metadata.tactic,
-      file: s.file,
-    })),
+    scenarios: o.scenarios.map(scenarioSummary),
     steps,
     summary: summarize(steps),
     manifest: { ...o.lab.manifest },

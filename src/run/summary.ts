@@ -1,4 +1,5 @@
-import type { RunSummary, StepResult } from './result.js'
+import type { Scenario } from '../scenario/load.js'
+import type { RunResult, RunSummary, StepResult } from './result.js'
 
 export function summarize(steps: readonly StepResult[]): RunSummary {
   const attack = steps.filter((s) => s.kind === 'attack')
@@ -32,4 +33,15 @@ export function noisyRuleFindings(steps: readonly StepResult[]): string[] {
     ([rule, where]) =>
       `rule ${rule} also fired on ${where.length} benign step(s), not asserted silent there: ${where.join(', ')}`,
   )
+}
+
+/** How a scenario is listed in a run's results. */
+export function scenarioSummary(s: Scenario): RunResult['scenarios'][number] {
+  return {
+    id: s.metadata.id,
+    title: s.metadata.title,
+    techniques: s.metadata.techniques,
+    tactic: s.metadata.tactic,
+    file: s.file,
+  }
 }

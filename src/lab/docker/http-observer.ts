@@ -2,19 +2,10 @@
 // message boundaries (Content-Length, chunked) to find each request line and the status that answers it,
 // and goes silent once a connection is upgraded or hijacked (docker attach/exec), where raw bytes follow.
 
-/** One Docker API call as seen on the wire (the `docker-api` telemetry record). */
-export interface DockerApiRecord {
-  /** When the request head was complete (ISO 8601). */
-  time: string
-  method: string
-  /** Request path as sent, including the version prefix (e.g. `/v1.41/containers/victim/logs`). */
-  path: string
-  /** Raw query string without `?`, when present. */
-  query?: string
-  /** Response status; absent when the connection closed before a response head. */
-  status?: number
-  /** The client's User-Agent (e.g. `Docker-Client/28.2.2 (linux)`), the only client identity on a unix socket. */
-  client?: string
+import type { DockerApiRecord as ApiCall } from '../../telemetry/sources/docker-api.js'
+
+/** One Docker API call as seen on the wire: the `docker-api` telemetry record plus wire details. */
+export interface DockerApiRecord extends ApiCall {
   /** Proxy connection number, to tell apart calls made over one keep-alive connection. */
   conn: number
   /** True when the response switched the connection to a raw stream (101 Upgrade or hijack). */

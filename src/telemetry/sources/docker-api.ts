@@ -3,15 +3,20 @@ import type { TelemetryEvent } from '../event.js'
 import { invalid, isoTime, type NormalizeContext, optionalString, toEvent } from './common.js'
 
 /**
- * One Docker Engine API call, as a logging proxy on the docker socket writes it:
- * `{time, method, path, query?, status?, client?}` (`path` without the query string).
+ * One Docker Engine API call, as a logging proxy on the docker socket writes it
+ * (`path` without the query string); the record format of the `docker-api` source.
  */
 export interface DockerApiRecord {
+  /** When the request head was complete (ISO 8601). */
   time: string
   method: string
+  /** Request path as sent, including the version prefix (e.g. `/v1.41/containers/victim/logs`). */
   path: string
+  /** Raw query string without `?`, when present. */
   query?: string
+  /** Response status; absent when the connection closed before a response head. */
   status?: number
+  /** The client's User-Agent (e.g. `Docker-Client/28.2.2 (linux)`), the only client identity on a unix socket. */
   client?: string
 }
 
