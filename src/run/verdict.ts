@@ -14,7 +14,6 @@ export interface VerdictInput {
   alerts: readonly Alert[]
   /** Every loaded rule, for `silent: all` and near-miss explanations. */
   rules: ReadonlyMap<string, CompiledRule>
-  /** The lab cannot show this step's telemetry at all (e.g. no Docker) — never happens for run steps. */
 }
 
 export interface VerdictOutput {
@@ -76,8 +75,8 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
       return {
         ...base,
         verdict: 'BLOCKED',
+        // Prevented is a pass for an attack; a denied benign action breaks the test's premise.
         passed: step.kind === 'attack',
-        // (a benign action being denied is an ACTION that failed the test's premise, never a pass)
         explanation: expected
           ? `prevented as intended${step.mitigations?.length ? ` by ${step.mitigations.join(', ')}` : ''}: the request was denied (HTTP 403)`
           : `the action was denied (HTTP 403); the attack was prevented rather than detected${step.kind === 'benign' ? ' — a benign action should be allowed: check the RBAC in setup' : ''}`,
@@ -128,17 +127,17 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
     const latencyMs = Math.max(...(expected.length ? expected : fired).map((r) => first.get(r) ?? 0))
     const budget = parseDuration(step.expect.within)
     const late = latencyMs > budget
+    const notes = [
+      ...(late ? [`detected in ${latencyMs} ms, over the ${step.expect.within} budget`] : []),
+      ...(missingSources.length ? [`no ${missingSources.join(', ')} telemetry`] : []),
+    ].join('; ')
+    const explanation = `${notes}${blockedNote}`
     return {
       ...base,
       verdict: late ? 'DETECTED_LATE' : 'DETECTED',
       passed: !late && step.expect.outcome !== 'blocked' && !missingSources.length,
       latencyMs,
-      ...(late ? { explanation: `detected in ${latencyMs} ms, over the ${step.expect.within} budget` } : {}),
-      ...(blockedNote || missingSources.length
-        ? {
-            explanation: `${missingSources.length ? `no ${missingSources.join(', ')} telemetry` : ''}${blockedNote}`,
-          }
-        : {}),
+      ...(explanation ? { explanation } : {}),
     }
   }
   const nearMiss = nearestMiss(missing.length ? missing : [...input.rules.keys()], events, input.rules)

@@ -159,3 +159,12 @@ describe('decideVerdict on authentication failures', () => {
     expect(v.verdict).toBe('ACTION_FAILED')
   })
 })
+
+describe('decideVerdict explanations', () => {
+  it('keeps every reason a detection is a gap (late and a missing telemetry source)', () => {
+    const s = step({ expect: { alerts: ['r1'], within: '1s', telemetry: ['docker-api'] } })
+    const v = decideVerdict({ ...base, step: s, events: [auditEvent()], alerts: [alert('r1', 1500)] })
+    expect(v.verdict).toBe('DETECTED_LATE')
+    expect(v.explanation).toBe('detected in 1500 ms, over the 1s budget; no docker-api telemetry')
+  })
+})
