@@ -76,6 +76,12 @@ function attributable(e: TelemetryEvent, a: ActionTrace, ignore: ReadonlySet<str
   }
 }
 
+/** Everything the harness itself sent, except the step's own API requests (`own`). */
+export function harnessTraffic(sent: Iterable<string>, own: readonly string[]): Set<string> {
+  const mine = new Set(own)
+  return new Set([...sent].filter((id) => !mine.has(id)))
+}
+
 /** Docker CLI arguments that name objects (everything after the subcommand that is not a flag). */
 export function dockerTargets(argv: readonly string[]): string[] {
   return argv.slice(2).filter((x) => !x.startsWith('-'))

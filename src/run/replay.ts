@@ -7,7 +7,7 @@ import { PurpleError } from '../errors.js'
 import type { Scenario } from '../scenario/load.js'
 import { SOURCES, type TelemetryEvent } from '../telemetry/event.js'
 import { parseLine } from '../telemetry/normalize.js'
-import { correlate } from './correlate.js'
+import { correlate, harnessTraffic } from './correlate.js'
 import { judgeStep } from './judge.js'
 import { readRecording } from './record.js'
 import type { RunResult, StepResult } from './result.js'
@@ -54,8 +54,7 @@ export async function replayRecording(
       findings.push(`recording step ${rs.scenario}/${rs.step} has no scenario step any more; skipped`)
       continue
     }
-    const own = new Set(rs.trace.auditIDs)
-    const corr = correlate(rs.trace, events, new Set([...ignore].filter((id) => !own.has(id))))
+    const corr = correlate(rs.trace, events, harnessTraffic(ignore, rs.trace.auditIDs))
     const alerts = corr.events.flatMap((e) => alertsByEvent.get(e) ?? [])
     const { result, findings: found } = judgeStep({
       scenario,

@@ -18,7 +18,7 @@ import {
   serviceAccountToken,
 } from './actions.js'
 import type { ExternalAlerts } from './alert-intake.js'
-import { type ActionTrace, correlate, dockerTargets } from './correlate.js'
+import { type ActionTrace, correlate, dockerTargets, harnessTraffic } from './correlate.js'
 import { judgeStep } from './judge.js'
 import { KubeApi } from './kube-api.js'
 import type { Recorder } from './record.js'
@@ -182,8 +182,10 @@ async function runStep(
   const startedAt = new Date().toISOString()
   const action = await runAction(step, ctx).catch((e: unknown) => failedAction(step, e))
   const trace = toTrace(step, action)
-  for (const v of ctx.captures.values()) if (v.length >= 16) o.redactor.add(v.trim())
-  const ignore = harnessTraffic(ctx.api.sent, action)
+  // A captured output (a token, stolen credentials) is a secret from now on.
+  const captured = step.capture ? ctx.captures.get(step.capture)?.trim() : undefined
+  if (captured && captured.length >= 16) o.redactor.add(captured)
+  const ignore = harnessTraffic(ctx.api.sent, action.auditIDs)
   const budget = parseDuration(step.expect.within)
   const window = { sentAt: action.sentAt, endedAt: action.endedAt, budgetMs: budget }
   const alertsOn = (events: TelemetryEvent[], final = false) =>
@@ -236,12 +238,6 @@ export function toTrace(step: Step, a: ActionRecord): ActionTrace {
     ...(a.marker ? { marker: a.marker } : {}),
     ...(step.run[0] === 'docker' ? { targets: dockerTargets(a.argv) } : {}),
   }
-}
-
-/** Everything the harness itself sent, except this step's own API action. */
-function harnessTraffic(sent: ReadonlySet<string>, action: ActionRecord): Set<string> {
-  const own = new Set(action.auditIDs)
-  return new Set([...sent].filter((id) => !own.has(id)))
 }
 
 function describeActor(step: Step, a: ActionRecord): string {
