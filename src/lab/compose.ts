@@ -1,6 +1,5 @@
-import { rm } from 'node:fs/promises'
 import type { Scenario } from '../scenario/load.js'
-import { azLogin, copyAzureProfile } from './decoys/azure.js'
+import { azLogin, copyAzureProfile, removeAzureProfile } from './decoys/azure.js'
 import type { Canaries } from './decoys/canaries.js'
 import { victimEnv } from './decoys/canaries.js'
 import { type ImdsDecoy, imdsCredentials, startImds } from './decoys/imds.js'
@@ -84,8 +83,9 @@ export async function attachRunServices(
     if (sandbox && decoys.azure) {
       // `az` exec'd in a simulated pod finds itself logged in as the canary principal (its ~/.azure).
       await azLogin(decoys.azure, decoys.canaries)
-      await copyAzureProfile(decoys.azure, { ...sandbox, configDir: sandbox.azureConfigDir })
-      stops.push(() => rm(sandbox.azureConfigDir, { recursive: true, force: true }))
+      const target = { ...sandbox, configDir: sandbox.azureConfigDir }
+      stops.push(() => removeAzureProfile(target))
+      await copyAzureProfile(decoys.azure, target)
       log(`azure decoy: logged-in az profile for the exec sandbox in ${sandbox.azureConfigDir}`)
     }
     let imdsDecoys = decoys.decoys.imds

@@ -6,12 +6,13 @@
 import { execFile } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { chmod, chown, copyFile, cp, readdir, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { execa } from 'execa'
 import { PurpleError } from '../../errors.js'
 import type { Canaries } from './canaries.js'
 import { decoyLogDir } from './process.js'
@@ -346,28 +347,64 @@ export async function azLogin(decoy: AzureDecoy, canaries: Canaries): Promise<vo
   )
 }
 
+/** Where and as whom the exec sandbox keeps its az profile. */
+export interface SandboxProfileTarget {
+  configDir: string
+  caBundle: string
+  owner: { uid: number; gid: number }
+}
+
+/**
+ * Runs a /bin/sh script as `owner` (umask 077). Anything under the sandbox's HOME is the sandbox
+ * user's to swap for a symlink at any moment, so root never touches it: the sandbox user does, and a
+ * planted symlink then reaches only what that user could reach anyway.
+ */
+async function asOwner(owner: SandboxProfileTarget['owner'], script: string, args: string[], input?: Buffer) {
+  const self = process.getuid?.() === owner.uid && process.getgid?.() === owner.gid
+  const r = await execa('/bin/sh', ['-c', `umask 077; ${script}`, 'sh', ...args], {
+    ...(self ? {} : { uid: owner.uid, gid: owner.gid }),
+    cwd: '/',
+    env: { PATH: '/usr/bin:/bin' },
+    extendEnv: false,
+    reject: false,
+    timeout: 30_000,
+    ...(input ? { input } : { stdin: 'ignore' }),
+  })
+  if (r.exitCode !== 0) {
+    throw new PurpleError(
+      'PURPLE_LAB_FAILED',
+      `handing the az profile to uid ${owner.uid} failed: ${(r.stderr || r.shortMessage || '').trim().slice(0, 300)}`,
+    )
+  }
+}
+
 /**
  * Copies the decoy's `az` profile (cloud, login, caches; not its TLS keys) to `target.configDir`, and its
  * CA certificate to `target.caBundle`, owned by `target.owner`: an unprivileged user elsewhere (the local
- * lab's exec sandbox) can then run `az` against the decoy as that logged-in principal.
+ * lab's exec sandbox) can then run `az` against the decoy as that logged-in principal. Root only reads
+ * (its own files, into a tar stream); the owner writes, so no root operation follows the owner's paths.
  */
 export async function copyAzureProfile(
   decoy: Pick<AzureDecoy, 'configDir' | 'env'>,
-  target: { configDir: string; caBundle: string; owner: { uid: number; gid: number } },
+  target: SandboxProfileTarget,
 ): Promise<void> {
-  const tlsDir = join(decoy.configDir, 'tls')
-  await rm(target.configDir, { recursive: true, force: true })
-  await cp(decoy.configDir, target.configDir, {
-    recursive: true,
-    filter: (src) => src !== tlsDir && !src.startsWith(`${tlsDir}/`),
+  const profile = await execa('tar', ['-c', '-f', '-', '-C', decoy.configDir, '--exclude=./tls', '.'], {
+    encoding: 'buffer',
+    stdin: 'ignore',
   })
-  await copyFile(decoy.env.REQUESTS_CA_BUNDLE as string, target.caBundle)
-  await chmod(target.configDir, 0o700)
-  const { uid, gid } = target.owner
-  await chown(target.configDir, uid, gid)
-  for (const entry of await readdir(target.configDir, { recursive: true })) {
-    await chown(join(target.configDir, entry), uid, gid)
-  }
+  const ca = await readFile(decoy.env.REQUESTS_CA_BUNDLE as string)
+  await asOwner(
+    target.owner,
+    'rm -rf -- "$1" && mkdir -m 0700 -- "$1" && tar -x -f - -C "$1" --no-same-owner --no-same-permissions',
+    [target.configDir],
+    Buffer.from(profile.stdout),
+  )
+  await asOwner(target.owner, 'cat > "$1"', [target.caBundle], ca)
+}
+
+/** Removes the sandbox's az profile (as its owner, for the same reason as copyAzureProfile). */
+export async function removeAzureProfile(target: SandboxProfileTarget): Promise<void> {
+  await asOwner(target.owner, 'rm -rf -- "$1"', [target.configDir])
 }
 
 /** Registers and selects the decoy cloud, and writes the safety settings into the config dir itself too. */

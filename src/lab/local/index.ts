@@ -5,7 +5,7 @@
 
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { chmod, chown, copyFile, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -38,6 +38,7 @@ import {
 } from './config.js'
 import { type ApiTarget, apiRequest, probe } from './kube.js'
 import { makePki } from './pki.js'
+import { createSandboxHome, killSandboxProcesses, removeSandboxHome } from './sandbox-home.js'
 import { type LabState, readState, writeState } from './state.js'
 
 /** Exec'd commands run as nobody:nogroup, never as root. */
@@ -174,9 +175,8 @@ async function prepareFiles(name: string, p: LabPaths, ports: LabPorts, assets: 
   await chmod(p.podLog, 0o644)
   await copyFile(join(packageRoot(), 'kind', 'audit-policy.yaml'), p.auditPolicy)
   const work = execWorkDir(name)
-  await rm(work, { recursive: true, force: true })
-  await mkdir(work, { mode: 0o700 })
-  await chown(work, SANDBOX_USER.uid, SANDBOX_USER.gid)
+  await removeSandboxHome(work, SANDBOX_USER)
+  await createSandboxHome(work, SANDBOX_USER)
 }
 
 /** The environment of exec'd commands: the cloud CLIs' venv on PATH, aws → moto, az → the run's profile. */
@@ -420,9 +420,13 @@ async function teardown(name: string, state: LabState | undefined, p: LabPaths, 
     await stopDaemon(rec)
   }
   const ns = state?.netns ?? netnsName(name)
-  if (netnsExists(ns)) log(`removing network namespace ${ns}`)
+  if (netnsExists(ns)) {
+    await killSandboxProcesses(ns, SANDBOX_USER)
+    log(`removing network namespace ${ns}`)
+  }
   await deleteSandbox(ns)
-  for (const d of [state?.workDir ?? execWorkDir(name), p.etcdData, p.pki, p.sockets]) {
+  await removeSandboxHome(state?.workDir ?? execWorkDir(name), SANDBOX_USER)
+  for (const d of [p.etcdData, p.pki, p.sockets]) {
     await rm(d, { recursive: true, force: true })
   }
   for (const f of [
@@ -444,6 +448,9 @@ export async function labUp(opts: { name: string; log: Log }): Promise<Lab> {
   const previous = readState(p.state)
   if (previous && (await healthy(previous, p))) {
     log(`reusing running local lab '${name}' (https://127.0.0.1:${previous.ports.apiserver})`)
+    // Nothing an earlier run's `kubectl exec` started may still run while this run hands files over.
+    const killed = await killSandboxProcesses(previous.netns, SANDBOX_USER)
+    if (killed) log(`killed ${killed} process(es) an earlier run left in the exec sandbox`)
     return labObject(previous, p)
   }
   if (previous || netnsExists(netnsName(name))) {
