@@ -4,6 +4,7 @@ import { isMap, isSeq, LineCounter, parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { type ErrorCode, type Issue, PurpleError, ValidationError } from '../errors.js'
 import { type ScenarioDoc, scenarioSchema } from './schema.js'
+import { unsafeStepArgs } from './step-flags.js'
 
 export interface Scenario extends ScenarioDoc {
   /** The file the scenario was read from, as given. */
@@ -205,6 +206,15 @@ function checkReferences(s: Scenario): Issue[] {
     )
       out.push(
         issue(s.file, `${p}.run[0]`, 'a Kubernetes identity runs kubectl or api', 'PURPLE_SCENARIO_INVALID'),
+      )
+    for (const u of unsafeStepArgs(step.run))
+      out.push(
+        issue(
+          s.file,
+          `${p}.run[${u.index}]`,
+          `"${u.flag}" ${u.reason}: the harness sets that, a step may not`,
+          'PURPLE_SCENARIO_UNSAFE_FLAG',
+        ),
       )
     if (step.capture) captures.add(step.capture)
     if (step.kind === 'benign' && step.expect.alerts.length)

@@ -24,6 +24,17 @@ describe('purplekind CLI', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /)
   })
 
+  it('validate: exit 2 for steps that choose their own cluster, engine or endpoint, naming each flag', async () => {
+    const file = 'test/fixtures/scenarios/unsafe-flags.yaml'
+    const r = await cli('validate', file)
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toContain(`${file}:steps[0].run[1]: "--kubeconfig" chooses the cluster or credentials`)
+    expect(r.stderr).toContain(`${file}:steps[0].run[2]: "--context"`)
+    expect(r.stderr).toContain(`${file}:steps[1].run[1]: "-H" chooses the Docker engine`)
+    expect(r.stderr).toContain(`${file}:steps[2].run[1]: "--endpoint-url" chooses the AWS endpoint`)
+    expect(r.stderr).toContain('[PURPLE_SCENARIO_UNSAFE_FLAG]')
+  })
+
   it('--verbose adds the stack trace', async () => {
     const r = await cli('--verbose', 'validate', 'no/such/file.yaml')
     expect(r.exitCode).toBe(2)
