@@ -1,5 +1,5 @@
 import type { Scenario } from '../scenario/load.js'
-import { azLogin, copyAzureProfile, removeAzureProfile } from './decoys/azure.js'
+import { azLogin, copyAzureProfile, removeAzureProfile, removeAzureProfileSync } from './decoys/azure.js'
 import type { Canaries } from './decoys/canaries.js'
 import { victimEnv } from './decoys/canaries.js'
 import { type ImdsDecoy, imdsCredentials, startImds } from './decoys/imds.js'
@@ -84,7 +84,13 @@ export async function attachRunServices(
       // `az` exec'd in a simulated pod finds itself logged in as the canary principal (its ~/.azure).
       await azLogin(decoys.azure, decoys.canaries)
       const target = { ...sandbox, configDir: sandbox.azureConfigDir }
-      stops.push(() => removeAzureProfile(target))
+      // Also on a forced quit (process.exit): the profile holds the canary client secret.
+      const onExit = () => removeAzureProfileSync(target)
+      process.on('exit', onExit)
+      stops.push(async () => {
+        process.off('exit', onExit)
+        await removeAzureProfile(target)
+      })
       await copyAzureProfile(decoys.azure, target)
       log(`azure decoy: logged-in az profile for the exec sandbox in ${sandbox.azureConfigDir}`)
     }

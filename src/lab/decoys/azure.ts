@@ -3,7 +3,7 @@
 // `az login` lists) and Microsoft Graph (/v1.0/servicePrincipals for `az ad sp list`). An isolated
 // AZURE_CONFIG_DIR holds a custom cloud whose endpoints are this server, with MSAL instance discovery off
 // (otherwise MSAL validates the authority at login.microsoftonline.com) and telemetry off.
-import { execFile } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
@@ -60,9 +60,25 @@ export async function startAzureDecoy(options: {
   log: (line: string) => void
   /** Loopback port to listen on (default: any free one). */
   port?: number
+  /** Parent of the decoy's profile dir (the run's secrets dir); default the decoy state dir. */
+  stateDir?: string
 }): Promise<AzureDecoy> {
   const az = venvBin('az', 'azure-cli')
-  const dir = mkdtempSync(join(decoyLogDir(), 'azure-'))
+  const dir = mkdtempSync(join(options.stateDir ?? decoyLogDir(), 'azure-'))
+  try {
+    return await serveAzureDecoy(az, dir, options)
+  } catch (err) {
+    // The dir holds the decoy's CA key (and, once logged in, the canary client secret).
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
+}
+
+async function serveAzureDecoy(
+  az: string,
+  dir: string,
+  options: { canaries: Canaries; log: (line: string) => void; port?: number },
+): Promise<AzureDecoy> {
   const tlsDir = join(dir, 'tls')
   mkdirSync(tlsDir)
   const tls = await makeTlsMaterial(tlsDir)
@@ -405,6 +421,18 @@ export async function copyAzureProfile(
 /** Removes the sandbox's az profile (as its owner, for the same reason as copyAzureProfile). */
 export async function removeAzureProfile(target: SandboxProfileTarget): Promise<void> {
   await asOwner(target.owner, 'rm -rf -- "$1"', [target.configDir])
+}
+
+/** The same, synchronously: for a process 'exit' hook (a forced quit must not leave the client secret). */
+export function removeAzureProfileSync(target: SandboxProfileTarget): void {
+  const self = process.getuid?.() === target.owner.uid && process.getgid?.() === target.owner.gid
+  spawnSync('rm', ['-rf', '--', target.configDir], {
+    ...(self ? {} : { uid: target.owner.uid, gid: target.owner.gid }),
+    cwd: '/',
+    env: { PATH: '/usr/bin:/bin' },
+    stdio: 'ignore',
+    timeout: 10_000,
+  })
 }
 
 /** Registers and selects the decoy cloud, and writes the safety settings into the config dir itself too. */

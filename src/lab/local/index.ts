@@ -4,7 +4,7 @@
 // reachable address besides its own loopback is the decoy IMDS at 169.254.169.254.
 
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { chmod, copyFile, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { homedir, tmpdir } from 'node:os'
@@ -426,18 +426,21 @@ async function teardown(name: string, state: LabState | undefined, p: LabPaths, 
   }
   await deleteSandbox(ns)
   await removeSandboxHome(state?.workDir ?? execWorkDir(name), SANDBOX_USER)
-  for (const d of [p.etcdData, p.pki, p.sockets]) {
-    await rm(d, { recursive: true, force: true })
+  for (const f of [p.etcdData, p.sockets, p.state, ...secretFiles(p)]) {
+    await rm(f, { recursive: true, force: true })
   }
-  for (const f of [
-    p.state,
+}
+
+/** Every file of a lab that holds a key or a token (the CA key and client keys, kubeconfigs, the webhook's). */
+export function secretFiles(p: LabPaths): string[] {
+  return [
+    p.pki,
     p.kubeconfig,
     p.webhookToken,
+    p.webhookConfig,
     p.componentKubeconfig('kcm'),
     p.componentKubeconfig('kwok'),
-  ]) {
-    await rm(f, { force: true })
-  }
+  ]
 }
 
 export async function labUp(opts: { name: string; log: Log }): Promise<Lab> {
@@ -471,7 +474,6 @@ export async function labUp(opts: { name: string; log: Log }): Promise<Lab> {
   ]
   const ports: LabPorts = { etcdClient, etcdPeer, apiserver, kwok, receiver, imds, aws, azure }
   await warnIfSandboxCannotRunVenv(log)
-  await prepareFiles(name, p, ports, assets)
   const state: LabState = {
     version: 1,
     name,
@@ -485,13 +487,22 @@ export async function labUp(opts: { name: string; log: Log }): Promise<Lab> {
     daemons: [],
     complete: false,
   }
-  await writeState(p.state, state)
+  // A forced quit (process.exit) mid-start runs no catch: still take the keys and tokens with it.
+  const wipeSecrets = () => {
+    for (const f of secretFiles(p)) rmSync(f, { recursive: true, force: true })
+  }
+  process.on('exit', wipeSecrets)
   try {
+    // Inside the try: an interrupted start (Ctrl-C kills openssl mid-PKI) must not leave the CA key.
+    await prepareFiles(name, p, ports, assets)
+    await writeState(p.state, state)
     await startComponents(state, p, log)
   } catch (err) {
     log('lab start failed; stopping what was started (logs kept)')
     await teardown(name, state, p, log)
     throw err
+  } finally {
+    process.off('exit', wipeSecrets)
   }
   state.complete = true
   await writeState(p.state, state)
