@@ -22,9 +22,11 @@ describe('run secrets directory', () => {
     s.remove()
     expect(existsSync(s.dir)).toBe(false)
     s.remove() // idempotent
+    const hooks = process.listenerCount('exit')
     const kept = createRunSecrets(parent, 'kept')
+    expect(process.listenerCount('exit')).toBe(hooks + 1)
     kept.keep()
-    expect(process.listeners('exit')).not.toContain(undefined)
+    expect(process.listenerCount('exit')).toBe(hooks)
     expect(existsSync(kept.dir)).toBe(true)
   })
 
