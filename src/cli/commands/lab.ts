@@ -33,7 +33,7 @@ export function registerLabCommands(program: Command): void {
   for (const [name, desc] of [
     ['up', 'bring the lab up (idempotent)'],
     ['down', 'tear the lab down'],
-    ['status', 'show whether the lab runs'],
+    ['status', 'show whether the lab runs (exit 0 healthy, 1 not running or unhealthy)'],
   ] as const) {
     lab
       .command(name)
@@ -62,6 +62,8 @@ export function registerLabCommands(program: Command): void {
               ? JSON.stringify(s)
               : `${s.running ? o.color.green('running') : o.color.yellow('not running')}: ${s.detail}`,
           )
+          // Scripts and CI gate on this: a stopped or unhealthy lab is not a success.
+          if (!s.running) process.exitCode = 1
         }
       })
   }
