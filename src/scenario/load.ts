@@ -87,7 +87,7 @@ export function parseScenario(text: string, file: string): { scenario: Scenario 
   }
   const scenario = { ...parsed.data, file }
   const refIssues = checkReferences(scenario)
-  return refIssues.length ? { issues: refIssues } : { scenario }
+  return refIssues.length ? { issues: refIssues.slice(0, MAX_ISSUES) } : { scenario }
 }
 
 function zodIssues(

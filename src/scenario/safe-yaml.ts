@@ -132,5 +132,5 @@ function checkNodes(root: unknown, file: string, lines: LineCounter): Issue[] {
       for (const item of node.items) stack.push({ node: item, depth: depth + 1 })
     }
   }
-  return out
+  return out.slice(0, MAX_ISSUES)
 }
