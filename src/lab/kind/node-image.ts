@@ -1,7 +1,8 @@
 // `purplekind lab build --env kind`: runs kind/node-image/build.sh, which builds the node image and the
 // images the lab runs in it from Go modules, Debian packages and the host's venv — no registry.
-import { createInterface } from 'node:readline'
+
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { execa } from 'execa'
 import { PurpleError } from '../../errors.js'
 import { cacheRoot, packageRoot } from '../assets.js'
