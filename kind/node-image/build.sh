@@ -201,7 +201,11 @@ workload_image() {
   tar -C "$(dirname "$VENV")" -cf - --exclude='site-packages/moto' --exclude='site-packages/cfnlint' \
     --exclude='site-packages/sympy' --exclude='site-packages/networkx' --exclude='site-packages/mpmath' \
     "$(basename "$VENV")" | tar -C "$d$(dirname "$VENV")" -xf -
-  while IFS= read -r f; do copy_libs / "$d" "$f"; done < <(find "$VENV" -name '*.so*' -type f -not -path '*/site-packages/moto/*' 2>/dev/null | head -400)
+  # The system libraries the venv's compiled modules load (wheels bring the rest in their .libs dirs).
+  local l
+  for l in $(find "$d$VENV" -name '*.so*' -type f -exec ldd {} + 2>/dev/null | awk '/=> \// {print $3}' | grep -v "^$d" | sort -u); do
+    [ -e "$d$l" ] || { mkdir -p "$d$(dirname "$l")"; cp -L "$l" "$d$l"; }
+  done
   ln -sf "$VENV/bin/aws" "$d/usr/local/bin/aws"; ln -sf "$VENV/bin/az" "$d/usr/local/bin/az"
   cp /etc/ssl/certs/ca-certificates.crt "$d/etc/ssl/certs/"
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n' >"$d/etc/passwd"
