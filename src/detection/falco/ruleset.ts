@@ -132,7 +132,7 @@ class Loader {
       return
     }
     const items = doc.toJS({ maxAliasCount: 100 }) as unknown[]
-    items.forEach((item, i) => this.loadItem(file.path, i, item))
+    for (const [i, item] of items.entries()) this.loadItem(file.path, i, item)
   }
 
   loadItem(file: string, i: number, item: unknown) {
@@ -294,7 +294,7 @@ class Loader {
         return
       }
       case 'exceptions': {
-        const added = this.exceptions(file, where, value)
+        const added = this.exceptions(file, where, value, true)
         if (how === 'replace') {
           rule.exceptions = added
           return
@@ -302,13 +302,20 @@ class Loader {
         for (const e of added) {
           const same = rule.exceptions.find((x) => x.name === e.name)
           if (same) same.values = [...same.values, ...e.values]
+          else if (Array.isArray(e.fields) && e.fields.length === 0)
+            this.add(
+              file,
+              `${where}.exceptions`,
+              `no exception '${e.name}' to add values to; give its fields`,
+            )
           else rule.exceptions.push(e)
         }
       }
     }
   }
 
-  exceptions(file: string, where: string, value: unknown): Exception[] {
+  /** `valuesOnly`: an override may give just a name and values, to extend an existing exception. */
+  exceptions(file: string, where: string, value: unknown, valuesOnly = false): Exception[] {
     if (value === undefined) return []
     if (!Array.isArray(value)) {
       this.add(file, `${where}.exceptions`, 'must be a list')
@@ -320,13 +327,13 @@ class Loader {
       const fields = e?.fields
       const validFields =
         typeof fields === 'string' || (Array.isArray(fields) && fields.every((f) => typeof f === 'string'))
-      if (typeof e?.name !== 'string' || !validFields) {
+      if (typeof e?.name !== 'string' || !(validFields || (valuesOnly && fields === undefined))) {
         this.add(file, at, 'an exception needs a name and fields (a field or a list of fields)')
         return
       }
       out.push({
         name: e.name,
-        fields: fields as string | string[],
+        fields: (fields ?? []) as string | string[],
         ...(e.comps !== undefined ? { comps: e.comps as string | string[] } : {}),
         values: Array.isArray(e.values) ? e.values : [],
       })
