@@ -4,6 +4,7 @@ import { PurpleError, ValidationError } from '../errors.js'
 import { createOutput } from '../util/output.js'
 import { registerEvaluate } from './commands/evaluate.js'
 import { registerLabCommands } from './commands/lab.js'
+import { registerLintRules } from './commands/lint-rules.js'
 import { registerRunCommands } from './commands/run.js'
 import { registerScenarioCommands } from './commands/scenarios.js'
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerEvaluate(program)
   registerScenarioCommands(program)
   registerLabCommands(program)
+  registerLintRules(program)
   return program
 }
 
