@@ -355,6 +355,8 @@ export function loadFalcoDefinitions(files: readonly FalcoFile[]): {
     const fail = (path: string, message: string, code: Issue['code'] = 'PURPLE_RULE_UNSUPPORTED') =>
       loader.add(rule.file, `${rule.where}.${path}`, message, code)
     if (rule.source !== K8S_AUDIT_SOURCE) {
+      // A disabled rule of another source (e.g. switched off by an import selection) is simply left out.
+      if (!rule.enabled) continue
       fail(
         'source',
         `rule '${rule.name}' is for source '${rule.source}'; purplekind evaluates only ${K8S_AUDIT_SOURCE} (audit) rules`,

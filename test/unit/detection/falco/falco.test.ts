@@ -142,6 +142,12 @@ describe('rule files', () => {
   condition: evt.type = open
   output: o
   priority: INFO
+- rule: Disabled Syscall Rule
+  desc: left out silently, as it can neither fire nor be evaluated
+  condition: evt.type = open
+  output: o
+  priority: INFO
+  enabled: false
 `)
     expect(rules).toEqual([])
     const text = issues.map((i) => `${i.file}:${i.path}: ${i.message} [${i.code}]`)
