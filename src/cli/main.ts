@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import { PurpleError, ValidationError } from '../errors.js'
 import { createOutput } from '../util/output.js'
 import { registerEvaluate } from './commands/evaluate.js'
+import { registerImport } from './commands/import.js'
 import { registerLabCommands } from './commands/lab.js'
 import { registerLintRules } from './commands/lint-rules.js'
 import { registerRunCommands } from './commands/run.js'
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerScenarioCommands(program)
   registerLabCommands(program)
   registerLintRules(program)
+  registerImport(program)
   return program
 }
 
