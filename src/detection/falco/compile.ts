@@ -41,19 +41,42 @@ export function compileFalcoRule(def: FalcoRuleDef): CompiledRule {
   }
 }
 
+/**
+ * One shared extractor per distinct field reference: rules run one after another on the same event, so
+ * each field is extracted once per event however many rules and macros test it.
+ */
 export function extractor(field: FieldRef): Extractor {
+  const key = `${field.transformers.join('(')}|${field.name}[${field.arg ?? ''}]`
+  const known = EXTRACTORS.get(key)
+  if (known) return known
   const spec = FIELDS.get(field.name)
   if (!spec) throw new Error(`unsupported field ${field.name}`)
   const arg = field.arg
   const transforms = field.transformers.map(transformer)
-  return (event) => {
+  let seen = -1
+  let value: FieldValue
+  const extract: Extractor = (event) => {
+    if (event !== current) {
+      current = event
+      generation++
+    }
+    if (seen === generation) return value
     let v = spec.extract(event.raw, arg, stageTimestamp(event))
     // An empty list is reported as not available (no value to compare).
     if (Array.isArray(v) && v.length === 0) v = undefined
     for (const t of transforms) v = v === undefined ? v : Array.isArray(v) ? v.map(t) : t(v as string)
+    seen = generation
+    value = v
     return v
   }
+  EXTRACTORS.set(key, extract)
+  return extract
 }
+
+const EXTRACTORS = new Map<string, Extractor>()
+/** The event the cached field values belong to; a new event starts a new generation. */
+let current: TelemetryEvent | undefined
+let generation = 0
 
 function stageTimestamp(event: TelemetryEvent): string {
   const s = event.raw.stageTimestamp

@@ -237,23 +237,41 @@ function queryUnescape(s: string): string | undefined {
   return Buffer.from(bytes).toString('utf8')
 }
 
-/** RFC 3339 time → integer nanoseconds since the epoch, as a decimal string (`jevt.rawtime`). */
+/**
+ * RFC 3339 time → integer nanoseconds since the epoch, as a decimal string (`jevt.rawtime`). Parsed by
+ * hand (no RegExp on event data): the fraction is read digit by digit so nanoseconds are kept exactly.
+ */
 export function rawtimeNs(stamp: string): string | undefined {
-  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/i.exec(stamp)
-  if (!m) return undefined
-  const seconds = Date.parse(`${m[1]}${m[3]}`)
-  if (Number.isNaN(seconds)) return undefined
-  const fraction = BigInt((m[2] ?? '').padEnd(9, '0'))
-  return (BigInt(seconds) * 1_000_000n + fraction).toString()
+  const t = stamp.indexOf('T') === -1 ? stamp.indexOf('t') : stamp.indexOf('T')
+  if (t === -1 || stamp.length < t + 9) return undefined
+  let end = t + 9 // just past HH:MM:SS
+  let digits = ''
+  if (stamp[end] === '.') {
+    let i = end + 1
+    while (i < stamp.length && stamp[i]! >= '0' && stamp[i]! <= '9') i++
+    digits = stamp.slice(end + 1, i)
+    if (digits.length === 0 || digits.length > 9) return undefined
+    end = i
+  }
+  const ms = Date.parse(stamp.slice(0, t + 9) + stamp.slice(end))
+  if (Number.isNaN(ms)) return undefined
+  return (BigInt(ms) * 1_000_000n + BigInt(digits.padEnd(9, '0'))).toString()
 }
 
 /** `jevt.value[/json/pointer]` (RFC 6901; `~1` is '/', `~0` is '~'); no pointer gives the whole event. */
 function jsonPointer(raw: Record<string, unknown>, arg: string | undefined): string | undefined {
   if (!arg) return JSON.stringify(raw)
-  const path = arg.startsWith('/') ? arg.slice(1) : arg
-  const keys = path.split('/').map((k) => k.replaceAll('~1', '/').replaceAll('~0', '~'))
+  let keys = POINTERS.get(arg)
+  if (!keys) {
+    const path = arg.startsWith('/') ? arg.slice(1) : arg
+    keys = path.split('/').map((k) => k.replaceAll('~1', '/').replaceAll('~0', '~'))
+    POINTERS.set(arg, keys)
+  }
   return jsonString(get(raw, ...keys))
 }
+
+/** Parsed pointers by argument; arguments come from rule files, so this stays as small as they are. */
+const POINTERS = new Map<string, string[]>()
 
 const scalar = (...keys: string[]): FieldSpec => ({
   list: false,
