@@ -290,6 +290,9 @@ describe('fields', () => {
       '{"resource":"secrets","namespace":"purple-app","name":"db","apiVersion":"v1"} 1795769306197767000',
     )
     expect(rawtimeNs('2026-11-27T08:48:26Z')).toBe('1795769306000000000')
+    expect(rawtimeNs('2026-11-27T10:48:26.000000001+02:00')).toBe('1795769306000000001')
+    expect(rawtimeNs('2026-11-27T08:48:26.1234567890Z')).toBeUndefined()
+    expect(rawtimeNs(`T${'9'.repeat(100_000)}`)).toBeUndefined()
   })
 
   it('pod request fields read the request object of a create', () => {
