@@ -34,6 +34,7 @@ export function judgeStep(o: StepOutcome): { result: StepResult; findings: strin
     events: o.correlated.events,
     alerts: o.alerts,
     rules: o.rules,
+    networkPolicies: scenario.setup.networkPolicies.map((np) => `${np.namespace}/${np.name}`),
   })
   const silent = step.expect.silent
   const result: StepResult = {
