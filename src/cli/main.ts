@@ -3,7 +3,9 @@ import { Command, CommanderError } from 'commander'
 import { PurpleError, ValidationError } from '../errors.js'
 import { createOutput } from '../util/output.js'
 import { registerEvaluate } from './commands/evaluate.js'
+import { registerImport } from './commands/import.js'
 import { registerLabCommands } from './commands/lab.js'
+import { registerLintRules } from './commands/lint-rules.js'
 import { registerRunCommands } from './commands/run.js'
 import { registerScenarioCommands } from './commands/scenarios.js'
 
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerEvaluate(program)
   registerScenarioCommands(program)
   registerLabCommands(program)
+  registerLintRules(program)
+  registerImport(program)
   return program
 }
 
