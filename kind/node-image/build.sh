@@ -12,7 +12,7 @@
 #     also preloaded;
 #   - kube-router (NetworkPolicy enforcer), preloaded.
 #
-#   kind/node-image/build.sh [all|bins|rootfs|images|node|ref]    (default all; every stage is cached)
+#   kind/node-image/build.sh [all|bins|rootfs|images|workload|node|ref]   (default all; stages are cached)
 #
 # Prints the node image reference on stdout (progress on stderr). Needs root, go, python3, gcc, docker,
 # and the host's containerd/ctr (Debian's docker.io brings them) for the preload.
@@ -298,11 +298,12 @@ case ${1:-all} in
   rootfs) stage_rootfs ;;
   images) stage_images ;;
   node) stage_node ;;
+  workload) mkdir -p "$IMG" && cd "$IMG" && workload_image ;;
   ref) ;;
   all)
     if ! docker image inspect "$NODE_IMAGE" >/dev/null 2>&1; then
       T=$(now); stage_bins; stage_rootfs; stage_images; stage_node; log "built in $(($(now) - T)) s"
     fi ;;
-  *) echo "usage: $0 [all|bins|rootfs|images|node|ref]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|bins|rootfs|images|workload|node|ref]" >&2; exit 2 ;;
 esac
 echo "$NODE_IMAGE"
