@@ -100,13 +100,15 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
         passed: false,
         explanation: `benign action raised ${noisy.join(', ')}`,
       }
-    const other = fired.length ? ` (informational rules fired: ${fired.join(', ')}; not asserted silent)` : ''
-    return {
-      ...base,
-      verdict: 'PASSED_BENIGN',
-      passed: true,
-      ...(other ? { explanation: `no asserted rule fired${other}` } : {}),
-    }
+    // Rules the step does not assert silent still fired: noise a detection engineer should see, counted.
+    if (fired.length)
+      return {
+        ...base,
+        verdict: 'NOISY',
+        passed: true,
+        explanation: `no asserted rule fired, but ${fired.join(', ')} fired (not asserted silent here)`,
+      }
+    return { ...base, verdict: 'PASSED_BENIGN', passed: true }
   }
 
   const blockedNote =

@@ -21,7 +21,7 @@ import { Recorder } from '../../run/record.js'
 import { replayRecording } from '../../run/replay.js'
 import type { RunResult } from '../../run/result.js'
 import { runScenarios } from '../../run/runner.js'
-import { exitCodeFor } from '../../run/summary.js'
+import { exitCodeFor, headline } from '../../run/summary.js'
 import { loadScenarios, type Scenario } from '../../scenario/load.js'
 import { createOutput, type Output } from '../../util/output.js'
 
@@ -122,7 +122,7 @@ async function finish(
     o.out(JSON.stringify({ runId: result.runId, summary: s, reports: written.files, exitCode: code }))
   else {
     o.out(
-      `${code === 0 ? o.color.green('✔ all expectations met') : o.color.red('✖ detection gaps')}: ${s.detected}/${s.attackSteps} attack steps detected, ${s.blocked} blocked, ${s.missed} missed, ${s.falsePositives} false positive(s) over ${s.benignSteps} benign step(s)`,
+      `${code === 0 ? o.color.green('✔ all expectations met') : o.color.red('✖ detection gaps')}: ${headline(s)}`,
     )
     o.out(`reports: ${path.join(f.reports, 'latest', 'report.md')} (run ${result.runId})`)
   }

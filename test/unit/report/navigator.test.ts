@@ -28,13 +28,13 @@ describe('renderNavigatorLayer', () => {
   })
 
   it('scores by the share of attack steps detected or blocked (late counts half)', () => {
-    // T1552.007 attack steps: DETECTED×2, BLOCKED, DETECTED_LATE, LOGGED_NOT_ALERTED, NOT_LOGGED → 3.5/6
-    expect(technique('T1552.007').score).toBe(58)
+    // T1552.007 attack steps: DETECTED×2, BLOCKED, DETECTED_LATE, LOGGED_NOT_ALERTED, NOT_LOGGED, NOT_RECORDED → 3.5/7
+    expect(technique('T1552.007').score).toBe(50)
     expect(technique('T1552.005').score).toBe(0)
     expect(technique('T1609').score).toBe(0)
     expect(technique('T1552.007').comment).toBe(
-      '4/6 attack steps detected or blocked; attack: DETECTED×2, DETECTED_LATE×1, BLOCKED×1, ' +
-        'LOGGED_NOT_ALERTED×1, NOT_LOGGED×1; benign: PASSED_BENIGN×1, FALSE_POSITIVE×1',
+      '4/7 attack steps detected or blocked; attack: DETECTED×2, DETECTED_LATE×1, BLOCKED×1, ' +
+        'LOGGED_NOT_ALERTED×1, NOT_LOGGED×1, NOT_RECORDED×1; benign: PASSED_BENIGN×1, NOISY×1, FALSE_POSITIVE×1',
     )
   })
 

@@ -23,6 +23,37 @@ describe('offline replay of a recorded T1552.007 run', async () => {
     expect(result.summary).toMatchObject({ missed: 0, falsePositives: 0 })
   })
 
+  it('gives every defined step a result: the step the recording lab skipped is SKIPPED, not omitted', () => {
+    const defined = scenarios.flatMap((s) => s.steps.map((st) => `${s.metadata.id}/${st.id}`))
+    expect(result.steps.map((s) => `${s.scenario}/${s.step}`)).toEqual(defined)
+    expect(result.summary).toMatchObject({ steps: defined.length, skipped: 1, notRecorded: 0 })
+    expect(result.steps.find((s) => s.step === 'imds-blocked')).toMatchObject({
+      verdict: 'SKIPPED',
+      passed: true,
+      explanation: 'skipped when recorded: the local lab lacks networkPolicy',
+    })
+  })
+
+  it('makes a step the recording never saw a NOT_RECORDED gap (exit 1)', async () => {
+    const [extra] = await loadScenarios(['test/fixtures/scenarios/valid-minimal.yaml'])
+    const r = await replayRecording(RECORDING, [...scenarios, extra!], rules, 'replay-gap')
+    expect(r.steps.at(-1)).toMatchObject({
+      scenario: 'minimal',
+      step: 'list',
+      verdict: 'NOT_RECORDED',
+      passed: false,
+    })
+    expect(r.summary.notRecorded).toBe(1)
+    expect(exitCodeFor(r.steps)).toBe(1)
+  })
+
+  it('refuses a recording that matches none of the scenarios', async () => {
+    const only = await loadScenarios(['test/fixtures/scenarios/valid-minimal.yaml'])
+    await expect(replayRecording(RECORDING, only, rules, 'replay-none')).rejects.toThrow(
+      /matches none of the given scenarios/,
+    )
+  })
+
   it('ties each seed procedure to its telemetry and the rules that caught it', () => {
     const step = (id: string) => result.steps.find((s) => s.step === id)!
     expect(step('list-all-namespaces')).toMatchObject({
@@ -91,7 +122,11 @@ describe('noise findings', () => {
       'replay-noise',
     )
     expect(result.findings.join('\n')).toMatch(
-      /rule analytic-b also fired on \d+ benign step\(s\), not asserted silent there: .*read-hostname/,
+      /rule analytic-b fired on \d+ benign step\(s\) not asserted silent there \(NOISY\): .*read-hostname/,
     )
+    expect(result.findings[0]).toMatch(/^rule analytic-b fired/) // noise is listed first
+    const hostname = result.steps.find((s) => s.step === 'read-hostname')!
+    expect(hostname).toMatchObject({ verdict: 'NOISY', passed: true })
+    expect(result.summary.noisy).toBeGreaterThan(0)
   })
 })
