@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { execa } from 'execa'
 import { afterAll, describe, expect, it } from 'vitest'
+import { validateXML } from 'xmllint-wasm'
 
 // The shipped recording replayed with a scenario it never saw: the new steps must be gaps (exit 1) named
 // in all four outputs, never silently left out. Spawns the built CLI (npm test builds first).
@@ -61,5 +62,13 @@ describe('replay of a recording that lacks a scenario', async () => {
     expect(await read('junit.xml')).toContain(
       '<skipped message="skipped when recorded: the local lab lacks networkPolicy"/>',
     )
+  })
+
+  it('writes a junit.xml the strict JUnit XSD accepts', async () => {
+    const r = await validateXML({
+      xml: [{ fileName: 'junit.xml', contents: await read('junit.xml') }],
+      schema: [{ fileName: 'junit-10.xsd', contents: await readFile('schemas/junit-10.xsd', 'utf8') }],
+    })
+    expect(r.errors).toEqual([])
   })
 })
