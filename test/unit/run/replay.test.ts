@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { loadRules } from '../../../src/detection/load-rules.js'
+import { renderNavigatorLayer } from '../../../src/report/navigator.js'
 import { readRecording } from '../../../src/run/record.js'
 import { replayRecording } from '../../../src/run/replay.js'
 import { exitCodeFor } from '../../../src/run/summary.js'
@@ -32,6 +33,16 @@ describe('offline replay of a recorded T1552.007 run', async () => {
       passed: true,
       explanation: 'skipped when recorded: the local lab lacks networkPolicy',
     })
+  })
+
+  it("carries each step's own techniques: a docker create is T1610, not the scenario's T1078", () => {
+    const step = (id: string) => result.steps.find((s) => s.step === id)!
+    expect(step('docker-create-container').techniques).toEqual(['T1610'])
+    expect(step('read-token').techniques).toEqual(['T1552.007', 'T1609'])
+    expect(step('human-creates-secret').techniques).toEqual(['T1552.007', 'T1078'])
+    const layer = JSON.parse(renderNavigatorLayer(result))
+    const t1609 = layer.techniques.filter((t: { techniqueID: string }) => t.techniqueID === 'T1609')
+    expect(t1609.map((t: { tactic: string }) => t.tactic)).toEqual(['execution'])
   })
 
   it('makes a step the recording never saw a NOT_RECORDED gap (exit 1)', async () => {
