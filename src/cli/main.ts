@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander'
 import { PurpleError, ValidationError } from '../errors.js'
 import { createOutput } from '../util/output.js'
+import { registerDiff } from './commands/diff.js'
 import { registerEvaluate } from './commands/evaluate.js'
 import { registerLabCommands } from './commands/lab.js'
 import { registerRunCommands } from './commands/run.js'
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerRunCommands(program)
   registerEvaluate(program)
   registerScenarioCommands(program)
+  registerDiff(program)
   registerLabCommands(program)
   return program
 }

@@ -161,7 +161,9 @@ function notesSection(result: RunResult): string {
 
 function findingsSection(result: RunResult): string {
   const findings = result.findings.length
-    ? result.findings.map((f) => `- ${mdText(f)}`).join('\n')
+    ? result.findings
+        .map((f) => `- **${f.kind}**${f.step ? ` ${code(f.step)}` : ''}: ${mdText(f.message)}`)
+        .join('\n')
     : 'No findings about the detection content.'
   return `## Findings\n\n${findings}`
 }

@@ -3,7 +3,7 @@ import type { Scenario } from '../scenario/load.js'
 import type { Step } from '../scenario/schema.js'
 import type { TelemetryEvent } from '../telemetry/event.js'
 import { toEvidence } from './evidence.js'
-import type { CorrelationMethod, StepResult } from './result.js'
+import type { CorrelationMethod, Finding, StepResult } from './result.js'
 import { decideVerdict, parseDuration } from './verdict.js'
 
 /** What happened for one step, live or recorded: the inputs to its verdict. */
@@ -26,7 +26,7 @@ export interface StepOutcome {
 }
 
 // Decides a step's verdict and builds its result; shared by live runs and offline replay.
-export function judgeStep(o: StepOutcome): { result: StepResult; findings: string[] } {
+export function judgeStep(o: StepOutcome): { result: StepResult; findings: Finding[] } {
   const { step, scenario } = o
   const v = decideVerdict({
     step,
@@ -64,7 +64,7 @@ export function judgeStep(o: StepOutcome): { result: StepResult; findings: strin
     techniques: stepTechniques(scenario, step),
     ...(step.mitigations ? { mitigations: step.mitigations } : {}),
   }
-  return { result, findings: v.findings.map((f) => `${scenario.metadata.id}/${f}`) }
+  return { result, findings: v.findings.map((f) => ({ ...f, step: `${scenario.metadata.id}/${step.id}` })) }
 }
 
 /** Rules the step expects to fire (attack) or to stay silent (benign; `all` by default). */

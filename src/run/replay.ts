@@ -10,7 +10,7 @@ import { parseLine } from '../telemetry/normalize.js'
 import { correlate, harnessTraffic } from './correlate.js'
 import { judgeStep, unrunStep } from './judge.js'
 import { readRecording } from './record.js'
-import type { RunResult, StepResult } from './result.js'
+import type { Finding, RunResult, StepResult } from './result.js'
 import { noisyRuleFindings, scenarioSummary, summarize } from './summary.js'
 
 /**
@@ -45,14 +45,18 @@ export async function replayRecording(
   const rules = new Map<string, CompiledRule>(ruleSet.rules.map((r) => [r.id, r]))
   const ignore = new Set(rec.harnessAuditIDs)
   const steps: StepResult[] = []
-  const findings: string[] = []
+  const findings: Finding[] = []
   const key = (scenario: string, step: string) => `${scenario}/${step}`
   const recorded = new Map(rec.steps.map((rs) => [key(rs.scenario, rs.step), rs]))
   const skipped = new Map((rec.skipped ?? []).map((k) => [key(k.scenario, k.step), k.reason]))
   const defined = new Set(scenarios.flatMap((s) => s.steps.map((st) => key(s.metadata.id, st.id))))
   for (const rs of rec.steps) {
     if (!defined.has(key(rs.scenario, rs.step)))
-      findings.push(`recording step ${rs.scenario}/${rs.step} has no scenario step any more; skipped`)
+      findings.push({
+        kind: 'stale-recording',
+        step: key(rs.scenario, rs.step),
+        message: `recording step ${rs.scenario}/${rs.step} has no scenario step any more; skipped`,
+      })
   }
   const recordedAt = new Date(Math.min(...rec.steps.map((s) => s.trace.sentAt))).toISOString()
   // Every defined step gets a result, in definition order: one the recording lacks is a gap, never omitted.

@@ -72,6 +72,25 @@ export interface StepResult {
   mitigations?: string[]
 }
 
+/** What a finding is about; one per kind of thing the run learned beyond the verdicts. */
+export const FINDING_KINDS = [
+  'noisy-rule',
+  'known-gap',
+  'known-gap-fired',
+  'stale-recording',
+  'decoy-unavailable',
+  'unattributed-alerts',
+] as const
+export type FindingKind = (typeof FINDING_KINDS)[number]
+
+/** A fact about the detection content or the run, machine-readable: `step` is `scenario/step`. */
+export interface Finding {
+  kind: FindingKind
+  step?: string
+  rule?: string
+  message: string
+}
+
 export interface RunSummary {
   /** Every selected step, run or not. */
   steps: number
@@ -101,7 +120,7 @@ export interface RunResult {
   /** Facts about the environment: versions, audit policy hash, rule digests, harness version. */
   manifest: Record<string, string>
   /** Findings the run made about the detection content itself (e.g. an analytic that cannot fire). */
-  findings: string[]
+  findings: Finding[]
   /** Telemetry sources that were collected, with event counts. */
   telemetry: Partial<Record<SourceName, number>>
   rules: { id: string; title: string; file: string; language: string }[]

@@ -22,7 +22,7 @@ import { type ActionTrace, correlate, dockerTargets, harnessTraffic } from './co
 import { judgeStep, unrunStep } from './judge.js'
 import { KubeApi } from './kube-api.js'
 import type { Recorder } from './record.js'
-import type { RunResult, StepResult } from './result.js'
+import type { Finding, RunResult, StepResult } from './result.js'
 import { applyKubeSetup, deleteKubeObjects } from './setup.js'
 import { noisyRuleFindings, scenarioSummary, summarize } from './summary.js'
 import { TelemetryBus } from './telemetry-bus.js'
@@ -62,7 +62,7 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
   o.externalAlerts?.attach(bus)
   const api = new KubeApi(o.lab.kubeconfig, o.lab.context)
   const steps: StepResult[] = []
-  const findings: string[] = []
+  const findings: Finding[] = []
   const ctx: ActionContext = {
     runId: o.runId,
     lab: o.lab,
@@ -194,7 +194,7 @@ async function runStep(
   ctx: ActionContext,
   bus: TelemetryBus,
   rules: ReadonlyMap<string, CompiledRule>,
-): Promise<{ step: StepResult; findings: string[] }> {
+): Promise<{ step: StepResult; findings: Finding[] }> {
   const startedAt = new Date().toISOString()
   const action = await runAction(step, ctx).catch((e: unknown) => failedAction(step, e))
   const trace = toTrace(step, action)

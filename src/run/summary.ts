@@ -1,5 +1,5 @@
 import type { Scenario } from '../scenario/load.js'
-import type { RunResult, RunSummary, StepResult } from './result.js'
+import type { Finding, RunResult, RunSummary, StepResult } from './result.js'
 
 export function summarize(steps: readonly StepResult[]): RunSummary {
   const attack = steps.filter((s) => s.kind === 'attack')
@@ -41,15 +41,19 @@ export function exitCodeFor(steps: readonly StepResult[]): 0 | 1 {
  * Rules that fired on NOISY benign steps, one finding per rule: not false positives by the scenarios'
  * terms, but noise a detection engineer should see first.
  */
-export function noisyRuleFindings(steps: readonly StepResult[]): string[] {
+export function noisyRuleFindings(steps: readonly StepResult[]): Finding[] {
   const byRule = new Map<string, string[]>()
   for (const s of steps) {
     if (s.verdict !== 'NOISY') continue
     for (const r of s.rules) byRule.set(r, [...(byRule.get(r) ?? []), `${s.scenario}/${s.step}`])
   }
-  return [...byRule].map(
-    ([rule, where]) =>
-      `rule ${rule} fired on ${where.length} benign step(s) not asserted silent there (NOISY): ${where.join(', ')}`,
+  return [...byRule].flatMap(([rule, where]) =>
+    where.map((step) => ({
+      kind: 'noisy-rule' as const,
+      step,
+      rule,
+      message: `rule ${rule} fired on benign step ${step}, which does not assert it silent (NOISY; ${where.length} such step(s))`,
+    })),
   )
 }
 

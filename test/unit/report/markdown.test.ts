@@ -130,7 +130,7 @@ describe('renderMarkdown', () => {
 
   it('lists findings with pipes escaped', () => {
     expect(section(md, '## Findings')).toContain(
-      '- Rule k8s-exec-token-read can never match: audit policy logs pods/exec at Metadata \\| not Request.',
+      '- **known-gap** `k8s-secrets/exec-token`: Rule k8s-exec-token-read can never match: audit policy logs pods/exec at Metadata \\| not Request.',
     )
   })
 

@@ -94,10 +94,10 @@ describe('offline replay of a recorded T1552.007 run', async () => {
   })
 
   it('reports the seed analytics that cannot fire on real telemetry as findings', () => {
-    expect(result.findings.join('\n')).toMatch(
+    expect(result.findings.map((f) => f.message).join('\n')).toMatch(
       /analytic-b cannot fire on this telemetry: Analytic B matches the literal command "kubectl describe secret"/,
     )
-    expect(result.findings.join('\n')).toMatch(
+    expect(result.findings.map((f) => f.message).join('\n')).toMatch(
       /analytic-a cannot fire on this telemetry: Analytic A's Docker clause needs user!="root"/,
     )
   })
@@ -132,10 +132,15 @@ describe('noise findings', () => {
       await loadRules(['detections']),
       'replay-noise',
     )
-    expect(result.findings.join('\n')).toMatch(
-      /rule analytic-b fired on \d+ benign step\(s\) not asserted silent there \(NOISY\): .*read-hostname/,
-    )
-    expect(result.findings[0]).toMatch(/^rule analytic-b fired/) // noise is listed first
+    expect(result.findings).toContainEqual({
+      kind: 'noisy-rule',
+      step: 't1552.007.exec-sa-token/read-hostname',
+      rule: 'analytic-b',
+      message: expect.stringMatching(
+        /^rule analytic-b fired on benign step .*read-hostname, which does not assert it silent/,
+      ),
+    })
+    expect(result.findings[0]!.kind).toBe('noisy-rule') // noise is listed first
     const hostname = result.steps.find((s) => s.step === 'read-hostname')!
     expect(hostname).toMatchObject({ verdict: 'NOISY', passed: true })
     expect(result.summary.noisy).toBeGreaterThan(0)

@@ -139,11 +139,17 @@ describe('decideVerdict', () => {
     const s = step({ expect: { alerts: ['r1'], knownGaps: [{ rule: 'seed', reason: 'no user field' }] } })
     expect(
       decideVerdict({ ...base, step: s, events: [auditEvent()], alerts: [alert('r1', 1)] }).findings,
-    ).toEqual(['s: rule seed cannot fire on this telemetry: no user field'])
+    ).toEqual([
+      { kind: 'known-gap', rule: 'seed', message: 'rule seed cannot fire on this telemetry: no user field' },
+    ])
     expect(
       decideVerdict({ ...base, step: s, events: [auditEvent()], alerts: [alert('r1', 1), alert('seed', 1)] })
         .findings[0],
-    ).toMatch(/fired — re-check/)
+    ).toMatchObject({
+      kind: 'known-gap-fired',
+      rule: 'seed',
+      message: expect.stringMatching(/fired — re-check/),
+    })
   })
 
   it('parses durations', () => {
