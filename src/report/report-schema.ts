@@ -57,8 +57,6 @@ const step = z.strictObject({
   durationMs: z.number().optional(),
   techniques: z.array(z.string()),
   mitigations: z.array(z.string()).optional(),
-  /** With --repeat: how many of the repeats detected the step, e.g. 2 of 3. */
-  repeats: z.strictObject({ runs: z.number(), detected: z.number() }).optional(),
 })
 
 const count = z.number().int().min(0)
@@ -91,7 +89,6 @@ export const reportSchema = z.strictObject({
       techniques: z.array(z.string()),
       tactic: z.string(),
       file: z.string(),
-      tags: z.array(z.string()).optional(),
     }),
   ),
   steps: z.array(step),
