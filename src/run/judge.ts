@@ -36,6 +36,7 @@ export function judgeStep(o: StepOutcome): { result: StepResult; findings: Findi
     events: o.correlated.events,
     alerts: o.alerts,
     rules: o.rules,
+    networkPolicies: scenario.setup.networkPolicies.map((np) => `${np.namespace}/${np.name}`),
   })
   const result: StepResult = {
     scenario: scenario.metadata.id,

@@ -14,6 +14,8 @@ export interface VerdictInput {
   alerts: readonly Alert[]
   /** Every loaded rule, for `silent: all` and near-miss explanations. */
   rules: ReadonlyMap<string, CompiledRule>
+  /** NetworkPolicies the scenario set up (names), for a step expected to be blocked by the network. */
+  networkPolicies?: readonly string[]
 }
 
 export interface VerdictOutput {
@@ -30,6 +32,9 @@ export interface VerdictOutput {
 
 // Authorization denials (a mitigation at work). 401s are not here: bad credentials are a failed action.
 const DENIED = /forbidden|\(403\)|HTTP 403|AccessDenied|AuthorizationFailed/i
+// The network refused or dropped the connection (curl's "couldn't connect" and timeout, in a pod).
+const NETWORK_DENIED =
+  /curl: \((7|28)\)|Couldn't connect to server|Connection refused|No route to host|Connection timed out|timed out after/i
 
 export function parseDuration(d: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(d)
@@ -89,6 +94,20 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
         explanation: expected
           ? `prevented as intended${step.mitigations?.length ? ` by ${step.mitigations.join(', ')}` : ''}: the request was denied (HTTP 403)`
           : `the action was denied (HTTP 403); the attack was prevented rather than detected${step.kind === 'benign' ? ' — a benign action should be allowed: check the RBAC in setup' : ''}`,
+      }
+    }
+    // A network denial counts as prevention only where the step expects a network mitigation to block
+    // it (NetworkPolicy in its setup): elsewhere an unreachable service is a failed action.
+    if (
+      step.expect.outcome === 'blocked' &&
+      input.networkPolicies?.length &&
+      NETWORK_DENIED.test(input.stderr)
+    ) {
+      return {
+        ...base,
+        verdict: 'BLOCKED',
+        passed: step.kind === 'attack',
+        explanation: `prevented as intended${step.mitigations?.length ? ` by ${step.mitigations.join(', ')}` : ''}: the network refused the connection (NetworkPolicy ${input.networkPolicies.join(', ')} enforced): ${firstLine(input.stderr.split('\n').find((l) => NETWORK_DENIED.test(l)) ?? input.stderr)}`,
       }
     }
     return {

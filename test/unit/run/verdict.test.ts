@@ -96,6 +96,32 @@ describe('decideVerdict', () => {
     ).toBe('BLOCKED')
   })
 
+  it('BLOCKED from a network denial only where a NetworkPolicy was expected to block the step', () => {
+    const refused =
+      "curl: (7) Failed to connect to 169.254.169.254 port 80 after 2 ms: Couldn't connect to server\ncommand terminated with exit code 7"
+    const expected = step({ expect: { outcome: 'blocked' }, mitigations: ['M1035', 'M1030'] })
+    const v = decideVerdict({
+      ...base,
+      exitCode: 7,
+      stderr: refused,
+      step: expected,
+      events: [auditEvent()],
+      alerts: [],
+      networkPolicies: ['purple-locked/deny-metadata'],
+    })
+    expect(v).toMatchObject({ verdict: 'BLOCKED', passed: true })
+    expect(v.explanation).toMatch(/by M1035, M1030: the network refused the connection/)
+    expect(v.explanation).toContain('purple-locked/deny-metadata')
+    // The same failure without a policy in setup, or on a step not expected to be blocked, is a failure.
+    for (const input of [
+      { step: expected, networkPolicies: [] },
+      { step: attack, networkPolicies: ['purple-locked/deny-metadata'] },
+    ]) {
+      const other = decideVerdict({ ...base, ...input, exitCode: 7, stderr: refused, events: [], alerts: [] })
+      expect(other.verdict).toBe('ACTION_FAILED')
+    }
+  })
+
   it('ACTION_FAILED when the action failed for another reason', () => {
     const v = decideVerdict({
       ...base,
