@@ -91,6 +91,19 @@ export function registerLabCommands(program: Command): void {
         }
       })
   }
+  lab
+    .command('kubeconfig')
+    .description("print the path of the lab's kubeconfig (its context is also merged into yours on lab up)")
+    .option('--lab <name>', 'lab name', 'default')
+    .action((f: { lab: string }) => {
+      const o = createOutput(program.opts())
+      const file = path.join(labDir(f.lab), 'kubeconfig')
+      if (!existsSync(file))
+        throw new PurpleError('PURPLE_INPUT_NOT_FOUND', `${file}: no kubeconfig for lab "${f.lab}"`, {
+          hint: `bring it up: purplekind lab up --lab ${f.lab}`,
+        })
+      o.out(o.json ? JSON.stringify({ kubeconfig: file, context: `purplekind-${f.lab}` }) : file)
+    })
   program
     .command('sweep')
     .description(
