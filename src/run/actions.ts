@@ -6,6 +6,7 @@ import { PurpleError } from '../errors.js'
 import type { Lab } from '../lab/provider.js'
 import type { Actor, Step } from '../scenario/schema.js'
 import { unsafeStepArgs } from '../scenario/step-flags.js'
+import { type ClientCert, mintClientCert } from './client-cert.js'
 import { type KubeApi, resourcePath } from './kube-api.js'
 
 /** What the harness did for one step and what came back (outputs stay in memory; reporters redact). */
@@ -44,8 +45,14 @@ export const MARKER_EXTRA = 'purplekind.io/step'
 async function kubeIdentity(
   actor: Actor,
   ctx: ActionContext,
-): Promise<{ args: string[]; identity: string; token?: string; marker?: string }> {
+): Promise<{ args: string[]; identity: string; token?: string; cert?: ClientCert; marker?: string }> {
+  if ('user' in actor && ctx.lab.clientCA) {
+    // The user's own certificate: no impersonation, and the event's credential id names the step.
+    const cert = await mintClientCert(ctx.lab.clientCA, actor.user, actor.groups, ctx.runDir)
+    return { args: [], identity: actor.user, cert, marker: cert.credentialId }
+  }
   if ('user' in actor) {
+    // Where no CA is at hand (an existing cluster): impersonation, which the report states.
     const marker = randomUUID()
     const args = [
       `--as=${actor.user}`,
@@ -97,8 +104,8 @@ export function jwtSubject(token: string): string | undefined {
   }
 }
 
-// A kubeconfig holding only the server, its CA and a bearer token (no admin client certificate).
-async function tokenKubeconfig(ctx: ActionContext, token: string): Promise<string> {
+// A kubeconfig holding only the server, its CA and the actor's own credential (never the admin's).
+async function actorKubeconfig(ctx: ActionContext, who: { token: string } | ClientCert): Promise<string> {
   const file = path.join(ctx.runDir, `token-${randomUUID()}.kubeconfig`)
   const ca = ctx.api.caData
   const doc = {
@@ -113,7 +120,18 @@ async function tokenKubeconfig(ctx: ActionContext, token: string): Promise<strin
         },
       },
     ],
-    users: [{ name: 'actor', user: { token } }],
+    users: [
+      {
+        name: 'actor',
+        user:
+          'token' in who
+            ? { token: who.token }
+            : {
+                'client-certificate-data': Buffer.from(who.certPem).toString('base64'),
+                'client-key-data': Buffer.from(who.keyPem).toString('base64'),
+              },
+      },
+    ],
     contexts: [{ name: ctx.lab.context, context: { cluster: 'lab', user: 'actor' } }],
     'current-context': ctx.lab.context,
   }
@@ -175,7 +193,8 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionR
       const who = await kubeIdentity(step.actor, ctx)
       identity = who.identity
       marker = who.marker
-      const kubeconfig = who.token ? await tokenKubeconfig(ctx, who.token) : ctx.lab.kubeconfig
+      const own = who.token ? { token: who.token } : who.cert
+      const kubeconfig = own ? await actorKubeconfig(ctx, own) : ctx.lab.kubeconfig
       cmd = kubectlBinary(ctx.lab)
       args = kubectlArgs(rest, [`--kubeconfig=${kubeconfig}`, `--context=${ctx.lab.context}`, ...who.args])
       break

@@ -1,5 +1,6 @@
 import type { SourceName, TelemetryEvent } from '../telemetry/event.js'
 import { getField } from '../telemetry/event.js'
+import { CREDENTIAL_ID_EXTRA } from './client-cert.js'
 import type { CorrelationMethod } from './result.js'
 
 /** What correlation needs to know about an action (a subset of ActionRecord, also stored in recordings). */
@@ -49,10 +50,13 @@ export function correlate(
   return hit.length ? { events: hit, method: 'window' } : { events: [], method: 'none' }
 }
 
+/** The step's marker: its client certificate's credential id, or (impersonation) the step extra. */
 function hasMarker(e: TelemetryEvent, marker: string): boolean {
+  const has = (v: unknown) => (Array.isArray(v) ? v.includes(marker) : v === marker)
+  const user = getField(e, 'user.extra') as Record<string, unknown> | undefined
+  if (has(user?.[CREDENTIAL_ID_EXTRA])) return true
   const extra = getField(e, 'impersonatedUser.extra') as Record<string, unknown> | undefined
-  const v = extra?.['purplekind.io/step']
-  return Array.isArray(v) ? v.includes(marker) : v === marker
+  return has(extra?.['purplekind.io/step'])
 }
 
 function attributable(e: TelemetryEvent, a: ActionTrace, ignore: ReadonlySet<string>): boolean {
