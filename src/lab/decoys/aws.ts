@@ -42,6 +42,7 @@ export async function startAwsDecoy(options: {
   const logFile = join(decoyLogDir(), `moto-${port}.log`)
   const server = await spawnServer('moto_server', motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
     logFile,
+    port,
     ready: async () => (await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(2000) })).ok,
   })
   options.log(`aws decoy: moto_server on ${endpoint} (log ${logFile})`)
