@@ -3,13 +3,14 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PurpleError } from '../../errors.js'
+import type { RunJournal } from '../journal.js'
 import type { Decoys } from '../provider.js'
 import { type AwsDecoy, startAwsDecoy } from './aws.js'
 import { type AzureDecoy, startAzureDecoy } from './azure.js'
 import { type Canaries, canaryFingerprints, makeCanaries } from './canaries.js'
 import { type ImdsDecoy, imdsCredentials, startImds } from './imds.js'
 import { decoyLogDir } from './process.js'
-import { createRunSecrets } from './run-secrets.js'
+import { createRunSecrets, runSecretsDir } from './run-secrets.js'
 
 export interface RunDecoys {
   readonly decoys: Decoys
@@ -36,24 +37,30 @@ export interface StartDecoysOptions {
   /** Loopback ports for moto and the Azure decoy (the lab bridges these into its sandbox); default: free ones. */
   awsPort?: number
   azurePort?: number
+  /** The run journal: the secrets dir and moto are recorded before they exist (sweep after a SIGKILL). */
+  journal?: Pick<RunJournal, 'record'>
 }
 
 export async function startDecoys(options: StartDecoysOptions): Promise<RunDecoys> {
   const { log } = options
   let canaries = makeCanaries(options.runId)
   // Every secret file of the run lives here (the Azure profile and CA key too), removed first on stop.
+  options.journal?.record({ kind: 'path', path: runSecretsDir(decoyLogDir(), options.runId) })
   const secrets = createRunSecrets(decoyLogDir(), options.runId)
   const keep = process.env.PURPLEKIND_KEEP_CANARIES === '1'
   const unavailable: Record<string, string> = {}
   const why = (err: unknown) => (err instanceof PurpleError ? `${err.message} [${err.code}]` : String(err))
 
   const [aws, azure] = await Promise.all([
-    startAwsDecoy({ canaries, log, ...(options.awsPort ? { port: options.awsPort } : {}) }).catch(
-      (err: unknown) => {
-        unavailable.aws = why(err)
-        return undefined
-      },
-    ),
+    startAwsDecoy({
+      canaries,
+      log,
+      ...(options.awsPort ? { port: options.awsPort } : {}),
+      ...(options.journal ? { journal: options.journal } : {}),
+    }).catch((err: unknown) => {
+      unavailable.aws = why(err)
+      return undefined
+    }),
     startAzureDecoy({
       canaries,
       log,

@@ -49,11 +49,14 @@ export async function spawnServer(
      * port to receive the canaries) is refused rather than used.
      */
     port?: number
+    /** Called with the child's pid as soon as it exists (the run journal records it for sweep). */
+    onSpawn?: (pid: number | undefined) => void
   },
 ): Promise<DecoyProcess> {
   const fd = openSync(options.logFile, 'w')
   const child = spawn(command, args, { stdio: ['ignore', fd, fd], env: options.env ?? process.env })
   closeSync(fd)
+  options.onSpawn?.(child.pid)
   let exited: string | undefined
   let squatted = false
   child.on('exit', (code, signal) => {

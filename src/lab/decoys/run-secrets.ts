@@ -13,9 +13,13 @@ export interface RunSecrets {
   keep(): void
 }
 
+export function runSecretsDir(parent: string, runId: string): string {
+  return join(parent, `run-${runId.replace(/[^\w.-]/g, '_')}`)
+}
+
 /** Creates `<parent>/run-<runId>` (0700, fresh) and arms the exit hook that removes it. */
 export function createRunSecrets(parent: string, runId: string): RunSecrets {
-  const dir = join(parent, `run-${runId.replace(/[^\w.-]/g, '_')}`)
+  const dir = runSecretsDir(parent, runId)
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   chmodSync(dir, 0o700)
