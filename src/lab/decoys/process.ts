@@ -1,6 +1,15 @@
 // Small helpers for decoy server processes on loopback.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  fchmodSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+} from 'node:fs'
 import { createServer } from 'node:net'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
@@ -53,7 +62,8 @@ export async function spawnServer(
     onSpawn?: (pid: number | undefined) => void
   },
 ): Promise<DecoyProcess> {
-  const fd = openSync(options.logFile, 'w')
+  const fd = openSync(options.logFile, 'w', 0o600)
+  fchmodSync(fd, 0o600) // owner-only, also when an older run left the file 0644
   const child = spawn(command, args, { stdio: ['ignore', fd, fd], env: options.env ?? process.env })
   closeSync(fd)
   options.onSpawn?.(child.pid)
