@@ -152,7 +152,7 @@ stage_images() {
   cp "$BIN/kube-router" "$d/usr/local/bin/"
   copy_libs "$ROOTFS" "$d" /usr/sbin/xtables-nft-multi /usr/sbin/ipset /usr/sbin/conntrack /bin/ip
   for c in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do ln -sf xtables-nft-multi "$d/usr/sbin/$c"; done
-  cp -a "$ROOTFS/usr/lib/x86_64-linux-gnu/xtables" "$d/usr/lib/x86_64-linux-gnu/"
+  mkdir -p "$d/usr/lib/x86_64-linux-gnu" && cp -a "$ROOTFS/usr/lib/x86_64-linux-gnu/xtables" "$d/usr/lib/x86_64-linux-gnu/"
   cp "$ROOTFS/etc/protocols" "$ROOTFS/etc/services" "$d/etc/"
   mk "$d" "purplekind.local/kube-router:$KUBE_ROUTER_VERSION" kube-router.tar -- /usr/local/bin/kube-router
   # etcd and CoreDNS: our builds, under their own versions (kind.yaml points kubeadm at these tags).
