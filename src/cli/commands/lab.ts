@@ -82,6 +82,9 @@ export function registerLabCommands(program: Command): void {
             context: l.context,
             as: context,
           })
+          // The lab stays up; host services this process started for it (kind's relays) are restarted
+          // at the same addresses by the next run.
+          await l.release?.()
           o.out(
             o.json
               ? JSON.stringify({
