@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { PurpleError } from '../errors.js'
+import { wasJudged } from '../run/result.js'
 import { type ReportJson, reportSchema } from './report-schema.js'
 
 type ReportStep = ReportJson['steps'][number]
@@ -89,7 +90,7 @@ export function diffReports(base: ReportJson, head: ReportJson): RunDiff {
         })
     }
     // Skipped or unrecorded steps fired nothing: comparing their rules would only add noise.
-    const ran = (s: ReportStep) => s.verdict !== 'SKIPPED' && s.verdict !== 'NOT_RECORDED'
+    const ran = (s: ReportStep) => wasJudged(s.verdict)
     if (!ran(a) || !ran(b)) continue
     const lost = a.rules.filter((r) => !b.rules.includes(r))
     const gained = b.rules.filter((r) => !a.rules.includes(r))

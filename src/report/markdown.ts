@@ -1,7 +1,7 @@
 // report.md: what a detection engineer reads first. Summary, then the gaps (steps that missed their
 // expectation, explained), one row per step, technique × data-source coverage, notes on steps that passed
 // but deserve a look (blocked as expected, noisy, skipped), findings, and the evidence, collapsed.
-import type { RunResult, StepResult } from '../run/result.js'
+import { type RunResult, type StepResult, wasJudged } from '../run/result.js'
 import { SOURCES } from '../telemetry/event.js'
 import {
   bestVerdict,
@@ -66,6 +66,7 @@ function summary(result: RunResult): string {
     'Noisy',
     'Skipped',
     'Not recorded',
+    'Not run',
   ]
   const row = [
     s.steps,
@@ -78,8 +79,9 @@ function summary(result: RunResult): string {
     s.noisy,
     s.skipped,
     s.notRecorded,
+    s.notRun,
   ].map(String)
-  return `## Summary\n\n${table(headers, [row], 'rrrrrrrrrr')}`
+  return `## Summary\n\n${table(headers, [row], 'rrrrrrrrrrr')}`
 }
 
 /** Technique × data source, with the best attack verdict seen per cell and false positives flagged. */
@@ -186,7 +188,7 @@ function explainStep(step: StepResult): string {
   // The exit code of the step's own command (kubectl, docker …), not purplekind's.
   if (step.exitCode !== undefined) lines.push(`- **Action exit code:** ${step.exitCode}`)
   const first = step.evidence[0]
-  if (step.verdict !== 'SKIPPED' && step.verdict !== 'NOT_RECORDED')
+  if (wasJudged(step.verdict))
     lines.push(
       first
         ? `- **Evidence:** ${code(first.source)} ${code(first.excerpt)}`
@@ -208,7 +210,7 @@ function showValue(value: unknown): string {
 }
 
 function evidence(result: RunResult): string {
-  const ran = result.steps.filter((s) => s.verdict !== 'SKIPPED' && s.verdict !== 'NOT_RECORDED')
+  const ran = result.steps.filter((s) => wasJudged(s.verdict))
   const blocks = ran.map((step) => {
     const summaryLine =
       `<code>${htmlText(stepId(step))}</code> ${VERDICT_EMOJI[step.verdict]} ${step.verdict}: ` +

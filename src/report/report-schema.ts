@@ -80,6 +80,8 @@ export const reportSchema = z.strictObject({
     benignSteps: count,
     skipped: count,
     notRecorded: count,
+    /** Absent in reports written before lab faults were reported. */
+    notRun: count.optional(),
     gaps: count,
   }),
   scenarios: z.array(

@@ -86,7 +86,7 @@ export function stepTechniques(scenario: Scenario, step: Step): string[] {
 export function unrunStep(
   scenario: Scenario,
   step: Step,
-  verdict: 'SKIPPED' | 'NOT_RECORDED',
+  verdict: 'SKIPPED' | 'NOT_RECORDED' | 'NOT_RUN',
   why: string,
   startedAt: string,
 ): StepResult {

@@ -54,7 +54,13 @@ export class KubeApi {
     return this.#kc.getCurrentCluster()?.caData
   }
 
-  async request(method: string, path: string, body?: unknown, who: ApiIdentity = {}): Promise<ApiResponse> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    who: ApiIdentity = {},
+    timeoutMs = 30_000,
+  ): Promise<ApiResponse> {
     const auditID = randomUUID()
     this.sent.add(auditID)
     const headers: Record<string, string | string[]> = {
@@ -95,7 +101,9 @@ export class KubeApi {
           })
         },
       )
-      req.setTimeout(30_000, () => req.destroy(new Error(`timeout: ${method} ${path}`)))
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${path}`)),
+      )
       req.on('error', (e) =>
         reject(
           new PurpleError('PURPLE_LAB_FAILED', `API ${method} ${path} failed: ${e.message}`, { cause: e }),
@@ -104,6 +112,16 @@ export class KubeApi {
       if (data) req.write(data)
       req.end()
     })
+  }
+
+  /** Why the apiserver is not ready (unreachable, or /readyz not 200 within `timeoutMs`); undefined if it is. */
+  async unready(timeoutMs = 5000): Promise<string | undefined> {
+    try {
+      const res = await this.request('GET', '/readyz', undefined, {}, timeoutMs)
+      return res.status === 200 ? undefined : `apiserver ${this.server} /readyz answered HTTP ${res.status}`
+    } catch (e) {
+      return `apiserver ${this.server} unreachable: ${(e as Error).message.replace(/^API GET \/readyz failed: /, '')}`
+    }
   }
 
   /** Like request, but a non-2xx status is an error (for the harness's own setup and cleanup). */

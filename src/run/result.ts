@@ -3,8 +3,9 @@ import type { SourceName } from '../telemetry/event.js'
 
 /**
  * Ordered from best to worst for an attack step; benign steps use PASSED_BENIGN / NOISY / FALSE_POSITIVE.
- * SKIPPED (the lab cannot run the step) and NOT_RECORDED (a replayed recording has no trace of it) apply
- * to both kinds: a skip is reported but is not a gap, a step missing from a recording is.
+ * SKIPPED (the lab cannot run the step), NOT_RECORDED (a replayed recording has no trace of it) and NOT_RUN
+ * (the lab failed mid-run before the step's turn) apply to both kinds: a skip is reported but is not a gap,
+ * a step missing from a recording or cut off by a lab fault is.
  */
 export const VERDICTS = [
   'DETECTED',
@@ -14,12 +15,18 @@ export const VERDICTS = [
   'NOT_LOGGED',
   'ACTION_FAILED',
   'NOT_RECORDED',
+  'NOT_RUN',
   'SKIPPED',
   'PASSED_BENIGN',
   'NOISY',
   'FALSE_POSITIVE',
 ] as const
 export type Verdict = (typeof VERDICTS)[number]
+
+/** Whether the step's action was judged at all (skipped, unrecorded and not-run steps fired nothing). */
+export function wasJudged(verdict: Verdict): boolean {
+  return verdict !== 'SKIPPED' && verdict !== 'NOT_RECORDED' && verdict !== 'NOT_RUN'
+}
 
 /** How the step's action was tied to its telemetry. */
 export type CorrelationMethod = 'audit-id' | 'marker' | 'window' | 'none'
@@ -80,6 +87,7 @@ export const FINDING_KINDS = [
   'stale-recording',
   'decoy-unavailable',
   'unattributed-alerts',
+  'lab-fault',
 ] as const
 export type FindingKind = (typeof FINDING_KINDS)[number]
 
@@ -106,6 +114,8 @@ export interface RunSummary {
   skipped: number
   /** Steps a replayed recording has no trace of (gaps). */
   notRecorded: number
+  /** Steps cut off by a lab fault mid-run (gaps). */
+  notRun: number
 }
 
 export interface RunResult {

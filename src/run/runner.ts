@@ -4,7 +4,7 @@ import type { CompiledRule, RuleSet } from '../detection/types.js'
 import { PurpleError } from '../errors.js'
 import type { DockerSetup } from '../lab/compose.js'
 import { type Canaries, canaryValues } from '../lab/decoys/canaries.js'
-import type { Lab } from '../lab/provider.js'
+import { type Lab, RUN_LABEL } from '../lab/provider.js'
 import type { Redactor } from '../redact/redactor.js'
 import { fingerprint } from '../redact/redactor.js'
 import type { Scenario } from '../scenario/load.js'
@@ -53,6 +53,8 @@ const BENIGN_SETTLE_MS = 2500
 /** After the last expected alert, a little longer so all stages of the request are in the evidence. */
 const TAIL_MS = 400
 const TEARDOWN_BUDGET_MS = 60_000
+/** After a lab fault the apiserver has just come back, or not: a shorter wait. */
+const FAULT_TEARDOWN_BUDGET_MS = 15_000
 
 // Runs every scenario against a live lab and returns the run's results (reports are written by the caller).
 export async function runScenarios(o: RunOptions): Promise<RunResult> {
@@ -63,6 +65,10 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
   const api = new KubeApi(o.lab.kubeconfig, o.lab.context)
   const steps: StepResult[] = []
   const findings: Finding[] = []
+  /** Set once the lab fails mid-run (why): every later step is NOT_RUN, and the run still reports. */
+  let fault: string | undefined
+  /** What teardown could not remove (a dead apiserver): named in the lab-fault finding. */
+  const leftovers: string[] = []
   const ctx: ActionContext = {
     runId: o.runId,
     lab: o.lab,
@@ -91,29 +97,48 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
         for (const [step, why] of skips) skip(step, why)
         continue // nothing to run: no setup either
       }
+      const notRun = (step: Step) => {
+        o.log(`  ⛔ ${step.id} not run (lab fault)`)
+        steps.push(unrunStep(scenario, step, 'NOT_RUN', `not run: ${fault}`, new Date().toISOString()))
+      }
+      if (fault) {
+        scenario.steps.forEach(notRun)
+        continue // the lab is gone: no setup, nothing to tear down
+      }
       try {
-        await setUp(scenario, o, api, ctx)
+        fault = await setUp(scenario, o, api, ctx).then(() => undefined, faultOrRethrow(api))
+        if (fault) o.log(`  ✖ the lab failed during setup: ${fault}`)
         for (const step of scenario.steps) {
           if (o.signal.aborted) break
+          if (fault) {
+            notRun(step)
+            continue
+          }
           const why = skips.get(step)
           if (why) {
             skip(step, why)
             continue
           }
           const result = await runStep(scenario, step, o, ctx, bus, rulesById)
+          fault = await faultAfterStep(api, result.step)
           findings.push(...result.findings)
           steps.push(result.step)
           o.log(
             `  ${result.step.passed ? '✔' : '✖'} ${step.id} ${result.step.verdict}${result.step.latencyMs !== undefined ? ` (${result.step.latencyMs} ms)` : ''}`,
           )
+          if (fault) o.log(`  ✖ the lab failed during ${step.id}: ${fault}`)
         }
       } finally {
         // Tokens are bound to the service account's uid: the next scenario recreates the accounts.
         ctx.captures.clear()
         ctx.tokens.clear()
-        if (!o.keep) await tearDown(scenario, o, api)
+        if (!o.keep) {
+          const left = await tearDown(scenario, o, api, fault !== undefined)
+          if (left) leftovers.push(left)
+        }
       }
     }
+    if (fault) findings.push(labFaultFinding(fault, steps, leftovers))
   } finally {
     await bus.stop()
     await rm(o.runDir, { recursive: true, force: true })
@@ -168,23 +193,87 @@ async function setUp(scenario: Scenario, o: RunOptions, api: KubeApi, ctx: Actio
   }
 }
 
-// Teardown has its own time budget so Ctrl-C or a failed step still leaves a clean lab.
-async function tearDown(scenario: Scenario, o: RunOptions, api: KubeApi): Promise<void> {
-  const work = (async () => {
-    const removed = await deleteKubeObjects(api, o.runId)
-    if (o.docker) await o.docker.removeRunContainers(o.runId)
-    return removed
-  })()
+// Teardown has its own time budget so Ctrl-C or a failed step still leaves a clean lab. Returns what it
+// could not remove (undefined when all went); after a lab fault it asks the apiserver first, briefly.
+async function tearDown(
+  scenario: Scenario,
+  o: RunOptions,
+  api: KubeApi,
+  afterFault: boolean,
+): Promise<string | undefined> {
+  const id = scenario.metadata.id
+  // Containers live in Docker, not in the apiserver: removed whatever state the lab is in.
+  const containers = o.docker?.removeRunContainers(o.runId).then(
+    () => undefined,
+    (e: unknown) => `its containers (${errorText(e)})`,
+  )
+  const down = afterFault ? await api.unready() : undefined
+  let kube: string | undefined
+  if (down) kube = `${kubeObjectsOf(scenario, o.runId)}: ${down}`
+  else {
+    const r = await withBudget(
+      deleteKubeObjects(api, o.runId),
+      afterFault ? FAULT_TEARDOWN_BUDGET_MS : TEARDOWN_BUDGET_MS,
+    ).catch((e: unknown) => `error: ${errorText(e)}`)
+    if (typeof r === 'string') kube = `${kubeObjectsOf(scenario, o.runId)} (${r})`
+  }
+  const left = [kube, await containers].filter(Boolean).join('; ')
+  if (!left) return undefined
+  o.log(
+    `  ! cleanup of ${id} incomplete — not removed: ${left}; \`purplekind sweep\` removes them once the lab is back`,
+  )
+  return `${id}: ${left}`
+}
+
+/** The Kubernetes objects a scenario's setup creates, as a reader can find them. */
+function kubeObjectsOf(scenario: Scenario, runId: string): string {
+  const ns = scenario.setup.namespaces
+  return `its Kubernetes objects${ns.length ? ` (namespaces ${ns.join(', ')} and cluster-scoped ones)` : ''} labelled ${RUN_LABEL}=${runId}`
+}
+
+async function withBudget<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), TEARDOWN_BUDGET_MS)
+    timer = setTimeout(() => resolve('timeout'), ms)
   })
-  const r = await Promise.race([work, timeout]).catch(
-    (e: unknown) => `error: ${e instanceof Error ? e.message : String(e)}`,
-  )
-  clearTimeout(timer) // a pending budget timer would keep the process alive after the run
-  if (r === 'timeout' || typeof r === 'string')
-    o.log(`  ! cleanup of ${scenario.metadata.id} incomplete (${r}); run: purplekind sweep`)
+  try {
+    return await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer) // a pending budget timer would keep the process alive after the run
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}
+
+// Lab faults. A failing action is ordinary (denied, a decoy down): only an apiserver that no longer
+// answers /readyz stops the run, and then the steps done so far are kept and reported.
+
+/** After a step whose action failed: why the lab is gone, or undefined if it still answers. */
+async function faultAfterStep(api: KubeApi, step: StepResult): Promise<string | undefined> {
+  if (step.exitCode === undefined || step.exitCode === 0) return undefined
+  const down = await api.unready()
+  if (down)
+    step.explanation = `${step.explanation ? `${step.explanation}; ` : ''}the lab failed during this step: ${down}`
+  return down
+}
+
+/** A setup error is a lab fault when the apiserver no longer answers; any other error still throws. */
+function faultOrRethrow(api: KubeApi): (e: unknown) => Promise<string> {
+  return async (e: unknown) => {
+    const down = await api.unready()
+    if (!down) throw e
+    return `${down} (setup: ${errorText(e)})`
+  }
+}
+
+function labFaultFinding(fault: string, steps: readonly StepResult[], leftovers: readonly string[]): Finding {
+  const notRun = steps.filter((s) => s.verdict === 'NOT_RUN').length
+  return {
+    kind: 'lab-fault',
+    message: `the lab failed mid-run: ${fault}; ${notRun} step(s) not run${leftovers.length ? `; not cleaned up: ${leftovers.join(' | ')}` : ''}`,
+  }
 }
 
 async function runStep(

@@ -1,10 +1,10 @@
 import type { Scenario } from '../scenario/load.js'
-import type { Finding, RunResult, RunSummary, StepResult } from './result.js'
+import { type Finding, type RunResult, type RunSummary, type StepResult, wasJudged } from './result.js'
 
 export function summarize(steps: readonly StepResult[]): RunSummary {
   const attack = steps.filter((s) => s.kind === 'attack')
   const benign = steps.filter((s) => s.kind === 'benign')
-  const ran = (s: StepResult) => s.verdict !== 'SKIPPED' && s.verdict !== 'NOT_RECORDED'
+  const ran = (s: StepResult) => wasJudged(s.verdict)
   return {
     steps: steps.length,
     attackSteps: attack.length,
@@ -16,6 +16,7 @@ export function summarize(steps: readonly StepResult[]): RunSummary {
     benignSteps: benign.length,
     skipped: steps.filter((s) => s.verdict === 'SKIPPED').length,
     notRecorded: steps.filter((s) => s.verdict === 'NOT_RECORDED').length,
+    notRun: steps.filter((s) => s.verdict === 'NOT_RUN').length,
   }
 }
 
@@ -29,6 +30,7 @@ export function headline(s: RunSummary): string {
   ]
   if (s.skipped) parts.push(`${s.skipped} skipped`)
   if (s.notRecorded) parts.push(`${s.notRecorded} not recorded`)
+  if (s.notRun) parts.push(`${s.notRun} not run (lab fault)`)
   return `${s.steps} steps: ${parts.join(', ')}`
 }
 

@@ -12,7 +12,7 @@ import { chooseProvider, type EnvChoice } from '../../lab/detect.js'
 import { createExistingProvider } from '../../lab/existing/index.js'
 import { kindProvider } from '../../lab/kind/index.js'
 import { labHome, localProvider } from '../../lab/local/index.js'
-import type { LabProvider } from '../../lab/provider.js'
+import type { Lab, LabProvider } from '../../lab/provider.js'
 import { assertSafeContext } from '../../lab/safety.js'
 import { Redactor } from '../../redact/redactor.js'
 import { writeReports } from '../../report/write-reports.js'
@@ -341,7 +341,7 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
     for (const [k, why] of Object.entries(services.decoys.unavailable))
       result.findings.push({ kind: 'decoy-unavailable', message: `decoy ${k} unavailable: ${why}` })
     if (intake) noteExternalAlerts(result, intake.alerts, f.builtin)
-    const code = await finish(result, redactor, f, o)
+    const code = (await labFaultExit(result, lab, f, redactor, o)) ?? (await finish(result, redactor, f, o))
     if (!o.json && lab.provider === 'local')
       o.log(`lab "${f.lab}" stays up for fast re-runs; stop it with: purplekind lab down --lab ${f.lab}`)
     return code
@@ -349,6 +349,34 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
     await intake?.server.stop()
     await services.stop()
   }
+}
+
+/**
+ * A lab that failed mid-run: the reports keep the steps done so far (the rest NOT_RUN), the exit code is 2,
+ * and the hint names commands that work once the lab answers again (sweep needs the apiserver).
+ */
+async function labFaultExit(
+  result: RunResult,
+  lab: Lab,
+  f: RunFlags,
+  redactor: Redactor,
+  o: Output,
+): Promise<number | undefined> {
+  const fault = result.findings.find((x) => x.kind === 'lab-fault')
+  if (!fault) return undefined
+  await finish(result, redactor, f, o)
+  const arg = (v: string) => (/^[\w./:@=-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`)
+  const back = lab.provider === 'existing' ? 'restore the cluster' : `purplekind lab up --lab ${arg(f.lab)}`
+  const sweep = [
+    'purplekind sweep --kubeconfig',
+    arg(lab.kubeconfig),
+    '--context',
+    arg(lab.context),
+    ...f.allowContext.flatMap((c) => ['--allow-context', arg(c)]),
+  ].join(' ')
+  o.log(`${o.color.red('✖')} ${redactor.redact(fault.message)} [PURPLE_LAB_FAILED]`)
+  o.log(`  hint: the reports hold the steps done so far; bring the lab back (${back}), then: ${sweep}`)
+  return 2
 }
 
 export function registerRunCommands(program: Command): void {

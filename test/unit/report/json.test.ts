@@ -11,8 +11,8 @@ describe('renderJson', () => {
     expect(report.runId).toBe(RUN_ID)
     expect(report.durationMs).toBe(150_000)
     expect(report.summary).toEqual({
-      steps: 12,
-      attackSteps: 9,
+      steps: 13,
+      attackSteps: 10,
       detected: 3,
       missed: 3,
       blocked: 1,
@@ -21,7 +21,8 @@ describe('renderJson', () => {
       benignSteps: 3,
       skipped: 1,
       notRecorded: 1,
-      gaps: 5,
+      notRun: 1,
+      gaps: 6,
     })
   })
 

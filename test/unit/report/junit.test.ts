@@ -18,15 +18,15 @@ describe('renderJunit', () => {
     expect(root.name).toBe('testsuites')
     expect(root.attrs).toEqual({
       name: `purplekind ${result.runId}`,
-      tests: '12',
-      failures: '5',
+      tests: '13',
+      failures: '6',
       errors: '0',
       time: '150.000',
     })
     const suites = findAll(root, 'testsuite')
     expect(suites.map((s) => s.attrs.name)).toEqual(['k8s-secrets', 'docker-logs', 'cloud-mocks'])
-    expect(suites.map((s) => s.attrs.tests)).toEqual(['8', '2', '2'])
-    expect(suites.map((s) => s.attrs.failures)).toEqual(['3', '1', '1'])
+    expect(suites.map((s) => s.attrs.tests)).toEqual(['8', '2', '3'])
+    expect(suites.map((s) => s.attrs.failures)).toEqual(['3', '1', '2'])
     expect(suites.map((s) => s.attrs.skipped)).toEqual(['0', '0', '1'])
     expect(findAll(root, 'testcase')).toHaveLength(result.steps.length)
   })
@@ -42,7 +42,7 @@ describe('renderJunit', () => {
 
   it('has a failure exactly for the steps that missed their expectation, with verdict and explanation', () => {
     const failed = findAll(root, 'testcase').filter((c) => findAll(c, 'failure').length > 0)
-    expect(findAll(root, 'failure')).toHaveLength(5)
+    expect(findAll(root, 'failure')).toHaveLength(6)
     expect(failed.map((c) => c.attrs.name?.split(' ')[0]).sort()).toEqual(
       result.steps
         .filter((s) => !s.passed)

@@ -17,14 +17,14 @@ describe('renderMarkdown', () => {
     expect(md.startsWith(`# purplekind run \`${RUN_ID}\`\n`)).toBe(true)
     expect(md).toContain('**Lab:** `purplekind-local`')
     expect(md).toContain(
-      '**❌ 5 gaps** in 12 steps, 1 skipped: LOGGED_NOT_ALERTED×1, NOT_LOGGED×1, ACTION_FAILED×1, NOT_RECORDED×1, FALSE_POSITIVE×1',
+      '**❌ 6 gaps** in 13 steps, 1 skipped: LOGGED_NOT_ALERTED×1, NOT_LOGGED×1, ACTION_FAILED×1, NOT_RECORDED×1, NOT_RUN×1, FALSE_POSITIVE×1',
     )
   })
 
   it('says all expectations were met when every step passed', () => {
     const result = runResult()
     result.steps = result.steps.map((s) => ({ ...s, passed: true }))
-    expect(renderMarkdown(result)).toContain('**✅ all expectations met** (12 steps, 1 skipped)')
+    expect(renderMarkdown(result)).toContain('**✅ all expectations met** (13 steps, 1 skipped)')
   })
 
   it('summarises attack, detected, missed, blocked, false-positive and benign counts', () => {
@@ -40,8 +40,9 @@ describe('renderMarkdown', () => {
       'Noisy',
       'Skipped',
       'Not recorded',
+      'Not run',
     ])
-    expect(rows).toEqual([['12', '9', '3', '3', '1', '3', '1', '1', '1', '1']])
+    expect(rows).toEqual([['13', '10', '3', '3', '1', '3', '1', '1', '1', '1', '1']])
   })
 
   it('has a technique × data-source matrix with the best verdict per cell', () => {
@@ -54,7 +55,7 @@ describe('renderMarkdown', () => {
     expect(t1552?.[3]).toBe('✅ DETECTED') // docker-api
     expect(row('T1609')?.[1]).toBe('🟠 LOGGED_NOT_ALERTED')
     expect(row('T1552.005')?.slice(1, 5)).toEqual(['—', '—', '—', '—'])
-    expect(row('T1552.005')?.[5]).toBe('ACTION\\_FAILED×1, SKIPPED×1')
+    expect(row('T1552.005')?.[5]).toBe('ACTION\\_FAILED×1, NOT\\_RUN×1, SKIPPED×1')
   })
 
   it('lists every step with escaped pipes, so each row has as many cells as the header', () => {
@@ -70,7 +71,7 @@ describe('renderMarkdown', () => {
       'Latency',
       'Correlation',
     ])
-    expect(rows).toHaveLength(12)
+    expect(rows).toHaveLength(13)
     for (const r of rows) expect(r).toHaveLength(header.length)
     const describeRow = rows[1]!
     expect(describeRow[4]).toBe('`kubectl describe secret canary-db -n t1552 \\| grep -v "x\\|y"`')

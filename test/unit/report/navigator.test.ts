@@ -91,8 +91,10 @@ describe('renderNavigatorLayer', () => {
     expect(tacticShortname('Container API')).toBeUndefined()
   })
 
-  it('leaves skipped steps out of the score and says so', () => {
-    expect(technique('T1552.005').comment).toMatch(/^0\/1 attack steps detected or blocked; 1 skipped/)
+  it('leaves skipped steps out of the score and says so; a step cut off by a lab fault counts as a gap', () => {
+    expect(technique('T1552.005').comment).toMatch(
+      /^0\/2 attack steps detected or blocked; 1 skipped; attack: ACTION_FAILED×1, NOT_RUN×1/,
+    )
   })
 })
 
