@@ -1,11 +1,16 @@
-// `purplekind sweep`: removes everything the harness labelled purplekind.io/managed=true that a crashed
-// run left behind — namespaces, cluster-scoped RBAC, stray namespaced objects, docker containers and
-// networks. Deleting a managed namespace takes its contents with it, so objects inside one are not listed.
+// `purplekind sweep`: removes everything a crashed run left behind — namespaces, cluster-scoped RBAC,
+// stray namespaced objects, docker containers — found by the labels every run puts on what it creates
+// (purplekind.io/managed=true and purplekind.io/run). The lab's own parts carry the managed label too
+// (kind node containers and network, kube-router's RBAC) but no run label: they are never swept.
+// Deleting a managed namespace takes its contents with it, so objects inside one are not listed.
 import { KubeConfig, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node'
 import type Docker from 'dockerode'
 import { PurpleError } from '../errors.js'
-import { MANAGED_LABEL } from './provider.js'
+import { MANAGED_LABEL, RUN_LABEL } from './provider.js'
 import { assertSafeContext, MANAGED_SELECTOR } from './safety.js'
+
+/** What a run created: managed and tied to a run (label present, any run). */
+const RUN_OBJECTS_SELECTOR = `${MANAGED_SELECTOR},${RUN_LABEL}`
 
 /** Kinds swept, cluster-scoped first; namespaced kinds are listed across all namespaces. */
 export const SWEPT_KINDS: readonly { apiVersion: string; kind: string; namespaced: boolean }[] = [
@@ -110,12 +115,12 @@ async function listManaged(api: KubernetesObjectApi): Promise<SweepItem[]> {
         undefined,
         undefined,
         undefined,
-        MANAGED_SELECTOR,
+        RUN_OBJECTS_SELECTOR,
       )
     } catch (cause) {
       throw new PurpleError(
         'PURPLE_COMMAND_FAILED',
-        `sweep: cannot list ${type.kind} objects labelled ${MANAGED_SELECTOR}`,
+        `sweep: cannot list ${type.kind} objects labelled ${RUN_OBJECTS_SELECTOR}`,
         {
           cause,
         },
@@ -153,7 +158,7 @@ async function removeKube(api: KubernetesObjectApi, item: SweepItem): Promise<vo
 }
 
 async function listManagedDocker(docker: Docker): Promise<SweepItem[]> {
-  const filters = { label: [`${MANAGED_LABEL}=true`] }
+  const filters = { label: [`${MANAGED_LABEL}=true`, RUN_LABEL] }
   const containers = await docker.listContainers({ all: true, filters })
   const networks = await docker.listNetworks({ filters })
   return [

@@ -141,8 +141,10 @@ export function registerLabCommands(program: Command): void {
       [],
     )
     .option('--dry-run', 'only list what would be removed')
+    .option('--no-docker', "leave the Docker Engine alone (another run's containers may be in use)")
     .action(
       async (f: {
+        docker: boolean
         lab: string
         kubeconfig?: string
         context?: string
@@ -161,9 +163,10 @@ export function registerLabCommands(program: Command): void {
           throw new PurpleError('PURPLE_INPUT_NOT_FOUND', `${kubeconfig}: no kubeconfig`, {
             hint: 'pass --kubeconfig, or bring the lab up',
           })
-        const docker = existsSync(DEFAULT_DOCKER_SOCKET)
-          ? new Docker({ socketPath: DEFAULT_DOCKER_SOCKET })
-          : undefined
+        const docker =
+          f.docker && existsSync(DEFAULT_DOCKER_SOCKET)
+            ? new Docker({ socketPath: DEFAULT_DOCKER_SOCKET })
+            : undefined
         const report = await sweep({
           kubeconfig,
           context: f.context ?? `purplekind-${f.lab}`,

@@ -366,7 +366,10 @@ async function labFaultExit(
   if (!fault) return undefined
   await finish(result, redactor, f, o)
   const arg = (v: string) => (/^[\w./:@=-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`)
-  const back = lab.provider === 'existing' ? 'restore the cluster' : `purplekind lab up --lab ${arg(f.lab)}`
+  const back =
+    lab.provider === 'existing'
+      ? 'restore the cluster'
+      : `purplekind lab up --env ${arg(lab.provider)} --lab ${arg(f.lab)}`
   const sweep = [
     'purplekind sweep --kubeconfig',
     arg(lab.kubeconfig),
