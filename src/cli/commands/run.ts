@@ -376,6 +376,8 @@ async function labFaultExit(
     '--context',
     arg(lab.context),
     ...f.allowContext.flatMap((c) => ['--allow-context', arg(c)]),
+    // A lab without Docker has no containers to sweep; other runs' may be in use on the engine.
+    ...(lab.capabilities.docker ? [] : ['--no-docker']),
   ].join(' ')
   o.log(`${o.color.red('✖')} ${redactor.redact(fault.message)} [PURPLE_LAB_FAILED]`)
   o.log(`  hint: the reports hold the steps done so far; bring the lab back (${back}), then: ${sweep}`)
