@@ -127,6 +127,28 @@ async function kubeObjects(runId: string): Promise<string[]> {
   return r.stdout.split('\n').filter(Boolean)
 }
 
+/** Processes in the lab's exec sandbox (what `kubectl exec` started), and any naming the run's namespace. */
+async function strayProcesses(namespace: string): Promise<string[]> {
+  const { state } = lab()
+  const r = await execa('ip', ['netns', 'pids', state.netns], { reject: false })
+  const inSandbox = r.stdout.split(/\s+/).filter(Boolean)
+  const naming = readdirSync('/proc').filter((pid) => {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) return false
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(namespace)
+    } catch {
+      return false // gone meanwhile
+    }
+  })
+  return [...new Set([...inSandbox, ...naming])].map((pid) => {
+    try {
+      return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim()}`
+    } catch {
+      return pid
+    }
+  })
+}
+
 interface Leftovers {
   processes: string[]
   paths: string[]
@@ -140,10 +162,13 @@ async function leftovers(runId: string, entries: readonly Entry[]): Promise<Left
     e.kind === 'process' && procStartTime(e.pid) === e.startTime ? [`${e.name} (pid ${e.pid})`] : [],
   )
   const paths = [
-    ...entries.flatMap((e) => (e.kind === 'path' ? [e.path] : [])),
-    path.join(labHome(), 'runs', runId),
+    ...new Set([
+      ...entries.flatMap((e) => (e.kind === 'path' ? [e.path] : [])),
+      path.join(labHome(), 'runs', runId),
+    ]),
   ].filter((f) => existsSync(f))
   const journal = existsSync(path.join(labHome(), 'journal', `${runId}.jsonl`))
+  processes.push(...(await strayProcesses('faults-k')))
   return { processes, paths, journal, kube: await kubeObjects(runId) }
 }
 
@@ -220,7 +245,11 @@ describe.skipIf(!availability.ok)('faults (live, local lab)', () => {
   })
 
   // Kill points: the harness is SIGKILLed when the audit log shows the run reached that point.
-  const killPoints: { name: string; at: (e: ReturnType<typeof auditSince>[number]) => boolean }[] = [
+  const killPoints: {
+    name: string
+    fixture?: string
+    at: (e: ReturnType<typeof auditSince>[number]) => boolean
+  }[] = [
     {
       name: 'after setup (pod created, before the first step)',
       at: (e) =>
@@ -236,13 +265,29 @@ describe.skipIf(!availability.ok)('faults (live, local lab)', () => {
       at: (e) =>
         e.verb === 'delete' && e.objectRef?.resource === 'namespaces' && e.objectRef.name === 'faults-k',
     },
+    {
+      name: 'mid-exec (a command runs in the pod sandbox)',
+      fixture: 'kill-exec.yaml',
+      at: (e) =>
+        e.verb === 'create' &&
+        e.objectRef?.resource === 'pods' &&
+        e.objectRef.name === 'web-0' &&
+        e.objectRef.namespace === 'faults-k' &&
+        (e.objectRef as { subresource?: string }).subresource === 'exec',
+    },
   ]
   for (const [i, point] of killPoints.entries()) {
     it(`SIGKILL ${point.name}, then sweep: 0 processes, files, sockets and objects of the run left`, async () => {
       const t0 = Date.now()
       const offset = auditSize()
-      const run = startRun(`${FIXTURES}/kill.yaml`, path.join(dir, `kill-${i}`))
+      const run = startRun(`${FIXTURES}/${point.fixture ?? 'kill.yaml'}`, path.join(dir, `kill-${i}`))
       await waitFor('the kill point', () => auditSince(offset).some(point.at) || undefined, 120_000)
+      if (point.fixture)
+        await waitFor(
+          'the command in the sandbox',
+          async () => (await strayProcesses('faults-k')).some((p) => /sleep 20$/.test(p)) || undefined,
+          10_000,
+        )
       const journal = journalOf(run.pid ?? -1)
       expect(journal, 'the run wrote a journal').toBeDefined()
       run.kill('SIGKILL')

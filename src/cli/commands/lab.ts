@@ -10,7 +10,7 @@ import { sweepJournals } from '../../lab/journal.js'
 import { kindClusterName, kindProvider } from '../../lab/kind/index.js'
 import { buildNodeImage } from '../../lab/kind/node-image.js'
 import { mergeLabContext, removeLabContext } from '../../lab/kubeconfig-merge.js'
-import { labDir, labHome, localProvider } from '../../lab/local/index.js'
+import { labDir, labHome, localProvider, sweepSandbox } from '../../lab/local/index.js'
 import type { LabProvider } from '../../lab/provider.js'
 import { sweep } from '../../lab/sweep.js'
 import { createOutput } from '../../util/output.js'
@@ -158,6 +158,11 @@ export function registerLabCommands(program: Command): void {
           for (const r of host.removed) o.out(`${f.dryRun ? 'would remove' : 'removed'} ${r}`)
           for (const id of host.live) o.log(`run ${id} is still running: its resources are left alone`)
         }
+        // Commands a killed run left in the local lab's exec sandbox; a live run may be using it.
+        const sandboxKilled =
+          host.live.length || f.dryRun || process.getuid?.() !== 0 ? 0 : await sweepSandbox(f.lab)
+        if (sandboxKilled && !o.json)
+          o.out(`killed ${sandboxKilled} process(es) left in the exec sandbox of lab ${f.lab}`)
         const kubeconfig = f.kubeconfig ?? path.join(labDir(f.lab), 'kubeconfig')
         if (!existsSync(kubeconfig))
           throw new PurpleError('PURPLE_INPUT_NOT_FOUND', `${kubeconfig}: no kubeconfig`, {
@@ -174,7 +179,7 @@ export function registerLabCommands(program: Command): void {
           ...(docker ? { docker } : {}),
           dryRun: Boolean(f.dryRun),
         })
-        if (o.json) o.out(JSON.stringify({ ...report, host }))
+        if (o.json) o.out(JSON.stringify({ ...report, host, sandboxKilled }))
         else {
           for (const r of report.removed)
             o.out(

@@ -341,8 +341,9 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
     for (const [k, why] of Object.entries(services.decoys.unavailable))
       result.findings.push({ kind: 'decoy-unavailable', message: `decoy ${k} unavailable: ${why}` })
     if (intake) noteExternalAlerts(result, intake.alerts, f.builtin)
-    const code = (await labFaultExit(result, lab, f, redactor, o)) ?? (await finish(result, redactor, f, o))
-    if (!o.json && lab.provider === 'local')
+    const faultCode = await labFaultExit(result, lab, f, redactor, o)
+    const code = faultCode ?? (await finish(result, redactor, f, o))
+    if (!o.json && lab.provider === 'local' && faultCode === undefined)
       o.log(`lab "${f.lab}" stays up for fast re-runs; stop it with: purplekind lab down --lab ${f.lab}`)
     return code
   } finally {

@@ -525,6 +525,17 @@ export async function labDown(opts: { name: string; log: Log; purge?: boolean })
   else if (existsSync(p.logs)) log(`logs kept in ${p.logs}`)
 }
 
+/**
+ * Kills what `kubectl exec` left running in the lab's exec sandbox (a run killed mid-exec leaves its
+ * command there); only when no run is alive to be using it. The number killed; 0 without a lab.
+ */
+export async function sweepSandbox(name: string): Promise<number> {
+  validateLabName(name)
+  const state = readState(labPaths(labDir(name)).state)
+  if (!state || !netnsExists(state.netns)) return 0
+  return await killSandboxProcesses(state.netns, SANDBOX_USER)
+}
+
 export async function labStatus(opts: { name: string }): Promise<{ running: boolean; detail: string }> {
   validateLabName(opts.name)
   const p = labPaths(labDir(opts.name))
