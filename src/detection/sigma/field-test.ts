@@ -1,5 +1,6 @@
 // One `field|modifiers: value(s)` entry of a selection, compiled into a closure over the per-event
 // field cache (see fields.ts). Modifier semantics follow the Sigma modifiers appendix v2.1.
+import { compileRegex, RegexError } from '../linear-regex.js'
 import { cidrPredicate, parseCidr } from './cidr.js'
 import { base64, base64Offsets, type Encodable, utf16be, utf16bom, utf16le, windash } from './encode.js'
 import { fieldId, fieldValue, lowerArray, lowerValue, RAW_TEXT } from './fields.js'
@@ -366,17 +367,14 @@ function anyElement(p: StrPred, items: readonly unknown[]): boolean {
   return false
 }
 
-const INLINE_FLAGS = /^\(\?([ims]+)\)/
-
+/** `re` runs on the linear-time matcher (PCRE syntax and dot; no backreferences or lookaround). */
 function regexPred(source: string, ctx: Ctx): StrPred | undefined {
-  // PCRE-style leading inline flags `(?i)` become JS flags (JS has no inline modifiers in Node 20).
-  const inline = INLINE_FLAGS.exec(source)
-  const flags = [...new Set(ctx.mods.reFlags + (inline?.[1] ?? ''))].join('')
   try {
-    const re = new RegExp(inline ? source.slice(inline[0].length) : source, flags)
+    const re = compileRegex(source, ctx.mods.reFlags)
     return (s) => re.test(s)
   } catch (e) {
-    ctx.issues.add(ctx.path, `invalid regular expression ${showValue(source)}: ${(e as Error).message}`)
+    if (!(e instanceof RegexError)) throw e
+    ctx.issues.add(ctx.path, `invalid regular expression ${showValue(source)}: ${e.message}`)
     return undefined
   }
 }

@@ -1,29 +1,28 @@
 import { getField, type TelemetryEvent } from '../../telemetry/event.js'
+import { starMatch } from '../glob.js'
 import type { CompareOp, Pattern, SplNode } from './ast.js'
 
 export type Predicate = (event: TelemetryEvent) => boolean
 
-// Matches a lower-cased string against a compiled wildcard pattern.
+// Matches a lower-cased string against a compiled wildcard pattern, without backtracking.
 export function compileGlob(p: Pattern): (s: string) => boolean {
   const seg = p.segments
   if (seg.length === 1) {
     const exact = seg[0] as string
     return (s) => s === exact
   }
-  const [head, ...rest] = seg as [string, ...string[]]
-  const tail = rest.pop() as string
-  if (rest.length === 0)
+  const head = seg[0] as string
+  const tail = seg[seg.length - 1] as string
+  const middle = seg.slice(1, -1).filter((m) => m !== '')
+  if (middle.length === 0) {
+    if (head === '' && tail === '') return () => true
     return (s) => s.length >= head.length + tail.length && s.startsWith(head) && s.endsWith(tail)
-  if (rest.length === 1 && head === '' && tail === '') {
-    const middle = rest[0] as string
-    return (s) => s.includes(middle)
   }
-  const re = new RegExp(`^${seg.map(escapeRegExp).join('.*')}$`, 's')
-  return (s) => re.test(s)
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  if (middle.length === 1 && head === '' && tail === '') {
+    const only = middle[0] as string
+    return (s) => s.includes(only)
+  }
+  return (s) => starMatch(s, head, middle, tail)
 }
 
 /**
