@@ -2,7 +2,16 @@
 // field cache (see fields.ts). Modifier semantics follow the Sigma modifiers appendix v2.1.
 import { compileRegex, RegexError } from '../linear-regex.js'
 import { cidrPredicate, parseCidr } from './cidr.js'
-import { base64, base64Offsets, type Encodable, utf16be, utf16bom, utf16le, windash } from './encode.js'
+import {
+  base64,
+  base64Offsets,
+  type Encodable,
+  MAX_WINDASH_FLAGS,
+  utf16be,
+  utf16bom,
+  utf16le,
+  windash,
+} from './encode.js'
 import { fieldId, fieldValue, lowerArray, lowerValue, RAW_TEXT } from './fields.js'
 import { type Issues, isScalar, suggest } from './issues.js'
 import {
@@ -315,6 +324,10 @@ function stringTest(ctx: Ctx): FieldTest | undefined {
 function expandValue(s: string, ctx: Ctx): Glob[] {
   const { mods } = ctx
   const variants = mods.has('windash') ? windash(s) : [s]
+  if (!variants) {
+    ctx.issues.add(ctx.path, `'windash' value has more than ${MAX_WINDASH_FLAGS} flags`)
+    return []
+  }
   if (!mods.has('base64') && !mods.has('base64offset')) return variants.map(parseGlob)
   const wide = mods.names.find((n) => WIDE.has(n))
   const bytes: Encodable[] = variants.map((v) =>
