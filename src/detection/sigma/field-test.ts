@@ -89,6 +89,8 @@ export const PREFILTER_UNSAFE_FIELDS: ReadonlySet<string> = new Set([
 /** Characters no JSON encoder escapes (`/` is left out: some write `\/`; `&<>` are escaped by Go). */
 const NEVER_ESCAPED_RUN = /[A-Za-z0-9 ._:@=,+-]+/g
 const MIN_LITERAL = 3
+/** Longest value accepted: real values are short, and encodings multiply a value's size. */
+export const MAX_VALUE_LENGTH = 1 << 16
 
 interface Modifiers {
   matchType: MatchType
@@ -110,7 +112,12 @@ export function compileFieldTest(
   const modifiers = parseModifiers(mods, path, issues)
   if (values.length === 0) issues.add(path, 'empty list of values')
   values.forEach((v, i) => {
-    if (!isScalar(v))
+    if (typeof v === 'string' && v.length > MAX_VALUE_LENGTH) {
+      issues.add(
+        Array.isArray(raw) ? `${path}[${i}]` : path,
+        `value longer than ${MAX_VALUE_LENGTH} characters`,
+      )
+    } else if (!isScalar(v))
       issues.add(
         Array.isArray(raw) ? `${path}[${i}]` : path,
         'value must be a string, number, boolean or null (nested maps are not supported: use a dotted field name)',

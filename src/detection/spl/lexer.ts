@@ -110,7 +110,8 @@ export class SplLexer {
           end: this.pos,
         }
       }
-      if (ch === '\\' && '"\\*'.includes(this.src[i + 1] ?? '')) {
+      const next = this.src[i + 1]
+      if (ch === '\\' && next !== undefined && '"\\*'.includes(next)) {
         b.literal(this.src[++i] as string)
         literal += this.src[i]
       } else if (ch === '*') {
