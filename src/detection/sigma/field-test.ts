@@ -89,6 +89,8 @@ export const PREFILTER_UNSAFE_FIELDS: ReadonlySet<string> = new Set([
 /** Characters no JSON encoder escapes (`/` is left out: some write `\/`; `&<>` are escaped by Go). */
 const NEVER_ESCAPED_RUN = /[A-Za-z0-9 ._:@=,+-]+/g
 const MIN_LITERAL = 3
+/** Text that could be a bare JSON number, `true`, `false` or `null` (written without quotes). */
+const JSON_BARE = /^[-+.0-9eEtrufalsn]*$/i
 /** Longest value accepted: real values are short, and encodings multiply a value's size. */
 export const MAX_VALUE_LENGTH = 1 << 16
 
@@ -423,10 +425,29 @@ function prefilterLiterals(ctx: Ctx, globsPerValue: Glob[][]): string[] | undefi
   return [...new Set(runs as string[])]
 }
 
+/**
+ * The longest never-escaped run of a glob's literal text. A run anchored at the value's start (or end)
+ * keeps the JSON string's quote there (`"secrets"` for an exact `secrets`, `"curl` for `curl/*`),
+ * which is rarer in a line; not when the piece could be a bare JSON number, boolean or null, which
+ * Sigma also matches as text.
+ */
 function longestRun(glob: Glob): string | undefined {
   let best = ''
-  for (const piece of glob.pieces) {
-    for (const m of piece.matchAll(NEVER_ESCAPED_RUN)) if (m[0].length > best.length) best = m[0]
+  let bestAt = { piece: -1, start: 0 }
+  glob.pieces.forEach((piece, i) => {
+    for (const m of piece.matchAll(NEVER_ESCAPED_RUN)) {
+      if (m[0].length > best.length) {
+        best = m[0]
+        bestAt = { piece: i, start: m.index }
+      }
+    }
+  })
+  if (best.length < MIN_LITERAL) return undefined
+  const piece = glob.pieces[bestAt.piece]!
+  if (!JSON_BARE.test(piece)) {
+    const atEnd = bestAt.start + best.length === piece.length
+    if (bestAt.piece === 0 && bestAt.start === 0) best = `"${best}`
+    if (bestAt.piece === glob.pieces.length - 1 && atEnd) best = `${best}"`
   }
-  return best.length >= MIN_LITERAL ? best.toLowerCase() : undefined
+  return best.toLowerCase()
 }
