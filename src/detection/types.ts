@@ -29,6 +29,11 @@ export interface CompiledRule {
    */
   readonly prefilter?: readonly string[]
   /**
+   * Every literal list that is a valid `prefilter` for the rule (one per AND-ed part; `prefilter` is
+   * the one guessed most selective). The engine measures which is rarest in the data it reads.
+   */
+  readonly prefilterChoices?: readonly (readonly string[])[]
+  /**
    * True when the rule only feeds correlation rules (Sigma `generate: false`, the default): evaluate it
    * and pass its matches to `CorrelationRule.onMatch`, but raise no alert of its own.
    */

@@ -415,7 +415,10 @@ function cidrPred(source: string, ctx: Ctx): StrPred | undefined {
  * longest run of never-escaped characters (OR of values ⇒ union; `all` ⇒ the single best run).
  */
 function prefilterLiterals(ctx: Ctx, globsPerValue: Glob[][]): string[] | undefined {
-  if (ctx.values.some((v) => typeof v !== 'string')) return undefined
+  // Integers too: JSON prints them as written (`401`); other numbers may be printed differently.
+  if (ctx.values.some((v) => typeof v !== 'string' && !(typeof v === 'number' && Number.isSafeInteger(v)))) {
+    return undefined
+  }
   const runs = globsPerValue.map((globs) => (globs.length === 1 ? longestRun(globs[0]!) : undefined))
   if (ctx.mods.has('all')) {
     const best = runs.filter((r) => r !== undefined).sort((a, b) => b.length - a.length)[0]

@@ -166,7 +166,7 @@ function compileRule(
   const sources = mapLogsource(doc.logsource, issues)
   const detection = compileDetection(doc.detection, issues)
   if (!detection) return undefined
-  const { matches, prefilter, nearMiss } = detection
+  const { matches, prefilter, prefilterChoices, nearMiss } = detection
   return {
     id: meta.id,
     title: meta.title,
@@ -175,7 +175,7 @@ function compileRule(
     ...(meta.level === undefined ? {} : { level: meta.level }),
     tags: meta.tags,
     ...(sources === undefined ? {} : { sources }),
-    ...(prefilter === undefined ? {} : { prefilter }),
+    ...(prefilter === undefined ? {} : { prefilter, prefilterChoices }),
     match(event) {
       useEvent(event)
       return matches()

@@ -1,7 +1,7 @@
 // SPL subset engine: parses a `.spl` rule file once into a CompiledRule (see docs/spl.md).
 import { basename, extname } from 'node:path'
 import type { CompiledRule } from '../types.js'
-import { nearMissOf, prefilterOf, sourcesOf } from './analyze.js'
+import { nearMissOf, prefilterChoicesOf, prefilterOf, sourcesOf } from './analyze.js'
 import { splIssue } from './lexer.js'
 import { compileNode } from './match.js'
 import { parseSearch } from './parser.js'
@@ -34,7 +34,7 @@ export function parseSpl(text: string, file: string): CompiledRule {
     ...(header.level ? { level: header.level } : {}),
     tags: header.tags,
     ...(sources ? { sources } : {}),
-    ...(prefilter ? { prefilter } : {}),
+    ...(prefilter ? { prefilter, prefilterChoices: prefilterChoicesOf(tree) } : {}),
     match,
     nearMiss: (event) => (match(event) ? undefined : nearMissOf(id, tree, event)),
   }

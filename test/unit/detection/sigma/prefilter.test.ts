@@ -15,6 +15,7 @@ describe('prefilter derivation', () => {
     ["sel:\n  objectRef.name|endswith: '-db'\ncondition: sel", [['-db"']]],
     ["sel:\n  objectRef.name: '1234'\ncondition: sel", [['1234']]],
     ["sel:\n  objectRef.name: 'true'\ncondition: sel", [['true']]],
+    ['sel:\n  responseStatus.code: [401, 403]\ncondition: sel', [['401', '403']]],
     ["sel:\n  requestURI|contains: '/namespaces/t1552/secrets'\ncondition: sel", [['namespaces']]],
     [
       "sel:\n  requestURI|contains|all: ['command=curl', '169.254.169.254']\ncondition: sel",
@@ -38,7 +39,8 @@ describe('prefilter derivation', () => {
     ['null', 'sel:\n  objectRef.name: null\ncondition: sel'],
     ['null among values', 'sel:\n  objectRef.name: [null, canary-db]\ncondition: sel'],
     ['numeric modifier', 'sel:\n  responseStatus.code|gte: 400\ncondition: sel'],
-    ['number value', 'sel:\n  responseStatus.code: 403\ncondition: sel'],
+    ['short number value', 'sel:\n  responseStatus.code: 40\ncondition: sel'],
+    ['fractional number value', 'sel:\n  responseStatus.code: 403.5\ncondition: sel'],
     ['base64', "sel:\n  requestObject.data|base64offset|contains: 'curl http'\ncondition: sel"],
     ['windash', "sel:\n  requestObject.cmd|windash|contains: ' -enc '\ncondition: sel"],
     ['re', "sel:\n  requestURI|re: 'secrets'\ncondition: sel"],
