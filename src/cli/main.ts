@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { PurpleError, ValidationError } from '../errors.js'
 import { createOutput } from '../util/output.js'
@@ -10,7 +11,10 @@ const COMMANDS: readonly (readonly [string, () => Promise<Register>])[] = [
   ['run', async () => (await import('./commands/run.js')).registerRunCommands],
   ['evaluate', async () => (await import('./commands/evaluate.js')).registerEvaluate],
   ['scenarios', async () => (await import('./commands/scenarios.js')).registerScenarioCommands],
+  ['diff', async () => (await import('./commands/diff.js')).registerDiff],
   ['lab', async () => (await import('./commands/lab.js')).registerLabCommands],
+  ['lint-rules', async () => (await import('./commands/lint-rules.js')).registerLintRules],
+  ['import', async () => (await import('./commands/import.js')).registerImport],
 ]
 /** Commands served by one module alone; anything else (help, other commands) loads them all. */
 const STANDALONE = new Set(['evaluate'])
@@ -18,8 +22,22 @@ const STANDALONE = new Set(['evaluate'])
 // Exit codes: 0 all expectations met, 1 detection gap, 2 harness or input error.
 export const EXIT = { ok: 0, gap: 1, error: 2 } as const
 
-export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
+/** The installed package's version (package.json sits two levels above dist/cli/). */
+export function harnessVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
+
+export async function buildProgram(
+  opts: { json?: boolean } = {},
+  argv: readonly string[] = [],
+): Promise<Command> {
   const program = new Command('purplekind')
+    .version(harnessVersion(), '-V, --version', 'print the purplekind version')
     .description(
       'Purple-team harness: replay T1552.007 in a Kubernetes lab and prove what your detections catch',
     )
@@ -27,7 +45,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .option('--verbose', 'show stack traces and debug detail')
     .option('--no-color', 'disable colour')
     .exitOverride()
-    .showHelpAfterError()
+  // With --json, commander's own usage errors are printed by reportError, as JSON.
+  if (opts.json) program.configureOutput({ writeErr: () => {} })
+  else program.showHelpAfterError()
   const wanted = argv.slice(2).find((a) => !a.startsWith('-'))
   const only = wanted !== undefined && STANDALONE.has(wanted) ? wanted : undefined
   for (const [name, load] of COMMANDS) if (only === undefined || name === only) (await load())(program)
@@ -35,11 +55,14 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 }
 
 // The only place that formats errors and decides the exit code for them.
-export function reportError(err: unknown, verbose: boolean): number {
+export function reportError(err: unknown, verbose: boolean, json = false): number {
   const o = createOutput({ verbose })
-  if (err instanceof CommanderError) {
-    return err.exitCode === 0 ? EXIT.ok : EXIT.error
+  if (err instanceof CommanderError && err.exitCode === 0) return EXIT.ok // --help, --version
+  if (json) {
+    o.out(JSON.stringify({ error: errorJson(err) }))
+    return EXIT.error
   }
+  if (err instanceof CommanderError) return EXIT.error
   if (err instanceof ValidationError) {
     for (const i of err.issues) o.log(`${o.color.red('✖')} ${i.file}:${i.path}: ${i.message} [${i.code}]`)
     o.log(o.color.dim(`${err.issues.length} problem(s)`))
@@ -57,13 +80,25 @@ export function reportError(err: unknown, verbose: boolean): number {
   return EXIT.error
 }
 
+/** An error as `--json` prints it: a stable code, the message, a hint and any per-file issues. */
+function errorJson(err: unknown): Record<string, unknown> {
+  if (err instanceof ValidationError)
+    return { code: err.code, message: `${err.issues.length} problem(s)`, issues: err.issues }
+  if (err instanceof PurpleError)
+    return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) }
+  if (err instanceof CommanderError)
+    return { code: 'PURPLE_USAGE', message: err.message.replace(/^error: /, '') }
+  return { code: 'PURPLE_INTERNAL', message: err instanceof Error ? err.message : String(err) }
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = await buildProgram(argv)
+  const json = argv.includes('--json')
+  const program = await buildProgram({ json }, argv)
   try {
     await program.parseAsync(argv as string[])
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok
   } catch (err) {
-    return reportError(err, argv.includes('--verbose'))
+    return reportError(err, argv.includes('--verbose'), json)
   }
 }
 
