@@ -29,6 +29,11 @@ export interface CompiledRule {
    */
   readonly prefilter?: readonly string[]
   /**
+   * Every literal list the rule requires, one per AND-ed part: when the rule matches, each list has a
+   * literal in the raw line (`prefilter` is the one list guessed most selective).
+   */
+  readonly prefilterChoices?: readonly (readonly string[])[]
+  /**
    * True when the rule only feeds correlation rules (Sigma `generate: false`, the default): evaluate it
    * and pass its matches to `CorrelationRule.onMatch`, but raise no alert of its own.
    */

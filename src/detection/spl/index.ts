@@ -1,8 +1,8 @@
 // SPL subset engine: parses a `.spl` rule file once into a CompiledRule (see docs/spl.md).
 import { basename, extname } from 'node:path'
-import { PurpleError } from '../../errors.js'
 import type { CompiledRule } from '../types.js'
-import { nearMissOf, prefilterOf, sourcesOf } from './analyze.js'
+import { nearMissOf, prefilterChoicesOf, prefilterOf, sourcesOf } from './analyze.js'
+import { splIssue } from './lexer.js'
 import { compileNode } from './match.js'
 import { parseSearch } from './parser.js'
 
@@ -34,7 +34,7 @@ export function parseSpl(text: string, file: string): CompiledRule {
     ...(header.level ? { level: header.level } : {}),
     tags: header.tags,
     ...(sources ? { sources } : {}),
-    ...(prefilter ? { prefilter } : {}),
+    ...(prefilter ? { prefilter, prefilterChoices: prefilterChoicesOf(tree) } : {}),
     match,
     nearMiss: (event) => (match(event) ? undefined : nearMissOf(id, tree, event)),
   }
@@ -57,9 +57,11 @@ function parseHeader(text: string, file: string): Header {
     if (key === 'tags') header.tags = value.split(/[\s,]+/).filter(Boolean)
     if (key === 'level') {
       if (!LEVELS.has(value)) {
-        throw new PurpleError(
+        throw splIssue(
+          file,
+          `${i + 1}`,
+          `level must be one of ${[...LEVELS].join(', ')}, got '${value.slice(0, 40)}'`,
           'PURPLE_RULE_INVALID',
-          `${file}:${i + 1}: level must be one of ${[...LEVELS].join(', ')}, got '${value}'`,
         )
       }
       header.level = value
