@@ -35,6 +35,11 @@ export class SplLexer {
     for (let i = 0; i < src.length; i++) if (src[i] === '\n') this.lineStarts.push(i + 1)
   }
 
+  /** Continues scanning at `offset` (the pipeline parser hands each `search` stage its own start). */
+  seek(offset: number): void {
+    this.pos = offset
+  }
+
   next(): Token {
     this.skipSpace()
     const start = this.pos
@@ -83,7 +88,7 @@ export class SplLexer {
   }
 
   /** One issue at `line:column` of the file (the file is named once, by the issue). */
-  private error(code: ErrorCode, message: string, offset: number): ValidationError {
+  error(code: ErrorCode, message: string, offset: number): ValidationError {
     const { line, column } = this.position(offset)
     return splIssue(this.file, `${line}:${column}`, message, code)
   }

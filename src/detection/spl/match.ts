@@ -1,7 +1,8 @@
-import { getField, type TelemetryEvent } from '../../telemetry/event.js'
+import type { TelemetryEvent } from '../../telemetry/event.js'
 import { starMatch } from '../glob.js'
 import { cidrPredicate, parseCidr } from '../sigma/cidr.js'
 import type { CompareOp, Pattern, SplNode } from './ast.js'
+import { eventField } from './rows.js'
 
 export type Predicate = (event: TelemetryEvent) => boolean
 
@@ -60,7 +61,7 @@ function valuesOf(e: TelemetryEvent, field: string): FieldValues {
   }
   let v = cachedFields.get(field)
   if (!v) {
-    v = fieldValues(getField(e, field))
+    v = fieldValues(eventField(e, field))
     cachedFields.set(field, v)
   }
   return v
