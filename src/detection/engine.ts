@@ -80,6 +80,12 @@ interface Prefilter {
 const JSON_LINE_SOURCES: ReadonlySet<SourceName> = new Set(['k8s-audit', 'docker-events', 'container-logs'])
 
 export class Engine {
+  /** Per pipeline rule: the events its first search matched so far (the window its commands run over). */
+  readonly #windows = new Map<CompiledRule, TelemetryEvent[]>()
+  /** Pipeline rows already alerted (rule id + row fields), so a re-run over a grown window re-alerts nothing. */
+  readonly #emittedRows = new Set<string>()
+  /** Some window grew since the last flush. */
+  #dirty = false
   readonly #plans: ReadonlyMap<SourceName, SourcePlan>
   readonly #correlations: ReadonlyMap<string, readonly CorrelationRule[]>
 
@@ -156,6 +162,34 @@ export class Engine {
     return alerts
   }
 
+  /**
+   * Runs every SPL pipeline rule over the events its first search matched so far and returns an alert
+   * per new result row. A row's alert carries the time, audit ID and origin of its last event (the
+   * latency that matters: the row could not exist before it) and all its events' audit IDs.
+   */
+  flushPipelines(liveTime?: string): Alert[] {
+    const alerts: Alert[] = []
+    if (!this.#dirty) return alerts
+    this.#dirty = false
+    for (const [rule, events] of this.#windows) {
+      for (const row of rule.aggregate?.(events) ?? []) {
+        const key = `${rule.id}\u0000${JSON.stringify(row.fields)}`
+        if (this.#emittedRows.has(key) || row.events.length === 0) continue
+        this.#emittedRows.add(key)
+        const last = row.events[row.events.length - 1] as TelemetryEvent
+        const where = last.origin ? { file: last.origin.file, event: last.origin.line - 1 } : {}
+        const ids = row.events.map((e) => e.auditID).filter((id): id is string => id !== undefined)
+        alerts.push({
+          ...toAlert(rule, last, where, liveTime),
+          fields: row.fields,
+          ...(ids.length ? { auditIDs: ids } : {}),
+          contributors: row.events,
+        })
+      }
+    }
+    return alerts
+  }
+
   #plan(source: SourceName): SourcePlan {
     const plan = this.#plans.get(source)
     if (!plan) throw new PurpleError('PURPLE_USAGE', `unknown telemetry source '${source}'`)
@@ -206,6 +240,13 @@ export class Engine {
     }
     for (const rule of rules) {
       if (!rule.match(event)) continue
+      if (rule.aggregate) {
+        const window = this.#windows.get(rule) ?? []
+        window.push(event)
+        this.#windows.set(rule, window)
+        this.#dirty = true
+        continue
+      }
       if (!rule.correlationOnly) push(toAlert(rule, event, where, liveTime))
       for (const correlation of this.#correlations.get(rule.id) ?? []) {
         // A correlation alerts at most once per event, even when several of its base rules match it.

@@ -3,10 +3,18 @@ import { basename, extname } from 'node:path'
 import type { CompiledRule } from '../types.js'
 import { nearMissOf, prefilterChoicesOf, prefilterOf, sourcesOf } from './analyze.js'
 import { splIssue } from './lexer.js'
+import { type MacroTable, expandMacros } from './macros.js'
 import { compileNode } from './match.js'
-import { parseSearch } from './parser.js'
+import { parsePipeline, runPipeline } from './pipeline.js'
 
 export { parseSearch } from './parser.js'
+export { loadMacros, type MacroTable } from './macros.js'
+
+/** What a search may use beyond itself: the user's macros and lookup tables. */
+export interface SplContext {
+  macros?: MacroTable
+  lookupsDir?: string
+}
 
 const LEVELS = new Set(['informational', 'low', 'medium', 'high', 'critical'])
 
@@ -19,23 +27,47 @@ interface Header {
 }
 
 // Compiles one SPL rule file; `file` names the rule (id = base name without extension) and errors.
-export function parseSpl(text: string, file: string): CompiledRule {
+export function parseSpl(text: string, file: string, ctx: SplContext = {}): CompiledRule {
   const id = basename(file, extname(file))
   const header = parseHeader(text, file)
-  const tree = parseSearch(header.search, file)
+  return compileSearch(header.search, file, {
+    id,
+    title: header.title ?? id,
+    ...(header.level ? { level: header.level } : {}),
+    tags: header.tags,
+  }, ctx)
+}
+
+/** Compiles a search (macros expanded first) with the rule's metadata. */
+export function compileSearch(
+  search: string,
+  file: string,
+  meta: { id: string; title: string; level?: string; tags: string[] },
+  ctx: SplContext = {},
+): CompiledRule {
+  const { id } = meta
+  const expanded = expandMacros(search, ctx.macros ?? new Map(), file)
+  const pipeline = parsePipeline(expanded, file, ctx.lookupsDir ? { lookupsDir: ctx.lookupsDir } : {})
+  const tree = pipeline.base
   const match = compileNode(tree)
   const sources = sourcesOf(tree)
   const prefilter = prefilterOf(tree)
   return {
-    id,
-    title: header.title ?? id,
+    ...meta,
     file,
     language: 'spl',
-    ...(header.level ? { level: header.level } : {}),
-    tags: header.tags,
     ...(sources ? { sources } : {}),
     ...(prefilter ? { prefilter, prefilterChoices: prefilterChoicesOf(tree) } : {}),
     match,
+    ...(pipeline.stages.length
+      ? {
+          aggregate: (events) =>
+            runPipeline(pipeline, events).map((row) => ({
+              fields: Object.fromEntries([...row.fields].filter(([k]) => k !== '_raw')),
+              events: [...row.events].sort((a, b) => a.timeMs - b.timeMs),
+            })),
+        }
+      : {}),
     nearMiss: (event) => (match(event) ? undefined : nearMissOf(id, tree, event)),
   }
 }

@@ -47,6 +47,16 @@ export function parseSearch(src: string, file: string): SplNode {
   return new SplParser(lexer).pipeline()
 }
 
+/**
+ * Parses one `search` stage starting at `offset` (after `| search`, or the whole first stage): stops at
+ * the next top-level pipe; `end` is that pipe's offset (or the search's length).
+ */
+export function parseStageAt(lexer: SplLexer, offset: number, first: boolean): { node: SplNode; end: number } {
+  lexer.seek(offset)
+  const parser = new SplParser(lexer)
+  return parser.stageAt(first)
+}
+
 class SplParser {
   private readonly ahead: Token[] = []
   private depth = 0
@@ -76,6 +86,18 @@ class SplParser {
     const end = this.peek()
     if (end.type !== 'eof') throw this.lx.invalid(`unexpected '${clip(end.text)}'`, end.start)
     return stages.length === 1 ? (stages[0] as SplNode) : { kind: 'and', children: stages }
+  }
+
+  stageAt(first: boolean): { node: SplNode; end: number } {
+    const t = this.peek()
+    if (first && t.type === 'pipe') {
+      throw this.lx.unsupported('a search that starts with a command', clip(this.lx.src.trim(), 20), t.start)
+    }
+    if (first && t.type === 'word' && t.text.toLowerCase() === 'search' && this.peek(1).type !== 'op') this.take()
+    const node = this.stage()
+    const end = this.peek()
+    if (end.type !== 'eof' && end.type !== 'pipe') throw this.lx.invalid(`unexpected '${clip(end.text)}'`, end.start)
+    return { node, end: end.start }
   }
 
   private stage(): SplNode {
