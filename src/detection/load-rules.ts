@@ -1,7 +1,8 @@
 // Rule files and directories → one RuleSet: `.yml`/`.yaml` are Sigma, `.spl` one SPL search each.
 // Every file is read and compiled before failing, so all problems are reported together.
-import { readdir, readFile, stat } from 'node:fs/promises'
+
 import { existsSync, statSync } from 'node:fs'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { dirname, extname, join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { type Issue, PurpleError, ValidationError } from '../errors.js'

@@ -460,7 +460,9 @@ export function registerRunCommands(program: Command): void {
     .option('--reports <dir>', 'reports directory', 'reports')
     .option('--baseline <run>', 'compare with an earlier run (folder or report.json): exit 1 on a regression')
     .option('--strict-benign', 'a NOISY benign step (an unasserted rule fired) fails the run')
-    .action(async (recording: string, paths: string[], f: { rules: string[]; macros?: string[] } & ReportFlags) => {
-      process.exitCode = await replayRun(recording, paths, f, createOutput(program.opts()))
-    })
+    .action(
+      async (recording: string, paths: string[], f: { rules: string[]; macros?: string[] } & ReportFlags) => {
+        process.exitCode = await replayRun(recording, paths, f, createOutput(program.opts()))
+      },
+    )
 }

@@ -92,7 +92,8 @@ function tokenize(lx: SplLexer, start: number, end: number): Tok[] {
     } else {
       let j = i
       while (j < end && !/[\s=,()"]/.test(src[j] as string)) j++
-      if (src.slice(i, j).includes('[')) throw lx.unsupported('a subsearch', '[', i + src.slice(i, j).indexOf('['))
+      if (src.slice(i, j).includes('['))
+        throw lx.unsupported('a subsearch', '[', i + src.slice(i, j).indexOf('['))
       out.push({ t: 'word', v: src.slice(i, j), at: i })
       i = j
     }
@@ -127,7 +128,8 @@ class Args {
   /** A field or value: a word or a quoted string. */
   name(what = 'a field name'): string {
     const t = this.take()
-    if (!t || (t.t !== 'word' && t.t !== 'str')) throw this.lx.invalid(`${what} is missing`, t?.at ?? this.end)
+    if (!t || (t.t !== 'word' && t.t !== 'str'))
+      throw this.lx.invalid(`${what} is missing`, t?.at ?? this.end)
     return t.v
   }
   /** `key=value` options at the current position (before the field list), lower-cased keys. */
@@ -197,7 +199,8 @@ function fillnull(a: Args): Stage {
   return (rows) => {
     // Without a list, every field any row has (Splunk fills the fields of the whole result set).
     const names = fields.length ? fields : [...new Set(rows.flatMap((r) => [...r.fields.keys()]))]
-    for (const row of rows) for (const f of names) if (lookup(row, f) === null || lookup(row, f) === '') row.fields.set(f, value)
+    for (const row of rows)
+      for (const f of names) if (lookup(row, f) === null || lookup(row, f) === '') row.fields.set(f, value)
     return rows
   }
 }
@@ -288,7 +291,9 @@ function stats(a: Args, keepRows: boolean): Stage {
       results.set(k, out)
     }
     if (keepRows) {
-      for (const row of rows) for (const k of membership.get(row) ?? []) for (const [f, v] of results.get(k) ?? []) row.fields.set(f, v)
+      for (const row of rows)
+        for (const k of membership.get(row) ?? [])
+          for (const [f, v] of results.get(k) ?? []) row.fields.set(f, v)
       return rows
     }
     const sorted = [...groups.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
@@ -338,7 +343,13 @@ function aggregate(agg: Aggregate, rows: Row[]): Value {
       if (having.length === 0) return null
       const byTime = [...having].sort((x, y) => x.timeMs - y.timeMs)
       const pick =
-        agg.fn === 'earliest' ? byTime[0] : agg.fn === 'latest' ? byTime[byTime.length - 1] : agg.fn === 'first' ? having[0] : having[having.length - 1]
+        agg.fn === 'earliest'
+          ? byTime[0]
+          : agg.fn === 'latest'
+            ? byTime[byTime.length - 1]
+            : agg.fn === 'first'
+              ? having[0]
+              : having[having.length - 1]
       return lookup(pick as Row, f as string)
     }
   }
@@ -434,7 +445,10 @@ function fieldsCommand(a: Args): Stage {
   if (!remove) return (rows) => rows.map((row) => ({ ...row, fields: select(row, list) }))
   const tests = list.map(globTest)
   return (rows) =>
-    rows.map((row) => ({ ...row, fields: new Map([...row.fields].filter(([k]) => !tests.some((t) => t(k)))) }))
+    rows.map((row) => ({
+      ...row,
+      fields: new Map([...row.fields].filter(([k]) => !tests.some((t) => t(k)))),
+    }))
 }
 
 function dedup(a: Args): Stage {
@@ -512,7 +526,8 @@ function parseJson(text: string): unknown {
 function flattenInto(v: unknown, prefix: string, out: Map<string, Value>, depth = 0): void {
   if (depth > 32) return
   if (Array.isArray(v)) for (const x of v) flattenInto(x, `${prefix}{}`, out, depth + 1)
-  else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) flattenInto(x, prefix ? `${prefix}.${k}` : k, out, depth + 1)
+  else if (v !== null && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) flattenInto(x, prefix ? `${prefix}.${k}` : k, out, depth + 1)
   else if (prefix) {
     const s = toValue(v)
     if (s === null || Array.isArray(s)) return
@@ -529,11 +544,17 @@ function atPath(doc: unknown, path: string): unknown {
     if (!m) return undefined
     const next: unknown[] = []
     for (const c of cur) {
-      let v = m[1] ? (c !== null && typeof c === 'object' && !Array.isArray(c) ? (c as Record<string, unknown>)[m[1]] : undefined) : c
+      let v = m[1]
+        ? c !== null && typeof c === 'object' && !Array.isArray(c)
+          ? (c as Record<string, unknown>)[m[1]]
+          : undefined
+        : c
       let vs: unknown[] = v === undefined ? [] : [v]
       for (const idx of (m[2] as string).match(/\{\d*\}/g) ?? []) {
         const n = idx.slice(1, -1)
-        vs = vs.flatMap((x) => (Array.isArray(x) ? (n === '' ? x : x[Number(n) - 1] === undefined ? [] : [x[Number(n) - 1]]) : []))
+        vs = vs.flatMap((x) =>
+          Array.isArray(x) ? (n === '' ? x : x[Number(n) - 1] === undefined ? [] : [x[Number(n) - 1]]) : [],
+        )
       }
       v = undefined
       next.push(...vs)
@@ -609,7 +630,8 @@ function lookupCommand(a: Args, ctx: CommandContext, at: number): Stage {
     for (const row of rows) {
       // Case-insensitive match on every input field; a multivalue input matches per value.
       let combos: string[][] = [[]]
-      for (const [, local] of inputs) combos = combos.flatMap((c) => values(lookup(row, local)).map((v) => [...c, str(v).toLowerCase()]))
+      for (const [, local] of inputs)
+        combos = combos.flatMap((c) => values(lookup(row, local)).map((v) => [...c, str(v).toLowerCase()]))
       const hits = combos.flatMap((c) => index.get(JSON.stringify(c)) ?? [])
       for (const [col, local] of outCols) {
         if (mode === 'outputnew' && lookup(row, local) !== null) continue
@@ -628,13 +650,15 @@ interface Table {
 const MAX_LOOKUP_BYTES = 64 << 20
 
 function readLookup(lx: SplLexer, name: string, ctx: CommandContext, at: number): Table {
-  if (!ctx.lookupsDir) throw lx.invalid(`lookup '${name}' needs a lookups directory (next to --macros: <dir>/lookups)`, at)
+  if (!ctx.lookupsDir)
+    throw lx.invalid(`lookup '${name}' needs a lookups directory (next to --macros: <dir>/lookups)`, at)
   if (/[/\\]|^\.\.?$/.test(name)) throw lx.invalid(`lookup name '${name}' must be a plain name`, at)
   let file = join(ctx.lookupsDir, name.endsWith('.csv') ? name : `${name}.csv`)
   const yml = join(ctx.lookupsDir, `${name}.yml`)
   if (!existsSync(file) && existsSync(yml)) {
     const doc = parseYaml(readFileSync(yml, 'utf8')) as { filename?: unknown }
-    if (typeof doc?.filename === 'string' && !/[/\\]/.test(doc.filename)) file = join(ctx.lookupsDir, doc.filename)
+    if (typeof doc?.filename === 'string' && !/[/\\]/.test(doc.filename))
+      file = join(ctx.lookupsDir, doc.filename)
   }
   if (!existsSync(file)) throw lx.invalid(`lookup table '${name}' not found in ${ctx.lookupsDir}`, at)
   const text = readFileSync(file, 'utf8')
@@ -692,4 +716,4 @@ function head(a: Args): Stage {
   return (rows) => rows.slice(0, n)
 }
 
-export { type Value }
+export type { Value }

@@ -178,7 +178,12 @@ class ExprParser {
       if (t.t !== 'op' || !['*', '/', '%'].includes(t.v)) return left
       this.take()
       const r = this.unary()
-      const fn = t.v === '*' ? (a: number, b: number) => a * b : t.v === '/' ? (a: number, b: number) => a / b : (a: number, b: number) => a % b
+      const fn =
+        t.v === '*'
+          ? (a: number, b: number) => a * b
+          : t.v === '/'
+            ? (a: number, b: number) => a / b
+            : (a: number, b: number) => a % b
       left = arith(left, r, fn)
     }
   }
@@ -251,11 +256,18 @@ class ExprParser {
     if (!fn) throw this.lx.unsupported(`the eval function '${name}'`, `${name}(`, at)
     const [min, max] = fn.arity
     if (args.length < min || args.length > max) {
-      throw this.lx.invalid(`${name}() takes ${min === max ? min : `${min} to ${max}`} arguments, got ${args.length}`, at)
+      throw this.lx.invalid(
+        `${name}() takes ${min === max ? min : `${min} to ${max}`} arguments, got ${args.length}`,
+        at,
+      )
     }
     // Literal regex arguments compile now, so a bad or backtracking-only pattern is a load-time error.
     const literal = (n: number) => literalArg(argTokens, n)
-    return fn.make(args, { literal, fail: (msg) => this.lx.invalid(msg, at), unsupported: (what) => this.lx.unsupported(what, `${name}(`, at) })
+    return fn.make(args, {
+      literal,
+      fail: (msg) => this.lx.invalid(msg, at),
+      unsupported: (what) => this.lx.unsupported(what, `${name}(`, at),
+    })
   }
 }
 
@@ -290,23 +302,36 @@ interface Fn {
 
 const one = (f: (v: Value) => EvalValue): Fn => ({
   arity: [1, 1],
-  make: ([a]) => (row) => f(asValue((a as Expr)(row))),
+  make:
+    ([a]) =>
+    (row) =>
+      f(asValue((a as Expr)(row))),
 })
 
 const mapScalars = (f: (s: Scalar) => Scalar | null) =>
-  one((v) => fromList(values(v).map(f).filter((x): x is Scalar => x !== null)))
+  one((v) =>
+    fromList(
+      values(v)
+        .map(f)
+        .filter((x): x is Scalar => x !== null),
+    ),
+  )
 
 const FUNCTIONS: Record<string, Fn> = {
   if: {
     arity: [3, 3],
-    make: ([c, a, b]) => (row) => (truthy((c as Expr)(row)) ? (a as Expr)(row) : (b as Expr)(row)),
+    make:
+      ([c, a, b]) =>
+      (row) =>
+        truthy((c as Expr)(row)) ? (a as Expr)(row) : (b as Expr)(row),
   },
   case: {
     arity: [2, 200],
     make: (args, ctx) => {
       if (args.length % 2 !== 0) throw ctx.fail('case() takes condition, value pairs')
       return (row) => {
-        for (let k = 0; k < args.length; k += 2) if (truthy((args[k] as Expr)(row))) return (args[k + 1] as Expr)(row)
+        for (let k = 0; k < args.length; k += 2)
+          if (truthy((args[k] as Expr)(row))) return (args[k + 1] as Expr)(row)
         return null
       }
     },
@@ -326,8 +351,20 @@ const FUNCTIONS: Record<string, Fn> = {
   false: { arity: [0, 0], make: () => () => false },
   now: { arity: [0, 0], make: () => () => Math.floor(Date.now() / 1000) },
   time: { arity: [0, 0], make: () => () => Date.now() / 1000 },
-  isnull: { arity: [1, 1], make: ([a]) => (row) => (a as Expr)(row) === null },
-  isnotnull: { arity: [1, 1], make: ([a]) => (row) => (a as Expr)(row) !== null },
+  isnull: {
+    arity: [1, 1],
+    make:
+      ([a]) =>
+      (row) =>
+        (a as Expr)(row) === null,
+  },
+  isnotnull: {
+    arity: [1, 1],
+    make:
+      ([a]) =>
+      (row) =>
+        (a as Expr)(row) !== null,
+  },
   isnum: one((v) => v !== null && !Array.isArray(v) && num(v) !== undefined),
   isstr: one((v) => typeof v === 'string'),
   lower: mapScalars((s) => str(s).toLowerCase()),
@@ -341,76 +378,90 @@ const FUNCTIONS: Record<string, Fn> = {
   ceiling: mapScalars((s) => (num(s) === undefined ? null : Math.ceil(num(s) as number))),
   tostring: {
     arity: [1, 2],
-    make: ([a]) => (row) => {
-      const v = asValue((a as Expr)(row))
-      return v === null ? null : fromList(values(v).map(str))
-    },
+    make:
+      ([a]) =>
+      (row) => {
+        const v = asValue((a as Expr)(row))
+        return v === null ? null : fromList(values(v).map(str))
+      },
   },
   tonumber: {
     arity: [1, 2],
-    make: ([a, base]) => (row) => {
-      const s = scalarOf((a as Expr)(row))
-      if (s === null) return null
-      if (base) {
-        const b = num(scalarOf(base(row)))
-        const n = b ? Number.parseInt(str(s), b) : Number.NaN
-        return Number.isNaN(n) ? null : n
-      }
-      return num(s) ?? null
-    },
+    make:
+      ([a, base]) =>
+      (row) => {
+        const s = scalarOf((a as Expr)(row))
+        if (s === null) return null
+        if (base) {
+          const b = num(scalarOf(base(row)))
+          const n = b ? Number.parseInt(str(s), b) : Number.NaN
+          return Number.isNaN(n) ? null : n
+        }
+        return num(s) ?? null
+      },
   },
   round: {
     arity: [1, 2],
-    make: ([a, d]) => (row) => {
-      const n = num(scalarOf((a as Expr)(row)))
-      if (n === undefined) return null
-      const digits = d ? (num(scalarOf(d(row))) ?? 0) : 0
-      const f = 10 ** digits
-      return Math.round(n * f) / f
-    },
+    make:
+      ([a, d]) =>
+      (row) => {
+        const n = num(scalarOf((a as Expr)(row)))
+        if (n === undefined) return null
+        const digits = d ? (num(scalarOf(d(row))) ?? 0) : 0
+        const f = 10 ** digits
+        return Math.round(n * f) / f
+      },
   },
   substr: {
     arity: [2, 3],
-    make: ([a, s, l]) => (row) => {
-      const v = scalarOf((a as Expr)(row))
-      const start = num(scalarOf((s as Expr)(row)))
-      if (v === null || start === undefined) return null
-      const chars = [...str(v)]
-      // 1-based; a negative start counts from the end.
-      const from = start > 0 ? start - 1 : Math.max(0, chars.length + start)
-      const len = l ? num(scalarOf(l(row))) : undefined
-      return chars.slice(from, len === undefined ? undefined : from + len).join('')
-    },
+    make:
+      ([a, s, l]) =>
+      (row) => {
+        const v = scalarOf((a as Expr)(row))
+        const start = num(scalarOf((s as Expr)(row)))
+        if (v === null || start === undefined) return null
+        const chars = [...str(v)]
+        // 1-based; a negative start counts from the end.
+        const from = start > 0 ? start - 1 : Math.max(0, chars.length + start)
+        const len = l ? num(scalarOf(l(row))) : undefined
+        return chars.slice(from, len === undefined ? undefined : from + len).join('')
+      },
   },
   split: {
     arity: [2, 2],
-    make: ([a, d]) => (row) => {
-      const v = scalarOf((a as Expr)(row))
-      const sep = scalarOf((d as Expr)(row))
-      if (v === null || sep === null) return null
-      return fromList(sep === '' ? [...str(v)] : str(v).split(str(sep)))
-    },
+    make:
+      ([a, d]) =>
+      (row) => {
+        const v = scalarOf((a as Expr)(row))
+        const sep = scalarOf((d as Expr)(row))
+        if (v === null || sep === null) return null
+        return fromList(sep === '' ? [...str(v)] : str(v).split(str(sep)))
+      },
   },
   mvcount: one((v) => (v === null ? null : values(v).length)),
   mvindex: {
     arity: [2, 3],
-    make: ([a, s, e]) => (row) => {
-      const list = values(asValue((a as Expr)(row)))
-      const norm = (n: number | undefined) => (n === undefined ? undefined : n < 0 ? list.length + n : n)
-      const start = norm(num(scalarOf((s as Expr)(row))))
-      if (start === undefined || start < 0 || start >= list.length) return null
-      const end = e ? norm(num(scalarOf(e(row)))) : start
-      if (end === undefined) return null
-      return fromList(list.slice(start, Math.min(end, list.length - 1) + 1))
-    },
+    make:
+      ([a, s, e]) =>
+      (row) => {
+        const list = values(asValue((a as Expr)(row)))
+        const norm = (n: number | undefined) => (n === undefined ? undefined : n < 0 ? list.length + n : n)
+        const start = norm(num(scalarOf((s as Expr)(row))))
+        if (start === undefined || start < 0 || start >= list.length) return null
+        const end = e ? norm(num(scalarOf(e(row)))) : start
+        if (end === undefined) return null
+        return fromList(list.slice(start, Math.min(end, list.length - 1) + 1))
+      },
   },
   mvjoin: {
     arity: [2, 2],
-    make: ([a, d]) => (row) => {
-      const list = values(asValue((a as Expr)(row)))
-      const sep = scalarOf((d as Expr)(row))
-      return list.length === 0 || sep === null ? null : list.map(str).join(str(sep))
-    },
+    make:
+      ([a, d]) =>
+      (row) => {
+        const list = values(asValue((a as Expr)(row)))
+        const sep = scalarOf((d as Expr)(row))
+        return list.length === 0 || sep === null ? null : list.map(str).join(str(sep))
+      },
   },
   mvappend: {
     arity: [1, 200],
@@ -452,15 +503,21 @@ const FUNCTIONS: Record<string, Fn> = {
   },
   strftime: {
     arity: [2, 2],
-    make: ([t, f]) => (row) => {
-      const secs = num(scalarOf((t as Expr)(row)))
-      const fmt = scalarOf((f as Expr)(row))
-      return secs === undefined || fmt === null ? null : strftime(secs, str(fmt))
-    },
+    make:
+      ([t, f]) =>
+      (row) => {
+        const secs = num(scalarOf((t as Expr)(row)))
+        const fmt = scalarOf((f as Expr)(row))
+        return secs === undefined || fmt === null ? null : strftime(secs, str(fmt))
+      },
   },
 }
 
-function regexArg(e: Expr, literal: string | undefined, ctx: CallContext): (row: Row) => LinearRegex | undefined {
+function regexArg(
+  e: Expr,
+  literal: string | undefined,
+  ctx: CallContext,
+): (row: Row) => LinearRegex | undefined {
   if (literal !== undefined) {
     try {
       const re = compileRegex(literal)
@@ -554,7 +611,8 @@ function compare(op: string, l: Expr, r: Expr): Expr {
       for (const y of b) {
         const nx = num(x)
         const ny = num(y)
-        const c = nx !== undefined && ny !== undefined ? nx - ny : str(x) < str(y) ? -1 : str(x) > str(y) ? 1 : 0
+        const c =
+          nx !== undefined && ny !== undefined ? nx - ny : str(x) < str(y) ? -1 : str(x) > str(y) ? 1 : 0
         if (test(op, c)) return true
       }
     return false
@@ -580,7 +638,20 @@ function test(op: string, c: number): boolean {
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
-const FULL_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
+const FULL_MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+]
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
 const FULL_DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']
 
@@ -614,7 +685,9 @@ export function strftime(secs: number, fmt: string): string {
         return p(d.getUTCSeconds())
       case 'N':
       case 'Q':
-        return p(d.getUTCMilliseconds(), 3).padEnd(Number(width || 3), '0').slice(0, Number(width || 3))
+        return p(d.getUTCMilliseconds(), 3)
+          .padEnd(Number(width || 3), '0')
+          .slice(0, Number(width || 3))
       case 'b':
         return MONTHS[d.getUTCMonth()] as string
       case 'B':

@@ -3,12 +3,12 @@ import { basename, extname } from 'node:path'
 import type { CompiledRule } from '../types.js'
 import { nearMissOf, prefilterChoicesOf, prefilterOf, sourcesOf } from './analyze.js'
 import { splIssue } from './lexer.js'
-import { type MacroTable, expandMacros } from './macros.js'
+import { expandMacros, type MacroTable } from './macros.js'
 import { compileNode } from './match.js'
 import { parsePipeline, runPipeline } from './pipeline.js'
 
-export { parseSearch } from './parser.js'
 export { loadMacros, type MacroTable } from './macros.js'
+export { parseSearch } from './parser.js'
 
 /** What a search may use beyond itself: the user's macros and lookup tables. */
 export interface SplContext {
@@ -30,12 +30,17 @@ interface Header {
 export function parseSpl(text: string, file: string, ctx: SplContext = {}): CompiledRule {
   const id = basename(file, extname(file))
   const header = parseHeader(text, file)
-  return compileSearch(header.search, file, {
-    id,
-    title: header.title ?? id,
-    ...(header.level ? { level: header.level } : {}),
-    tags: header.tags,
-  }, ctx)
+  return compileSearch(
+    header.search,
+    file,
+    {
+      id,
+      title: header.title ?? id,
+      ...(header.level ? { level: header.level } : {}),
+      tags: header.tags,
+    },
+    ctx,
+  )
 }
 
 /** Compiles a search (macros expanded first) with the rule's metadata. */

@@ -2,7 +2,7 @@
 // (`[name(2)]`, `args = a, b`, `definition = …`) or security_content-style `macros/*.yml`
 // (`name`, `definition`, `arguments`). Expansion is textual, as in Splunk, with `$arg$` substitution.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { extname, join } from 'node:path'
+import { basename, extname, join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { PurpleError } from '../../errors.js'
 import { clip, SplLexer } from './lexer.js'
@@ -13,6 +13,8 @@ export interface Macro {
   readonly definition: string
   /** Where it was defined, for messages. */
   readonly file: string
+  /** Set when the file could not be read: using the macro is then an error naming why. */
+  readonly broken?: string
 }
 
 /** Macros by `name(arity)`, e.g. `kube_audit(0)`, `security_content_ctime(1)`. */
@@ -39,7 +41,16 @@ export function loadMacros(paths: readonly string[]): MacroTable {
       : [path]
     for (const file of files) {
       const text = readFileSync(file, 'utf8')
-      const found = extname(file).toLowerCase() === '.conf' ? parseMacrosConf(text, file) : parseMacroYaml(text, file)
+      const conf = extname(file).toLowerCase() === '.conf'
+      let found: Macro[]
+      try {
+        found = conf ? parseMacrosConf(text, file) : parseMacroYaml(text, file)
+      } catch (e) {
+        // One bad file in a directory of hundreds should not stop searches that never use it.
+        if (!info.isDirectory() || conf || !(e instanceof PurpleError)) throw e
+        const name = basename(file, extname(file))
+        found = [{ name, args: [], definition: '', file, broken: e.message }]
+      }
       for (const m of found) table.set(key(m.name, m.args.length), m)
     }
   }
@@ -53,7 +64,11 @@ export function parseMacrosConf(text: string, file: string): Macro[] {
   const finish = () => {
     if (current?.definition === undefined) return
     if (current.args.length !== current.arity) {
-      throw macroError(file, current.line, `macro '${current.name}' declares ${current.arity} arguments but args lists ${current.args.length}`)
+      throw macroError(
+        file,
+        current.line,
+        `macro '${current.name}' declares ${current.arity} arguments but args lists ${current.args.length}`,
+      )
     }
     out.push({ name: current.name, args: current.args, definition: current.definition, file })
   }
@@ -67,7 +82,12 @@ export function parseMacrosConf(text: string, file: string): Macro[] {
     const stanza = /^\[([^\]()]+?)(?:\((\d+)\))?\]$/.exec(trimmed)
     if (stanza) {
       finish()
-      current = { name: (stanza[1] as string).trim(), arity: Number(stanza[2] ?? 0), args: [], line: first + 1 }
+      current = {
+        name: (stanza[1] as string).trim(),
+        arity: Number(stanza[2] ?? 0),
+        args: [],
+        line: first + 1,
+      }
       continue
     }
     const kv = /^([A-Za-z_.]+)\s*=\s*([\s\S]*)$/.exec(trimmed)
@@ -151,14 +171,17 @@ function expand(src: string, macros: MacroTable, fail: Fail, depth: number): str
         : `unknown macro '${name}' (define it in a macros.conf or macros/*.yml passed with --macros)`
       throw fail(why, i)
     }
-    if (depth >= MAX_MACRO_DEPTH) throw fail(`macros nested deeper than ${MAX_MACRO_DEPTH} (does '${name}' use itself?)`, i)
+    if (macro.broken) throw fail(`macro '${name}' could not be loaded: ${macro.broken}`, i)
+    if (depth >= MAX_MACRO_DEPTH)
+      throw fail(`macros nested deeper than ${MAX_MACRO_DEPTH} (does '${name}' use itself?)`, i)
     let body = macro.definition
     macro.args.forEach((a, n) => {
       body = body.replaceAll(`$${a}$`, args[n] as string)
     })
     // Nested macros are reported at the outer call's position.
     out += expand(body, macros, (msg) => fail(`${msg}, inside macro '${name}'`, i), depth + 1)
-    if (out.length > MAX_EXPANDED) throw fail(`a search longer than ${MAX_EXPANDED} characters after macro expansion`, i)
+    if (out.length > MAX_EXPANDED)
+      throw fail(`a search longer than ${MAX_EXPANDED} characters after macro expansion`, i)
     i = close + 1
   }
   return out

@@ -51,7 +51,11 @@ export function parseSearch(src: string, file: string): SplNode {
  * Parses one `search` stage starting at `offset` (after `| search`, or the whole first stage): stops at
  * the next top-level pipe; `end` is that pipe's offset (or the search's length).
  */
-export function parseStageAt(lexer: SplLexer, offset: number, first: boolean): { node: SplNode; end: number } {
+export function parseStageAt(
+  lexer: SplLexer,
+  offset: number,
+  first: boolean,
+): { node: SplNode; end: number } {
   lexer.seek(offset)
   const parser = new SplParser(lexer)
   return parser.stageAt(first)
@@ -93,10 +97,12 @@ class SplParser {
     if (first && t.type === 'pipe') {
       throw this.lx.unsupported('a search that starts with a command', clip(this.lx.src.trim(), 20), t.start)
     }
-    if (first && t.type === 'word' && t.text.toLowerCase() === 'search' && this.peek(1).type !== 'op') this.take()
+    if (first && t.type === 'word' && t.text.toLowerCase() === 'search' && this.peek(1).type !== 'op')
+      this.take()
     const node = this.stage()
     const end = this.peek()
-    if (end.type !== 'eof' && end.type !== 'pipe') throw this.lx.invalid(`unexpected '${clip(end.text)}'`, end.start)
+    if (end.type !== 'eof' && end.type !== 'pipe')
+      throw this.lx.invalid(`unexpected '${clip(end.text)}'`, end.start)
     return { node, end: end.start }
   }
 

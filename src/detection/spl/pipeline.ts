@@ -19,7 +19,8 @@ export interface SplPipeline {
 /** Parses a whole search (macros already expanded). */
 export function parsePipeline(src: string, file: string, ctx: CommandContext = {}): SplPipeline {
   const lx = new SplLexer(src, file)
-  if (src.length > MAX_SPL_LENGTH) throw lx.invalid(`the search is longer than ${MAX_SPL_LENGTH} characters`, 0)
+  if (src.length > MAX_SPL_LENGTH)
+    throw lx.invalid(`the search is longer than ${MAX_SPL_LENGTH} characters`, 0)
   const first = parseStageAt(lx, 0, true)
   const searches: SplNode[] = [first.node]
   const stages: Stage[] = []
