@@ -277,7 +277,10 @@ function stats(a: Args, keepRows: boolean): Stage {
       for (const combo of combos) {
         const k = JSON.stringify(combo.map(str))
         let g = groups.get(k)
-        if (!g) groups.set(k, (g = { key: combo, rows: [] }))
+        if (!g) {
+          g = { key: combo, rows: [] }
+          groups.set(k, g)
+        }
         g.rows.push(row)
         keys.push(k)
       }
@@ -299,7 +302,7 @@ function stats(a: Args, keepRows: boolean): Stage {
     const sorted = [...groups.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
     return sorted.map(([k, g]) => {
       const fields = new Map<string, Value>()
-      by.forEach((f, n) => fields.set(f, g.key[n] as Scalar))
+      for (const [n, f] of by.entries()) fields.set(f, g.key[n] as Scalar)
       for (const [f, v] of results.get(k) ?? []) fields.set(f, v)
       const events = [...new Set(g.rows.flatMap((r) => r.events))]
       return { fields, events, timeMs: Math.max(0, ...g.rows.map((r) => r.timeMs)) }
@@ -567,18 +570,14 @@ function atPath(doc: unknown, path: string): unknown {
 function regexCommand(a: Args): Stage {
   let field = '_raw'
   let negate = false
-  let pattern: string
   const first = a.peek()
   if (first?.t === 'word' && a.peek(1)?.t === 'eq') {
-    field = first.v
-    a.i += 2
-  } else if (first?.t === 'word' && first.v.endsWith('!') && a.peek(1)?.t === 'eq') {
-    field = first.v.slice(0, -1)
-    negate = true
+    negate = first.v.endsWith('!')
+    field = negate ? first.v.slice(0, -1) : first.v
     a.i += 2
   }
   const at = a.at()
-  pattern = a.name('a regular expression')
+  const pattern = a.name('a regular expression')
   if (!a.done()) throw a.unexpected()
   const re = linear(a.lx, pattern, at)
   return (rows) => rows.filter((row) => values(lookup(row, field)).some((v) => re.test(str(v))) !== negate)

@@ -486,7 +486,7 @@ const FUNCTIONS: Record<string, Fn> = {
   },
   replace: {
     arity: [3, 3],
-    make: ([a, r, s], ctx) => {
+    make: ([a, , s], ctx) => {
       const pattern = ctx.literal(1)
       // Substitution needs match positions, which the linear matcher does not report: only a pattern
       // without regex metacharacters (a plain substring) is replaced.
@@ -606,7 +606,7 @@ function compare(op: string, l: Expr, r: Expr): Expr {
   return (row) => {
     const a = values(asValue(l(row)))
     const b = values(asValue(r(row)))
-    if (a.length === 0 || b.length === 0) return op === '!=' ? false : false
+    if (a.length === 0 || b.length === 0) return false
     for (const x of a)
       for (const y of b) {
         const nx = num(x)
