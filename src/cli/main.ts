@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import { PurpleError, ValidationError } from '../errors.js'
 import { createOutput } from '../util/output.js'
 import { registerEvaluate } from './commands/evaluate.js'
+import { registerExerciseCommands } from './commands/exercise.js'
 import { registerLabCommands } from './commands/lab.js'
 import { registerRunCommands } from './commands/run.js'
 import { registerScenarioCommands } from './commands/scenarios.js'
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerEvaluate(program)
   registerScenarioCommands(program)
   registerLabCommands(program)
+  registerExerciseCommands(program)
   return program
 }
 

@@ -35,7 +35,9 @@ export const BACKGROUND_SCENARIO: Scenario = {
       {
         name: 'shop-controller',
         namespace: NS,
-        rules: [{ apiGroups: [''], resources: ['pods', 'configmaps', 'secrets'], verbs: ['get', 'list', 'watch'] }],
+        rules: [
+          { apiGroups: [''], resources: ['pods', 'configmaps', 'secrets'], verbs: ['get', 'list', 'watch'] },
+        ],
         subjects: [{ kind: 'ServiceAccount', name: 'shop-controller', namespace: NS }],
       },
       {
@@ -171,7 +173,15 @@ const TEMPLATES: Template[] = [
     make: (rng) => ({
       title: 'A developer runs a harmless command in a pod',
       actor: developer(rng),
-      run: ['kubectl', 'exec', '-n', NS, rng.pick(PODS), '--', ...rng.pick([['date'], ['ls', '/'], ['uname', '-a']])],
+      run: [
+        'kubectl',
+        'exec',
+        '-n',
+        NS,
+        rng.pick(PODS),
+        '--',
+        ...rng.pick([['date'], ['ls', '/'], ['uname', '-a']]),
+      ],
     }),
   },
   {

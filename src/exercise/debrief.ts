@@ -69,7 +69,16 @@ export interface DebriefReport {
   teams: TeamScore[]
   attacks: AttackDebrief[]
   unmatchedFindings: Finding[]
-  plan: { id: string; atMs: number; kind: string; scenario: string; step: string; identity: string; command: string; exitCode: number }[]
+  plan: {
+    id: string
+    atMs: number
+    kind: string
+    scenario: string
+    step: string
+    identity: string
+    command: string
+    exitCode: number
+  }[]
 }
 
 export const SCORE_FORMULA = `score = 100 × (${WEIGHTS.recall}·recall + ${WEIGHTS.precision}·precision + ${WEIGHTS.timeliness}·timeliness); timeliness = Σ speed(time to detect) / attacks, speed = 1 up to ${FAST_MS / 1000} s, linearly 0 at ${SLOW_MS / 60_000} min`
@@ -206,7 +215,11 @@ export function renderDebriefMarkdown(r: DebriefReport): string {
   out.push(
     `Seed **${r.seed}**, difficulty **${r.difficulty}**, ${Math.round(r.durationMs / 1000)} s from ${r.startedAt} to ${r.endedAt}: ` +
       `**${r.actions.attacks} attack steps** among ${r.actions.lookalikes} look-alikes and ${r.actions.background} background actions; ` +
-      `${Object.values(r.telemetry).reduce((a, b) => a + b, 0)} telemetry events (${Object.entries(r.telemetry).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}).`,
+      `${Object.values(r.telemetry).reduce((a, b) => a + b, 0)} telemetry events (${
+        Object.entries(r.telemetry)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none'
+      }).`,
     '',
     '## Scores',
     '',
@@ -274,7 +287,9 @@ export function renderDebriefMarkdown(r: DebriefReport): string {
         )
     }
     if (a.builtinRules.length)
-      out.push(`- Built-in rules that fire on this telemetry: ${a.builtinRules.map((x) => code(x)).join(', ')}.`)
+      out.push(
+        `- Built-in rules that fire on this telemetry: ${a.builtinRules.map((x) => code(x)).join(', ')}.`,
+      )
     else if (a.builtinNearMiss)
       out.push(
         `- No built-in rule fires; nearest: ${code(a.builtinNearMiss.rule)} (field ${code(a.builtinNearMiss.field)}: expected ${mdText(a.builtinNearMiss.expected)}, got ${code(JSON.stringify(a.builtinNearMiss.actual) ?? 'nothing')}).`,

@@ -6,7 +6,13 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { PurpleError } from '../errors.js'
 import type { Redactor } from '../redact/redactor.js'
-import { DEFAULT_INDEX, SOURCES, type SourceName, SOURCETYPES, type TelemetryEvent } from '../telemetry/event.js'
+import {
+  DEFAULT_INDEX,
+  SOURCES,
+  SOURCETYPES,
+  type SourceName,
+  type TelemetryEvent,
+} from '../telemetry/event.js'
 
 export type SinkFormat = 'hec' | 'jsonl'
 
@@ -100,8 +106,12 @@ class HttpSink {
     while (this.#queue.length) {
       const batch = this.#queue.slice(0, BATCH)
       const body =
-        this.o.format === 'hec' ? batch.map((r) => hecEvent(r)).join('\n') : `${batch.map(jsonLine).join('\n')}\n`
-      const auth = this.o.token ? `${this.o.format === 'hec' ? 'Splunk' : 'Bearer'} ${this.o.token}` : undefined
+        this.o.format === 'hec'
+          ? batch.map((r) => hecEvent(r)).join('\n')
+          : `${batch.map(jsonLine).join('\n')}\n`
+      const auth = this.o.token
+        ? `${this.o.format === 'hec' ? 'Splunk' : 'Bearer'} ${this.o.token}`
+        : undefined
       try {
         const res = await fetch(this.o.url, {
           method: 'POST',
@@ -127,7 +137,14 @@ class HttpSink {
 
 export interface FeedStats {
   files: Partial<Record<SourceName, number>>
-  sinks: { url: string; format: SinkFormat; sent: number; dropped: number; failures: number; lastError?: string }[]
+  sinks: {
+    url: string
+    format: SinkFormat
+    sent: number
+    dropped: number
+    failures: number
+    lastError?: string
+  }[]
 }
 
 /** Fans every event out to its source file and to each HTTP sink. */
@@ -150,7 +167,10 @@ export class TelemetryFeed {
     const feed = new TelemetryFeed(dir, redactor, sinks)
     await mkdir(path.join(dir, 'telemetry'), { recursive: true, mode: 0o755 })
     for (const s of SOURCES)
-      feed.#streams.set(s, createWriteStream(path.join(dir, 'telemetry', `${s}.jsonl`), { flags: 'a', mode: 0o644 }))
+      feed.#streams.set(
+        s,
+        createWriteStream(path.join(dir, 'telemetry', `${s}.jsonl`), { flags: 'a', mode: 0o644 }),
+      )
     feed.#timer = setInterval(() => void feed.flush(), 500)
     return feed
   }

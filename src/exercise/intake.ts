@@ -8,8 +8,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { AlertPayloadError, isLoopback, parseAlertPayload } from '../run/alert-intake.js'
 import { PurpleError } from '../errors.js'
+import { AlertPayloadError, isLoopback, parseAlertPayload } from '../run/alert-intake.js'
 import type { Finding } from './score.js'
 
 const MAX_BODY_BYTES = 1 << 20
@@ -18,7 +18,10 @@ const TEAM_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/
 
 export function checkTeamName(name: string): string {
   if (!TEAM_NAME.test(name))
-    throw new PurpleError('PURPLE_USAGE', `team name "${name}" must be 1-32 lower-case letters, digits, _ or -`)
+    throw new PurpleError(
+      'PURPLE_USAGE',
+      `team name "${name}" must be 1-32 lower-case letters, digits, _ or -`,
+    )
   return name
 }
 
@@ -45,8 +48,10 @@ export class FindingBook {
   }
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
-const str = (v: unknown, max = 500) => (typeof v === 'string' && v.trim() ? v.trim().slice(0, max) : undefined)
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
+const str = (v: unknown, max = 500) =>
+  typeof v === 'string' && v.trim() ? v.trim().slice(0, max) : undefined
 
 /** Items of a body the way the alert parser splits it (one object, an array, or JSON lines). */
 function items(body: string): Record<string, unknown>[] {
@@ -74,7 +79,9 @@ const TECHNIQUE = /^(?:attack\.)?(t\d{4}(?:\.\d{3})?)$/i
 function alertExtras(item: Record<string, unknown>): { actor?: string; technique?: string } {
   const fields = isObj(item.output_fields) ? item.output_fields : isObj(item.fields) ? item.fields : {}
   const actor = str(item.actor) ?? str(fields.user) ?? str(fields['ka.user.name']) ?? str(fields.actor)
-  const tag = (Array.isArray(item.tags) ? item.tags : []).map((t) => TECHNIQUE.exec(String(t))?.[1]).find(Boolean)
+  const tag = (Array.isArray(item.tags) ? item.tags : [])
+    .map((t) => TECHNIQUE.exec(String(t))?.[1])
+    .find(Boolean)
   const technique = str(item.technique) ?? tag?.toUpperCase()
   return { ...(actor ? { actor } : {}), ...(technique ? { technique: technique.toUpperCase() } : {}) }
 }
@@ -90,8 +97,10 @@ export function parseManualFinding(
     throw new AlertPayloadError('body: not JSON')
   }
   if (!isObj(v)) throw new AlertPayloadError('body: expected a JSON object')
-  const time = typeof v.time === 'number' ? v.time : typeof v.time === 'string' ? Date.parse(v.time) : Number.NaN
-  if (!Number.isFinite(time)) throw new AlertPayloadError('field "time": an ISO 8601 time or epoch ms is required')
+  const time =
+    typeof v.time === 'number' ? v.time : typeof v.time === 'string' ? Date.parse(v.time) : Number.NaN
+  if (!Number.isFinite(time))
+    throw new AlertPayloadError('field "time": an ISO 8601 time or epoch ms is required')
   const technique = str(v.technique, 20)
   if (technique && !/^T\d{4}(\.\d{3})?$/i.test(technique))
     throw new AlertPayloadError(`field "technique": not an ATT&CK technique id: ${technique}`)
@@ -127,11 +136,15 @@ export interface FindingIntakeOptions {
 export async function startFindingIntake(o: FindingIntakeOptions): Promise<FindingIntake> {
   const tokens = Object.entries(o.teams).map(([team, token]) => ({ team, token: Buffer.from(token) }))
   const server = createServer((req, res) => {
-    handle(req, res, o, tokens).catch((e: unknown) => reply(res, 500, { error: `internal error: ${String(e)}` }))
+    handle(req, res, o, tokens).catch((e: unknown) =>
+      reply(res, 500, { error: `internal error: ${String(e)}` }),
+    )
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) =>
-      reject(new PurpleError('PURPLE_USAGE', `findings intake cannot listen on 127.0.0.1:${o.port}: ${e.message}`)),
+      reject(
+        new PurpleError('PURPLE_USAGE', `findings intake cannot listen on 127.0.0.1:${o.port}: ${e.message}`),
+      ),
     )
     server.listen(o.port, '127.0.0.1', resolve)
   })
@@ -146,7 +159,11 @@ export async function startFindingIntake(o: FindingIntakeOptions): Promise<Findi
   }
 }
 
-function teamOf(req: IncomingMessage, url: URL, tokens: { team: string; token: Buffer }[]): string | undefined {
+function teamOf(
+  req: IncomingMessage,
+  url: URL,
+  tokens: { team: string; token: Buffer }[],
+): string | undefined {
   const header = req.headers.authorization
   const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : url.searchParams.get('token')
   if (!given) return undefined
@@ -160,7 +177,8 @@ async function handle(
   o: FindingIntakeOptions,
   tokens: { team: string; token: Buffer }[],
 ): Promise<void> {
-  if (!isLoopback(req.socket.remoteAddress)) return reply(res, 403, { error: 'only loopback clients are accepted' })
+  if (!isLoopback(req.socket.remoteAddress))
+    return reply(res, 403, { error: 'only loopback clients are accepted' })
   const url = new URL(req.url ?? '/', 'http://127.0.0.1')
   if (url.pathname !== '/alerts' && url.pathname !== '/findings')
     return reply(res, 404, { error: 'POST to /alerts or /findings' })

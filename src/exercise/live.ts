@@ -113,8 +113,16 @@ export async function runLiveExercise(o: LiveOptions): Promise<LiveResult> {
       const endedAt = Date.now()
       const attacks = o.plan.actions
         .filter((a) => a.kind === 'attack' && done.has(a.id))
-        .map((a) => attackOutcome(a, done.get(a.id) as { log: ActionLog; record: ActionRecord }, events, setupIDs))
-      return { startedAt, endedAt, actions: [...done.values()].map((d) => d.log), attacks, events: events.length }
+        .map((a) =>
+          attackOutcome(a, done.get(a.id) as { log: ActionLog; record: ActionRecord }, events, setupIDs),
+        )
+      return {
+        startedAt,
+        endedAt,
+        actions: [...done.values()].map((d) => d.log),
+        attacks,
+        events: events.length,
+      }
     } finally {
       clearInterval(ticker)
     }

@@ -80,8 +80,7 @@ export function buildPlan(o: PlanOptions): ExercisePlan {
       hint: 'widen --only/--technique, or list what there is with: purplekind list',
     })
   const pace = PACE[o.difficulty]
-  const wanted =
-    o.attacks ?? Math.max(1, Math.floor(o.durationMs / 1000 / pace.secondsPerAttack))
+  const wanted = o.attacks ?? Math.max(1, Math.floor(o.durationMs / 1000 / pace.secondsPerAttack))
   const span = (c: Chain) => (c.steps.length - 1) * CHAIN_GAP_MS
   const usable = o.durationMs * (1 - 2 * EDGE)
   // Chains whose steps fit in one slot; short exercises take fewer chains rather than crowding them.
@@ -152,7 +151,9 @@ export function buildPlan(o: PlanOptions): ExercisePlan {
   }
   drafts.sort((a, b) => a.atMs - b.atMs || kindRank(a.kind) - kindRank(b.kind))
   const ids = new Map<Draft, string>()
-  drafts.forEach((d, i) => ids.set(d, `a${String(i + 1).padStart(3, '0')}`))
+  drafts.forEach((d, i) => {
+    ids.set(d, `a${String(i + 1).padStart(3, '0')}`)
+  })
   const byStep = new Map(drafts.filter((d) => d.kind === 'attack').map((d) => [d.step, d]))
   const actions = drafts.map((d): PlannedAction => {
     const { after, ...rest } = d
@@ -175,7 +176,7 @@ export function buildPlan(o: PlanOptions): ExercisePlan {
 
 const kindRank = (k: ActionKind) => (k === 'attack' ? 0 : k === 'lookalike' ? 1 : 2)
 
-function selectScenarios(o: PlanOptions): Scenario[] {
+export function selectScenarios(o: Pick<PlanOptions, 'scenarios' | 'only' | 'techniques'>): Scenario[] {
   const only = o.only ?? []
   const techniques = (o.techniques ?? []).map((t) => t.toUpperCase())
   const out = o.scenarios.filter((s) => {
@@ -187,13 +188,17 @@ function selectScenarios(o: PlanOptions): Scenario[] {
     return named && tech
   })
   if (!out.length)
-    throw new PurpleError('PURPLE_USAGE', `no scenario matches --only ${only.join(',')} --technique ${techniques.join(',')}`)
+    throw new PurpleError(
+      'PURPLE_USAGE',
+      `no scenario matches --only ${only.join(',')} --technique ${techniques.join(',')}`,
+    )
   return out
 }
 
 function runnable(s: Scenario, step: Step, caps: LabCapabilities): boolean {
   if ((step.requires ?? []).some((c) => !caps[c])) return false
-  if (!caps.docker && (step.run[0] === 'docker' || ('docker' in step.actor && step.actor.docker))) return false
+  if (!caps.docker && (step.run[0] === 'docker' || ('docker' in step.actor && step.actor.docker)))
+    return false
   if (!caps.docker && s.setup.containers.length) return false
   return true
 }
@@ -224,7 +229,8 @@ export function attackChains(s: Scenario, caps: LabCapabilities): Chain[] {
 
 /** A seed from the command line: a non-negative integer below 2^53. */
 export function parseSeed(text: string): number {
-  if (!/^\d{1,15}$/.test(text)) throw new PurpleError('PURPLE_USAGE', `--seed must be a whole number, got "${text}"`)
+  if (!/^\d{1,15}$/.test(text))
+    throw new PurpleError('PURPLE_USAGE', `--seed must be a whole number, got "${text}"`)
   return Number(text)
 }
 

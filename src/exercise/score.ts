@@ -81,7 +81,12 @@ export function speed(ttdMs: number): number {
   return 1 - (ttdMs - FAST_MS) / (SLOW_MS - FAST_MS)
 }
 
-const normActor = (s: string) => s.trim().toLowerCase().replace(/^system:serviceaccount:/, '').replace(/:/g, '/')
+const normActor = (s: string) =>
+  s
+    .trim()
+    .toLowerCase()
+    .replace(/^system:serviceaccount:/, '')
+    .replace(/:/g, '/')
 
 export function actorFits(given: string, identity: string): boolean {
   const g = normActor(given)
@@ -97,7 +102,9 @@ export function techniqueFits(given: string, techniques: readonly string[]): boo
 /** Why a finding does not fit an attack; undefined when it fits. */
 export function mismatch(f: Finding, a: AttackRecord): string | undefined {
   if (f.auditID)
-    return a.auditIDs.includes(f.auditID) ? undefined : `audit ID ${f.auditID} is not one of this attack's events`
+    return a.auditIDs.includes(f.auditID)
+      ? undefined
+      : `audit ID ${f.auditID} is not one of this attack's events`
   if (f.time < a.sentAt - WINDOW_BEFORE_MS || f.time > a.endedAt + WINDOW_AFTER_MS) {
     const off = f.time < a.sentAt ? a.sentAt - f.time : f.time - a.endedAt
     return `its time is ${(off / 1000).toFixed(1)} s ${f.time < a.sentAt ? 'before' : 'after'} the attack (window −5 s/+15 s)`
@@ -109,9 +116,15 @@ export function mismatch(f: Finding, a: AttackRecord): string | undefined {
   return undefined
 }
 
-export function scoreTeam(team: string, attacks: readonly AttackRecord[], all: readonly Finding[]): TeamScore {
+export function scoreTeam(
+  team: string,
+  attacks: readonly AttackRecord[],
+  all: readonly Finding[],
+): TeamScore {
   const findings = all.filter((f) => f.team === team).sort((a, b) => a.receivedAt - b.receivedAt)
-  const per = new Map<string, AttackScore>(attacks.map((a) => [a.id, { attack: a.id, found: false, duplicates: [] }]))
+  const per = new Map<string, AttackScore>(
+    attacks.map((a) => [a.id, { attack: a.id, found: false, duplicates: [] }]),
+  )
   const unmatched: string[] = []
   for (const f of findings) {
     const fits = attacks.filter((a) => mismatch(f, a) === undefined)
@@ -141,7 +154,17 @@ export function scoreTeam(team: string, attacks: readonly AttackRecord[], all: r
     Math.round(
       1000 * (WEIGHTS.recall * recall + WEIGHTS.precision * precision + WEIGHTS.timeliness * timeliness),
     ) / 10
-  return { team, attacks: scores, findings: findings.length, matched, unmatched, recall, precision, timeliness, score }
+  return {
+    team,
+    attacks: scores,
+    findings: findings.length,
+    matched,
+    unmatched,
+    recall,
+    precision,
+    timeliness,
+    score,
+  }
 }
 
 /** The team's finding closest in time to a missed attack, and why it did not count. */

@@ -129,7 +129,11 @@ export async function createExerciseKey(exerciseId: string, env = process.env): 
 }
 
 /** Reads the key from `keyFile`, or from the instructor directory. */
-export async function readExerciseKey(exerciseId: string, keyFile?: string, env = process.env): Promise<Buffer> {
+export async function readExerciseKey(
+  exerciseId: string,
+  keyFile?: string,
+  env = process.env,
+): Promise<Buffer> {
   const file = keyFile ?? path.join(exerciseKeyDir(exerciseId, env), 'key')
   let text: string
   try {
@@ -145,4 +149,27 @@ export async function readExerciseKey(exerciseId: string, keyFile?: string, env 
   if (key.length !== 32)
     throw new PurpleError('PURPLE_EVENTS_INVALID', `${file}: not an exercise key (64 hex digits)`)
   return key
+}
+
+/**
+ * One token per team, each in its own 0600 file under the instructor's directory (`sub` keeps the tokens
+ * of one class apart from another's), for the instructor to hand out.
+ */
+export async function writeTeamTokens(
+  exerciseId: string,
+  tokens: Readonly<Record<string, string>>,
+  sub: string,
+  env = process.env,
+): Promise<Record<string, string>> {
+  await privateDir(instructorRoot(env))
+  await privateDir(exerciseKeyDir(exerciseId, env))
+  const dir = await privateDir(path.join(exerciseKeyDir(exerciseId, env), sub))
+  const out: Record<string, string> = {}
+  for (const [team, token] of Object.entries(tokens)) {
+    const file = path.join(dir, `${team}.token`)
+    await writeFile(file, `${token}\n`, { mode: 0o600 })
+    await chmod(file, 0o600)
+    out[team] = file
+  }
+  return out
 }

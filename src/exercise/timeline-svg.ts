@@ -1,8 +1,9 @@
 // The debrief's timeline picture: one lane for the red team's attacks, one for background traffic and
 // look-alikes, a telemetry histogram, and one lane per blue team with its findings. A line from an attack
 // to the finding that caught it shows the detection delay; a missed attack is a hollow marker.
-import type { ActionLog } from './store.js'
+
 import type { Finding, TeamScore } from './score.js'
+import type { ActionLog } from './store.js'
 
 export interface TimelineInput {
   title: string
@@ -49,8 +50,14 @@ function clock(ms: number): string {
 
 export function renderTimeline(t: TimelineInput): string {
   const span = Math.max(1000, t.endedAt - t.startedAt)
-  const x = (ms: number) => LEFT + ((Math.min(Math.max(ms, t.startedAt), t.endedAt) - t.startedAt) / span) * (W - LEFT - RIGHT)
-  const lanes = ['Red team — attacks', 'Background & look-alikes', 'Telemetry (events)', ...t.teams.map((s) => `Blue — ${s.team}`)]
+  const x = (ms: number) =>
+    LEFT + ((Math.min(Math.max(ms, t.startedAt), t.endedAt) - t.startedAt) / span) * (W - LEFT - RIGHT)
+  const lanes = [
+    'Red team — attacks',
+    'Background & look-alikes',
+    'Telemetry (events)',
+    ...t.teams.map((s) => `Blue — ${s.team}`),
+  ]
   const laneY = (i: number) => TOP + i * LANE
   const H = TOP + lanes.length * LANE + 70
   const out: string[] = []
@@ -128,7 +135,9 @@ export function renderTimeline(t: TimelineInput): string {
     const unmatched = new Set(score.unmatched)
     for (const f of findingById.values()) {
       const fx = x(f.receivedAt)
-      const tip = xml(`${f.id} ${f.via}${f.rule ? ` ${f.rule}` : ''}${f.actor ? ` actor=${f.actor}` : ''}${f.note ? ` — ${f.note}` : ''}`)
+      const tip = xml(
+        `${f.id} ${f.via}${f.rule ? ` ${f.rule}` : ''}${f.actor ? ` actor=${f.actor}` : ''}${f.note ? ` — ${f.note}` : ''}`,
+      )
       if (unmatched.has(f.id))
         out.push(
           `<g stroke="${COLORS.miss}" stroke-width="2.5"><line x1="${fx - 6}" y1="${fy - 6}" x2="${fx + 6}" y2="${fy + 6}"/><line x1="${fx - 6}" y1="${fy + 6}" x2="${fx + 6}" y2="${fy - 6}"/><title>${tip} (matched no attack)</title></g>`,
@@ -156,16 +165,24 @@ export function renderTimeline(t: TimelineInput): string {
   const ly = H - 22
   const legend: [string, string][] = [
     [`<circle cx="0" cy="-4" r="6" fill="${COLORS.attack}"/>`, 'attack found'],
-    [`<circle cx="0" cy="-4" r="6" fill="#fff" stroke="${COLORS.attack}" stroke-width="2"/>`, 'attack missed by all'],
+    [
+      `<circle cx="0" cy="-4" r="6" fill="#fff" stroke="${COLORS.attack}" stroke-width="2"/>`,
+      'attack missed by all',
+    ],
     [`<rect x="-2" y="-12" width="4" height="14" fill="${COLORS.lookalike}"/>`, 'look-alike'],
     [`<rect x="-1" y="-10" width="2" height="10" fill="${COLORS.background}"/>`, 'background'],
     [`<path d="M 0 -11 L 7 -4 L 0 3 L -7 -4 Z" fill="${COLORS.hit}"/>`, 'finding that matched'],
-    [`<g stroke="${COLORS.miss}" stroke-width="2"><line x1="-5" y1="-9" x2="5" y2="1"/><line x1="-5" y1="1" x2="5" y2="-9"/></g>`, 'finding that matched nothing'],
+    [
+      `<g stroke="${COLORS.miss}" stroke-width="2"><line x1="-5" y1="-9" x2="5" y2="1"/><line x1="-5" y1="1" x2="5" y2="-9"/></g>`,
+      'finding that matched nothing',
+    ],
     [`<line x1="-8" y1="-4" x2="8" y2="-4" stroke="${COLORS.hit}" stroke-width="2"/>`, 'detection delay'],
   ]
   let lx = LEFT
   for (const [mark, text] of legend) {
-    out.push(`<g transform="translate(${lx},${ly})">${mark}<text x="12" y="0" fill="${COLORS.text}">${xml(text)}</text></g>`)
+    out.push(
+      `<g transform="translate(${lx},${ly})">${mark}<text x="12" y="0" fill="${COLORS.text}">${xml(text)}</text></g>`,
+    )
     lx += 30 + text.length * 6.6
   }
   out.push('</svg>')
