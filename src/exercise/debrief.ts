@@ -1,7 +1,7 @@
 // The debrief: the plan revealed, every team scored, and per attack the evidence, the finding that
 // caught it (or the nearest miss and why it did not count), and which built-in rule fires on it.
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Engine } from '../detection/engine.js'
 import type { NearMiss, RuleSet } from '../detection/types.js'
@@ -23,7 +23,7 @@ import {
   WINDOW_AFTER_MS,
   WINDOW_BEFORE_MS,
 } from './score.js'
-import { type ExerciseMeta, type ExerciseOutcome, files } from './store.js'
+import { type ExerciseMeta, type ExerciseOutcome, files, ownDir } from './store.js'
 import { renderTimeline } from './timeline-svg.js'
 import { renderVectrCsv, type VectrRow } from './vectr.js'
 
@@ -350,8 +350,8 @@ export async function writeDebrief(
   outcome: ExerciseOutcome,
   telemetry: readonly TelemetryEvent[],
 ): Promise<string[]> {
-  const out = files(dir).debrief
-  await mkdir(out, { recursive: true })
+  await ownDir(dir)
+  const out = await ownDir(files(dir).debrief)
   const labels = new Map(report.attacks.map((a) => [a.id, label(a)]))
   const svg = renderTimeline({
     title: `Exercise ${report.exercise} — seed ${report.seed}, ${report.difficulty}`,

@@ -2,7 +2,6 @@
 // source's own record format, as `purplekind evaluate` reads it), and forwarding over HTTP — in the Splunk
 // HTTP Event Collector format, or as plain JSON lines. Everything passes the redactor first.
 import { createWriteStream, type WriteStream } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { PurpleError } from '../errors.js'
 import type { Redactor } from '../redact/redactor.js'
@@ -13,6 +12,7 @@ import {
   type SourceName,
   type TelemetryEvent,
 } from '../telemetry/event.js'
+import { ownDir } from './store.js'
 
 export type SinkFormat = 'hec' | 'jsonl'
 
@@ -153,6 +153,7 @@ export class TelemetryFeed {
   readonly #sinks: HttpSink[]
   readonly #counts: Partial<Record<SourceName, number>> = {}
   #timer: NodeJS.Timeout | undefined
+  #closed: Promise<void> | undefined
 
   private constructor(
     readonly dir: string,
@@ -165,7 +166,8 @@ export class TelemetryFeed {
   /** Opens telemetry/<source>.jsonl under `dir` (world-readable: the blue side tails them). */
   static async open(dir: string, redactor: Redactor, sinks: readonly SinkOptions[]): Promise<TelemetryFeed> {
     const feed = new TelemetryFeed(dir, redactor, sinks)
-    await mkdir(path.join(dir, 'telemetry'), { recursive: true, mode: 0o755 })
+    await ownDir(dir)
+    await ownDir(path.join(dir, 'telemetry'))
     for (const s of SOURCES)
       feed.#streams.set(
         s,
@@ -180,6 +182,7 @@ export class TelemetryFeed {
   }
 
   pushRecord(r: FeedRecord): void {
+    if (this.#closed) return // late events after the end are not part of the exercise
     const raw = this.redactor.redactValue(r.raw)
     this.#streams.get(r.source)?.write(`${JSON.stringify(raw)}\n`)
     this.#counts[r.source] = (this.#counts[r.source] ?? 0) + 1
@@ -204,11 +207,15 @@ export class TelemetryFeed {
     }
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.#timer)
-    await this.flush()
-    await Promise.all(
-      [...this.#streams.values()].map((w) => new Promise<void>((resolve) => w.end(() => resolve()))),
-    )
+  /** Flushes and closes the files; safe to call twice. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      clearInterval(this.#timer)
+      await this.flush()
+      await Promise.all(
+        [...this.#streams.values()].map((w) => new Promise<void>((resolve) => w.end(() => resolve()))),
+      )
+    })()
+    return this.#closed
   }
 }

@@ -4,7 +4,7 @@
 // findings with their own token. At the end, the class's findings are sealed next to the recorded
 // attacks, and `exercise debrief` scores every student.
 import { existsSync } from 'node:fs'
-import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises'
+import { copyFile, readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { PurpleError } from '../errors.js'
 import { Redactor } from '../redact/redactor.js'
@@ -17,6 +17,7 @@ import {
   type ExerciseMeta,
   type ExerciseOutcome,
   files,
+  ownDir,
   readMeta,
   readOutcome,
   writeOutcome,
@@ -32,7 +33,8 @@ export async function recordExercise(dir: string, out: string): Promise<string[]
     throw new PurpleError('PURPLE_USAGE', `${out} is not empty: record into a new directory`)
   const src = files(dir)
   const dst = files(out)
-  await mkdir(dst.telemetry, { recursive: true })
+  await ownDir(out)
+  await ownDir(dst.telemetry)
   const copied: string[] = []
   for (const key of ['meta', 'plan', 'outcome'] as const) {
     await copyFile(src[key], dst[key])
@@ -91,7 +93,7 @@ export async function replayExercise(o: ReplayOptions): Promise<ExerciseOutcome>
   const recorded = await readMeta(o.recording)
   const outcome = await readOutcome(o.recording, recorded.id, o.key)
   const records = await readRecordedFeed(o.recording)
-  await mkdir(o.dir, { recursive: true })
+  await ownDir(o.dir)
   if (existsSync(files(o.dir).meta))
     throw new PurpleError('PURPLE_USAGE', `${o.dir} already holds an exercise: replay into a new directory`)
   await copyFile(files(o.recording).plan, files(o.dir).plan)

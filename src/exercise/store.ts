@@ -7,7 +7,7 @@
 //   plan.sealed          the plan (AES-256-GCM)
 //   outcome.sealed       what ran, the attacks' telemetry links and every team's findings (AES-256-GCM)
 //   debrief/             after `exercise debrief`: report.md, report.json, timeline.svg, vectr.csv
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { PurpleError } from '../errors.js'
 import type { ActionTrace } from '../run/correlate.js'
@@ -124,3 +124,21 @@ export const writeOutcome = (dir: string, o: ExerciseOutcome, key: Buffer) =>
   writeSealed(files(dir).outcome, o, key, outcomeLabel(o.id))
 export const readOutcome = (dir: string, id: string, key: Buffer) =>
   readSealed<ExerciseOutcome>(files(dir).outcome, key, outcomeLabel(id))
+
+/**
+ * Creates `dir` (and parents) or accepts an existing one only if it is a real directory of this user that
+ * nobody else can write: the exercise writes files there (as root, for the local lab), and a directory
+ * another user can write could hold a symlink planted to redirect those writes.
+ */
+export async function ownDir(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true, mode: 0o755 })
+  const st = await lstat(dir)
+  const uid = process.geteuid?.()
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022)
+    throw new PurpleError(
+      'PURPLE_USAGE',
+      `${dir} must be a directory owned by this user and writable by no one else`,
+      { hint: 'choose a --dir/--out of your own (the exercise writes files there)' },
+    )
+  return dir
+}
