@@ -5,6 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Engine } from '../detection/engine.js'
 import type { NearMiss, RuleSet } from '../detection/types.js'
+import { Redactor } from '../redact/redactor.js'
 import { code, mdText, table } from '../report/markdown-text.js'
 import { correlate } from '../run/correlate.js'
 import { toEvidence } from '../run/evidence.js'
@@ -32,6 +33,8 @@ export const DEBRIEF_FORMAT = 'purplekind.io/exercise-debrief/v1'
 export interface AttackDebrief {
   id: string
   atMs: number
+  /** When the action returned, from the exercise start. */
+  endMs: number
   scenario: string
   step: string
   title: string
@@ -118,6 +121,7 @@ export function buildDebrief(
     return {
       id: a.id,
       atMs: a.sentAt - outcome.startedAt,
+      endMs: a.endedAt - outcome.startedAt,
       scenario: a.scenario,
       step: a.step,
       title: a.title,
@@ -336,7 +340,7 @@ export function vectrRows(r: DebriefReport): VectrRow[] {
       outcome: t.found ? ('Detected' as const) : ('Not Detected' as const),
       notes: t.found && t.by ? `caught by ${describeFinding(t.by)}` : (t.nearest?.why ?? 'no finding'),
       start: Date.parse(r.startedAt) + a.atMs,
-      stop: Date.parse(r.startedAt) + a.atMs,
+      stop: Date.parse(r.startedAt) + a.endMs,
       ...(t.by ? { detectionTime: t.by.receivedAt } : {}),
       blueTeam: t.team,
     })),
@@ -369,6 +373,9 @@ export async function writeDebrief(
     ['timeline.svg', svg],
     ['vectr.csv', renderVectrCsv(vectrRows(report))],
   ]
-  for (const [name, text] of written) await writeFile(path.join(out, name), text)
+  // Telemetry and commands were redacted as they were written; a last pass catches credential shapes in
+  // what teams wrote (notes) before anything is shown to the class.
+  const redactor = new Redactor()
+  for (const [name, text] of written) await writeFile(path.join(out, name), redactor.redact(text))
   return written.map(([name]) => path.join(out, name))
 }
