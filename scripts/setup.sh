@@ -20,7 +20,7 @@ phase() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # 1. Debian packages: Docker Engine, iproute2 (network namespaces), iptables, openssl (lab PKI),
 #    curl (exec'd into simulated pods), busybox-static (lab images are built from it, no registry).
 need=()
-for pair in dockerd:docker.io ip:iproute2 iptables:iptables openssl:openssl curl:curl busybox:busybox-static; do
+for pair in dockerd:docker.io ip:iproute2 iptables:iptables openssl:openssl curl:curl busybox:busybox-static gcc:gcc; do
   cmd=${pair%%:*}; pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/bin/$cmd" ] || need+=("$pkg")
 done
@@ -46,5 +46,25 @@ fi
 if [ -z "${PURPLEKIND_ASSETS:-}${KUBEBUILDER_ASSETS:-}" ]; then
   phase "lab binaries (cached by version; a cold build takes ~15 min on 2 cores)"
   bash "$here/lab/assets/build.sh" >/dev/null
+fi
+
+# 4. Docker Engine: kind runs its nodes in it, and the docker-side steps use it. As root, start Debian's
+#    dockerd if nothing answers (its log is owner-only; no --debug, which would log API bodies).
+if ! docker info >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null; then
+  phase "starting dockerd (log /var/log/purplekind/dockerd.log)"
+  install -d -m 0700 /var/log/purplekind
+  (umask 077; : >>/var/log/purplekind/dockerd.log)
+  nohup dockerd >>/var/log/purplekind/dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+fi
+
+# 5. The kind lab: its node image, built locally (debootstrap + the binaries above + Debian's containerd),
+#    wherever Docker works. PURPLEKIND_SKIP_KIND=1 keeps to the local (simulated-pod) lab.
+if [ "${PURPLEKIND_SKIP_KIND:-}" != 1 ] && [ "$(id -u)" = 0 ] && docker info >/dev/null 2>&1; then
+  phase "kind node image (cached; first build ~15-30 min on 2 cores)"
+  apt-cache policy debootstrap 2>/dev/null | grep -q 'Candidate: [0-9]' || apt-get update -qq
+  bash "$here/kind/node-image/build.sh" all >/dev/null
+elif [ "${PURPLEKIND_SKIP_KIND:-}" != 1 ]; then
+  phase "kind node image skipped: needs root and a working Docker Engine (the local lab is used instead)"
 fi
 phase "ready"

@@ -209,6 +209,7 @@ function toAlert(
     title: rule.title,
     ...(rule.level !== undefined ? { level: rule.level } : {}),
     tags: rule.tags,
+    ...('describe' in rule && rule.describe ? { message: rule.describe(event) } : {}),
     ...(where.file !== undefined ? { file: where.file, event: where.event } : {}),
     ...(event.auditID !== undefined ? { auditID: event.auditID } : {}),
     time: event.time,

@@ -4,6 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { extname, join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { type Issue, PurpleError, ValidationError } from '../errors.js'
+import { isFalcoRuleFile, loadFalcoRules } from './falco/index.js'
 import { parseSigma } from './sigma/index.js'
 import { parseSpl } from './spl/index.js'
 import type { CompiledRule, CorrelationRule, RuleSet } from './types.js'
@@ -31,8 +32,22 @@ export async function loadRules(paths: readonly string[]): Promise<RuleSet & { f
   const correlations: CorrelationRule[] = []
   const known = new Map<string, CompiledRule>()
   const origin = new Map<string, string>()
+  // Falco rule files (YAML lists of rule/macro/list items) compile together: they share lists and macros.
+  const [falco, others] = splitFalcoFiles(files)
+  if (falco.length) {
+    const set = loadFalcoRules(falco)
+    issues.push(...set.issues)
+    for (const rule of set.rules) {
+      const first = origin.get(rule.id)
+      if (first !== undefined)
+        issues.push(issue(rule.file, 'rule', `duplicate rule id '${rule.id}' (also defined in ${first})`))
+      origin.set(rule.id, rule.file)
+      rules.push(rule)
+      known.set(rule.id, rule)
+    }
+  }
   // Base rules first, so correlations can reference rules defined in other files.
-  for (const file of orderForCorrelations(files)) {
+  for (const file of orderForCorrelations(others)) {
     const set = compileFile(file, known, issues)
     if (!set) continue
     for (const item of [...set.rules, ...set.correlations]) {
@@ -101,6 +116,12 @@ function languageOf(path: string): RuleFile['language'] | undefined {
   if (SIGMA_EXTENSIONS.has(ext)) return 'sigma'
   if (SPL_EXTENSIONS.has(ext)) return 'spl'
   return undefined
+}
+
+/** [Falco rule files, all other files], each in the given order. */
+function splitFalcoFiles(files: readonly RuleFile[]): [RuleFile[], RuleFile[]] {
+  const isFalco = (f: RuleFile) => f.language === 'sigma' && isFalcoRuleFile(f.text)
+  return [files.filter(isFalco), files.filter((f) => !isFalco(f))]
 }
 
 /** Compiles one file, turning its PurpleErrors into issues (anything else is a bug and propagates). */

@@ -1,6 +1,6 @@
 import type { SourceName, TelemetryEvent } from '../telemetry/event.js'
 
-export type RuleLanguage = 'sigma' | 'spl'
+export type RuleLanguage = 'sigma' | 'spl' | 'falco'
 
 /** Why a rule did not match an event: the clause that came closest and the field that differed. */
 export interface NearMiss {
@@ -36,6 +36,8 @@ export interface CompiledRule {
   match(event: TelemetryEvent): boolean
   /** Best-effort explanation of a non-match (for LOGGED_NOT_ALERTED verdicts). */
   nearMiss?(event: TelemetryEvent): NearMiss | undefined
+  /** The alert text for a matching event (Falco's rendered `output`), when the language has one. */
+  describe?(event: TelemetryEvent): string
 }
 
 /** A stateful rule (Sigma correlation): sees every event in time order and may emit alerts. */
@@ -63,6 +65,8 @@ export interface Alert {
   title: string
   level?: string
   tags: readonly string[]
+  /** The rule's rendered output for this event (Falco rules), e.g. `Attach/Exec to pod (user=…)`. */
+  message?: string
   /** Events file and 0-based line the triggering event came from (offline evaluation). */
   file?: string
   event?: number

@@ -16,7 +16,7 @@ import {
   VICTIM_IMAGE,
 } from './docker/images.js'
 import { startDockerApiProxy } from './docker/proxy.js'
-import type { Lab, TelemetryCollector } from './provider.js'
+import type { Lab, PodTemplate, TelemetryCollector } from './provider.js'
 
 /** Docker-side setup used by the runner. */
 export interface DockerSetup {
@@ -107,6 +107,27 @@ export async function attachRunServices(
       stops.push(() => imds.stop())
       imdsDecoys = { ...labImds, role: imds.role }
     }
+    let podTemplate: PodTemplate | undefined
+    if (lab.connectPods) {
+      // Real pods (kind): they reach this run's decoys through the lab's relays, `az` logged in.
+      if (decoys.azure) await azLogin(decoys.azure, decoys.canaries)
+      const port = (url?: string) => (url ? Number(new URL(url).port) : 0)
+      const pods = await lab.connectPods({
+        runId,
+        ...(decoys.decoys.aws ? { aws: { port: port(decoys.decoys.aws.endpoint) } } : {}),
+        ...(decoys.azure
+          ? {
+              azure: {
+                configDir: decoys.azure.configDir,
+                caBundle: decoys.azure.env.REQUESTS_CA_BUNDLE as string,
+                port: port(decoys.azure.endpoint),
+              },
+            }
+          : {}),
+      })
+      stops.push(() => pods.disconnect())
+      podTemplate = pods.template
+    }
     const collectors: TelemetryCollector[] = [...lab.collectors]
     let dockerEnv = lab.dockerEnv
     let docker: DockerSetup | undefined
@@ -148,6 +169,7 @@ export async function attachRunServices(
       decoys: { ...decoys.decoys, ...(imdsDecoys ? { imds: imdsDecoys } : {}) },
       ...(dockerEnv ? { dockerEnv } : {}),
       ...(lab.stagePodFiles ? { stagePodFiles: lab.stagePodFiles.bind(lab) } : {}),
+      ...(podTemplate ? { podTemplate } : {}),
     }
     return {
       lab: composed,

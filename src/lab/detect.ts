@@ -1,6 +1,6 @@
 // Chooses the lab provider for `--env`. `auto` prefers kind (real pods, NetworkPolicy) when its
-// availability probe passes — kind on PATH, a working Docker, a local node image — and otherwise the
-// local control plane. The returned reason is printed by the CLI, so the choice is never silent.
+// availability probe passes — kind, a working Docker, a local node image (purplekind builds its own:
+// `purplekind lab build --env kind`) — and otherwise the local control plane (simulated pods). The returned reason is printed by the CLI, so the choice is never silent.
 import { PurpleError } from '../errors.js'
 import type { LabProvider, ProviderName } from './provider.js'
 
@@ -20,7 +20,7 @@ export async function chooseProvider(
   const local = providers.local
   const kindProbe = kind ? await kind.available() : { ok: false, reason: 'kind provider not registered' }
   if (kind && kindProbe.ok)
-    return { provider: kind, reason: 'auto: kind, Docker and a kindest/node image are present' }
+    return { provider: kind, reason: 'auto: kind (Docker works and a kind node image is present)' }
   if (!local) {
     throw new PurpleError(
       'PURPLE_PROVIDER_UNAVAILABLE',

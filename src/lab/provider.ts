@@ -33,6 +33,24 @@ export interface LabCapabilities {
   docker: boolean
 }
 
+/** The container of a run's pods on a lab whose pods are real (kind). */
+export interface PodTemplate {
+  image: string
+  command: string[]
+  env: Record<string, string>
+  volumes: Record<string, unknown>[]
+  volumeMounts: Record<string, unknown>[]
+}
+
+/** What a run tells a real-pod lab about its decoys, so pods can reach them. */
+export interface RunPodDecoys {
+  runId: string
+  /** moto's loopback port. */
+  aws?: { port: number }
+  /** The logged-in az profile, the decoy's CA bundle and its loopback port. */
+  azure?: { configDir: string; caBundle: string; port: number }
+}
+
 /** A running lab. Everything needed to act on it and to observe it. */
 export interface Lab {
   readonly provider: ProviderName
@@ -46,6 +64,11 @@ export interface Lab {
   readonly dockerEnv?: Record<string, string>
   /** Directory holding the lab's binaries (kubectl matching the server), if the provider has one. */
   readonly binDir?: string
+  /**
+   * The cluster CA (certificate and key files, owner-only), where the lab has it: steps acting as a user
+   * authenticate with a client certificate of their own instead of impersonation.
+   */
+  readonly clientCA?: { readonly cert: string; readonly key: string }
   /** Facts for the report's environment manifest (versions, audit policy hash, ...). */
   readonly manifest: Record<string, string>
   /**
@@ -63,6 +86,13 @@ export interface Lab {
   ): void
   /** Releases host-side services this process started for the lab (the lab itself stays up). */
   release?(): Promise<void>
+  /**
+   * Real pods (kind): makes the run's decoys reachable from its pods and returns their container;
+   * `disconnect` undoes it. Absent: pods are simulated and use the lab's default container.
+   */
+  connectPods?(run: RunPodDecoys): Promise<{ template: PodTemplate; disconnect(): Promise<void> }>
+  /** Set by the run (compose.ts) from connectPods: the container of this run's pods. */
+  readonly podTemplate?: PodTemplate
   /** Extra environment for commands exec'd in simulated pods (e.g. cloud CLI endpoints of the decoys). */
   readonly podEnv?: Record<string, string>
   /**

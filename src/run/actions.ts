@@ -5,6 +5,7 @@ import { execa } from 'execa'
 import { PurpleError } from '../errors.js'
 import type { Lab } from '../lab/provider.js'
 import type { Actor, Step } from '../scenario/schema.js'
+import { type ClientCert, mintClientCert } from './client-cert.js'
 import { type KubeApi, resourcePath } from './kube-api.js'
 
 /** What the harness did for one step and what came back (outputs stay in memory; reporters redact). */
@@ -43,8 +44,14 @@ export const MARKER_EXTRA = 'purplekind.io/step'
 async function kubeIdentity(
   actor: Actor,
   ctx: ActionContext,
-): Promise<{ args: string[]; identity: string; token?: string; marker?: string }> {
+): Promise<{ args: string[]; identity: string; token?: string; cert?: ClientCert; marker?: string }> {
+  if ('user' in actor && ctx.lab.clientCA) {
+    // The user's own certificate: no impersonation, and the event's credential id names the step.
+    const cert = await mintClientCert(ctx.lab.clientCA, actor.user, actor.groups, ctx.runDir)
+    return { args: [], identity: actor.user, cert, marker: cert.credentialId }
+  }
   if ('user' in actor) {
+    // Where no CA is at hand (an existing cluster): impersonation, which the report states.
     const marker = randomUUID()
     const args = [
       `--as=${actor.user}`,
@@ -56,7 +63,7 @@ async function kubeIdentity(
   if ('serviceAccount' in actor) {
     const token = await serviceAccountToken(actor.serviceAccount, ctx)
     const [ns, name] = actor.serviceAccount.split('/')
-    return { args: [], identity: `system:serviceaccount:${ns}:${name}`, token }
+    return { args: [], identity: `system:serviceaccount:${ns}:${name}`, token, ...tokenMarker(token) }
   }
   if ('token' in actor) {
     const token = ctx.captures.get(actor.token)?.trim()
@@ -65,9 +72,18 @@ async function kubeIdentity(
         'PURPLE_COMMAND_FAILED',
         `capture "${actor.token}" is empty: the step that should have produced it failed`,
       )
-    return { args: [], identity: jwtSubject(token) ?? 'token', token }
+    return { args: [], identity: jwtSubject(token) ?? 'token', token, ...tokenMarker(token) }
   }
   throw new PurpleError('PURPLE_INTERNAL', 'not a Kubernetes actor')
+}
+
+/**
+ * A service-account token's `jti` is what the apiserver records as the event's credential id
+ * (`JTI=<jti>`): it ties a step using that token — a stolen one too — to exactly its events.
+ */
+function tokenMarker(token: string): { marker?: string } {
+  const jti = jwtClaims(token)?.jti
+  return typeof jti === 'string' && jti ? { marker: `JTI=${jti}` } : {}
 }
 
 /** A short-lived token for a lab service account, minted once per run via TokenRequest. */
@@ -87,17 +103,24 @@ export async function serviceAccountToken(sa: string, ctx: ActionContext): Promi
 }
 
 export function jwtSubject(token: string): string | undefined {
+  const sub = jwtClaims(token)?.sub
+  return typeof sub === 'string' ? sub : undefined
+}
+
+/** The claims of a JWT (unverified: only to name what a token is). */
+export function jwtClaims(token: string): Record<string, unknown> | undefined {
   const payload = token.split('.')[1]
-  if (!payload) return undefined
+  if (!payload || payload.length > 16_384) return undefined
   try {
-    return (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: string }).sub
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown
+    return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : undefined
   } catch {
     return undefined
   }
 }
 
-// A kubeconfig holding only the server, its CA and a bearer token (no admin client certificate).
-async function tokenKubeconfig(ctx: ActionContext, token: string): Promise<string> {
+// A kubeconfig holding only the server, its CA and the actor's own credential (never the admin's).
+async function actorKubeconfig(ctx: ActionContext, who: { token: string } | ClientCert): Promise<string> {
   const file = path.join(ctx.runDir, `token-${randomUUID()}.kubeconfig`)
   const ca = ctx.api.caData
   const doc = {
@@ -112,7 +135,18 @@ async function tokenKubeconfig(ctx: ActionContext, token: string): Promise<strin
         },
       },
     ],
-    users: [{ name: 'actor', user: { token } }],
+    users: [
+      {
+        name: 'actor',
+        user:
+          'token' in who
+            ? { token: who.token }
+            : {
+                'client-certificate-data': Buffer.from(who.certPem).toString('base64'),
+                'client-key-data': Buffer.from(who.keyPem).toString('base64'),
+              },
+      },
+    ],
     contexts: [{ name: ctx.lab.context, context: { cluster: 'lab', user: 'actor' } }],
     'current-context': ctx.lab.context,
   }
@@ -154,7 +188,8 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionR
       const who = await kubeIdentity(step.actor, ctx)
       identity = who.identity
       marker = who.marker
-      const kubeconfig = who.token ? await tokenKubeconfig(ctx, who.token) : ctx.lab.kubeconfig
+      const own = who.token ? { token: who.token } : who.cert
+      const kubeconfig = own ? await actorKubeconfig(ctx, own) : ctx.lab.kubeconfig
       cmd = kubectlBinary(ctx.lab)
       args = [`--kubeconfig=${kubeconfig}`, `--context=${ctx.lab.context}`, ...who.args, ...rest]
       break

@@ -1,5 +1,6 @@
 import type { SourceName, TelemetryEvent } from '../telemetry/event.js'
 import { getField } from '../telemetry/event.js'
+import { CREDENTIAL_ID_EXTRA } from './client-cert.js'
 import type { CorrelationMethod } from './result.js'
 
 /** What correlation needs to know about an action (a subset of ActionRecord, also stored in recordings). */
@@ -40,7 +41,9 @@ export function correlate(
   if (action.marker) {
     const marker = action.marker
     const hit = events.filter((e) => e.source === 'k8s-audit' && hasMarker(e, marker))
-    return hit.length ? { events: hit, method: 'marker' } : { events: [], method: 'none' }
+    if (hit.length) return { events: hit, method: 'marker' }
+    // A token's JTI is recorded only by apiservers that track token ids; elsewhere, the window.
+    if (!marker.startsWith('JTI=')) return { events: [], method: 'none' }
   }
   const from = action.sentAt - BEFORE_MS
   const to = action.endedAt + AFTER_MS
@@ -49,10 +52,13 @@ export function correlate(
   return hit.length ? { events: hit, method: 'window' } : { events: [], method: 'none' }
 }
 
+/** The step's marker: its client certificate's credential id, or (impersonation) the step extra. */
 function hasMarker(e: TelemetryEvent, marker: string): boolean {
+  const has = (v: unknown) => (Array.isArray(v) ? v.includes(marker) : v === marker)
+  const user = getField(e, 'user.extra') as Record<string, unknown> | undefined
+  if (has(user?.[CREDENTIAL_ID_EXTRA])) return true
   const extra = getField(e, 'impersonatedUser.extra') as Record<string, unknown> | undefined
-  const v = extra?.['purplekind.io/step']
-  return Array.isArray(v) ? v.includes(marker) : v === marker
+  return has(extra?.['purplekind.io/step'])
 }
 
 function attributable(e: TelemetryEvent, a: ActionTrace, ignore: ReadonlySet<string>): boolean {

@@ -112,15 +112,22 @@ export async function applyKubeSetup(
           containers: [
             {
               name: 'app',
-              image: 'purplekind/toolbox:1',
+              image: lab.podTemplate?.image ?? 'purplekind/toolbox:1',
               imagePullPolicy: 'Never',
-              command: ['/bin/sh', '-c', 'sleep 3600'],
-              env: (pod.mountSecrets ?? []).map((name) => ({
-                name: `SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`,
-                valueFrom: { secretKeyRef: { name, key: 'password', optional: true } },
-              })),
+              command: lab.podTemplate?.command ?? ['/bin/sh', '-c', 'sleep 3600'],
+              env: [
+                ...Object.entries(lab.podTemplate?.env ?? {}).map(([name, value]) => ({ name, value })),
+                ...(pod.mountSecrets ?? []).map((name) => ({
+                  name: `SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`,
+                  valueFrom: { secretKeyRef: { name, key: 'password', optional: true } },
+                })),
+              ],
+              ...(lab.podTemplate ? { volumeMounts: lab.podTemplate.volumeMounts } : {}),
             },
           ],
+          ...(lab.podTemplate ? { volumes: lab.podTemplate.volumes } : {}),
+          // A quick stop: the pods only sleep, and namespace deletion waits for them.
+          terminationGracePeriodSeconds: 1,
           tolerations: [{ operator: 'Exists' }],
         },
       },

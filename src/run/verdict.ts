@@ -2,7 +2,7 @@ import type { Alert, CompiledRule, NearMiss } from '../detection/types.js'
 import type { Step } from '../scenario/schema.js'
 import type { TelemetryEvent } from '../telemetry/event.js'
 import { getField } from '../telemetry/event.js'
-import type { Verdict } from './result.js'
+import type { Finding, Verdict } from './result.js'
 
 export interface VerdictInput {
   step: Step
@@ -14,6 +14,8 @@ export interface VerdictInput {
   alerts: readonly Alert[]
   /** Every loaded rule, for `silent: all` and near-miss explanations. */
   rules: ReadonlyMap<string, CompiledRule>
+  /** NetworkPolicies the scenario set up (names), for a step expected to be blocked by the network. */
+  networkPolicies?: readonly string[]
 }
 
 export interface VerdictOutput {
@@ -24,11 +26,15 @@ export interface VerdictOutput {
   telemetryLatencyMs?: number
   explanation?: string
   nearMiss?: NearMiss
-  findings: string[]
+  /** About this step; `step` is left for the caller, who knows the scenario. */
+  findings: Omit<Finding, 'step'>[]
 }
 
 // Authorization denials (a mitigation at work). 401s are not here: bad credentials are a failed action.
 const DENIED = /forbidden|\(403\)|HTTP 403|AccessDenied|AuthorizationFailed/i
+// The network refused or dropped the connection (curl's "couldn't connect" and timeout, in a pod).
+const NETWORK_DENIED =
+  /curl: \((7|28)\)|Couldn't connect to server|Connection refused|No route to host|Connection timed out|timed out after/i
 
 export function parseDuration(d: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(d)
@@ -59,12 +65,20 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
   const denied =
     events.some((e) => getField(e, 'responseStatus.code') === 403) ||
     (input.exitCode !== 0 && DENIED.test(input.stderr))
-  const findings: string[] = []
+  const findings: Omit<Finding, 'step'>[] = []
   for (const gap of step.expect.knownGaps) {
     findings.push(
       first.has(gap.rule)
-        ? `${step.id}: rule ${gap.rule} was expected not to fire (${gap.reason}) but fired — re-check the analysis`
-        : `${step.id}: rule ${gap.rule} cannot fire on this telemetry: ${gap.reason}`,
+        ? {
+            kind: 'known-gap-fired',
+            rule: gap.rule,
+            message: `rule ${gap.rule} was expected not to fire (${gap.reason}) but fired — re-check the analysis`,
+          }
+        : {
+            kind: 'known-gap',
+            rule: gap.rule,
+            message: `rule ${gap.rule} cannot fire on this telemetry: ${gap.reason}`,
+          },
     )
   }
   const base = { rules: fired, telemetryLatencyMs, findings }
@@ -80,6 +94,20 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
         explanation: expected
           ? `prevented as intended${step.mitigations?.length ? ` by ${step.mitigations.join(', ')}` : ''}: the request was denied (HTTP 403)`
           : `the action was denied (HTTP 403); the attack was prevented rather than detected${step.kind === 'benign' ? ' — a benign action should be allowed: check the RBAC in setup' : ''}`,
+      }
+    }
+    // A network denial counts as prevention only where the step expects a network mitigation to block
+    // it (NetworkPolicy in its setup): elsewhere an unreachable service is a failed action.
+    if (
+      step.expect.outcome === 'blocked' &&
+      input.networkPolicies?.length &&
+      NETWORK_DENIED.test(input.stderr)
+    ) {
+      return {
+        ...base,
+        verdict: 'BLOCKED',
+        passed: step.kind === 'attack',
+        explanation: `prevented as intended${step.mitigations?.length ? ` by ${step.mitigations.join(', ')}` : ''}: the network refused the connection (NetworkPolicy ${input.networkPolicies.join(', ')} enforced): ${firstLine(input.stderr.split('\n').find((l) => NETWORK_DENIED.test(l)) ?? input.stderr)}`,
       }
     }
     return {
@@ -100,13 +128,15 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
         passed: false,
         explanation: `benign action raised ${noisy.join(', ')}`,
       }
-    const other = fired.length ? ` (informational rules fired: ${fired.join(', ')}; not asserted silent)` : ''
-    return {
-      ...base,
-      verdict: 'PASSED_BENIGN',
-      passed: true,
-      ...(other ? { explanation: `no asserted rule fired${other}` } : {}),
-    }
+    // Rules the step does not assert silent still fired: noise a detection engineer should see, counted.
+    if (fired.length)
+      return {
+        ...base,
+        verdict: 'NOISY',
+        passed: true,
+        explanation: `no asserted rule fired, but ${fired.join(', ')} fired (not asserted silent here)`,
+      }
+    return { ...base, verdict: 'PASSED_BENIGN', passed: true }
   }
 
   const blockedNote =

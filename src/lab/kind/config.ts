@@ -11,6 +11,10 @@ export const NODE_PATHS = {
   webhookConfig: '/etc/kubernetes/purplekind/audit-webhook.kubeconfig',
   logDir: '/var/log/kubernetes/purplekind',
   auditLog: '/var/log/kubernetes/purplekind/audit.log',
+  /** The kubelet's CRI log files, bind-mounted from the host so the harness tails them without docker exec. */
+  podLogs: '/var/log/pods',
+  /** Per-run files pods mount read-only (the decoys' CA and the logged-in az profile). */
+  podFiles: '/etc/purplekind/pod-files',
 } as const
 
 /**
@@ -31,13 +35,38 @@ export interface KindConfigOptions {
   /** Node image (`kindest/node:v…@sha256:…`); kind's default when absent. */
   image?: string
   cni?: KindCni
+  /** Host directory the node's /var/log/pods is mounted from (the container-logs source). */
+  podLogDir?: string
+  /** Host directory mounted read-only at NODE_PATHS.podFiles. */
+  podFilesDir?: string
+  /**
+   * purplekind's own node image (kind/node-image/build.sh): its etcd and CoreDNS are our builds under
+   * purplekind.local/ tags, its bridge CNI is baked in and kube-router enforces NetworkPolicy.
+   */
+  purplekindImage?: { etcdTag: string; corednsTag: string }
+  /** Workarounds for the host, each only when a check found the need (see host.ts). */
+  host?: HostPatches
+}
+
+export interface HostPatches {
+  /** cgroup v1 host: kubelet ≥ 1.35 refuses v1 unless told, and kubeadm's SystemVerification fails. */
+  cgroupV1?: boolean
+  /** CAP_SYS_RESOURCE missing: runc cannot lower oom_score_adj, so containerd must not ask it to. */
+  restrictOomScoreAdj?: boolean
 }
 
 /** Renders a kind.x-k8s.io/v1alpha4 Cluster with apiserver auditing to a log file and a webhook. */
 export function renderKindConfig(options: KindConfigOptions): string {
-  for (const field of ['auditPolicyPath', 'webhookConfigPath', 'logDir'] as const) {
+  for (const field of [
+    'auditPolicyPath',
+    'webhookConfigPath',
+    'logDir',
+    'podLogDir',
+    'podFilesDir',
+  ] as const) {
     // kind resolves relative hostPaths against its own cwd, which is not ours.
-    if (!isAbsolute(options[field])) {
+    const value = options[field]
+    if (value !== undefined && !isAbsolute(value)) {
       throw new PurpleError(
         'PURPLE_USAGE',
         `kind config: ${field} must be an absolute path, got '${options[field]}'`,
@@ -52,9 +81,28 @@ export function renderKindConfig(options: KindConfigOptions): string {
       { hostPath: options.webhookConfigPath, containerPath: NODE_PATHS.webhookConfig, readOnly: true },
       // Tail the log from the host: reading it with `docker exec` would pollute the Docker telemetry.
       { hostPath: options.logDir, containerPath: NODE_PATHS.logDir },
+      ...(options.podLogDir ? [{ hostPath: options.podLogDir, containerPath: NODE_PATHS.podLogs }] : []),
+      ...(options.podFilesDir
+        ? [{ hostPath: options.podFilesDir, containerPath: NODE_PATHS.podFiles, readOnly: true }]
+        : []),
     ],
-    kubeadmConfigPatches: [stringify(apiServerPatch())],
+    kubeadmConfigPatches: [stringify(clusterPatch(options.purplekindImage))],
   }
+  const host = options.host ?? {}
+  const clusterPatches = [
+    ...(host.cgroupV1
+      ? [
+          stringify({
+            kind: 'InitConfiguration',
+            nodeRegistration: { ignorePreflightErrors: ['SystemVerification'] },
+          }),
+          stringify({ kind: 'KubeletConfiguration', failCgroupV1: false }),
+        ]
+      : []),
+  ]
+  const containerdPatches = host.restrictOomScoreAdj
+    ? ['[plugins."io.containerd.grpc.v1.cri"]\n  restrict_oom_score_adj = true\n']
+    : []
   const cluster = {
     kind: 'Cluster',
     apiVersion: 'kind.x-k8s.io/v1alpha4',
@@ -62,8 +110,12 @@ export function renderKindConfig(options: KindConfigOptions): string {
     networking: {
       // The kubeconfig server stays loopback, which the context guard requires.
       apiServerAddress: '127.0.0.1',
-      ...(options.cni === 'none' ? { disableDefaultCNI: true } : {}),
+      // Our node image carries its own CNI (a bridge) and kube-proxy image with nft.
+      ...(options.cni === 'none' || options.purplekindImage ? { disableDefaultCNI: true } : {}),
+      ...(options.purplekindImage ? { kubeProxyMode: 'nftables' } : {}),
     },
+    ...(containerdPatches.length ? { containerdConfigPatches: containerdPatches } : {}),
+    ...(clusterPatches.length ? { kubeadmConfigPatches: clusterPatches } : {}),
     nodes: [controlPlane],
   }
   return stringify(cluster)
@@ -73,9 +125,16 @@ export function renderKindConfig(options: KindConfigOptions): string {
  * Unversioned ClusterConfiguration patch in map form: kind translates it to kubeadm v1beta4's list-form
  * extraArgs for 1.36+ node images (a patch pinned to v1beta3 would silently stop applying there).
  */
-function apiServerPatch(): Record<string, unknown> {
+function clusterPatch(image?: { etcdTag: string; corednsTag: string }): Record<string, unknown> {
   return {
     kind: 'ClusterConfiguration',
+    // Honest tags: our etcd and CoreDNS builds under their own versions, not the ones kubeadm pins.
+    ...(image
+      ? {
+          etcd: { local: { imageRepository: 'purplekind.local', imageTag: image.etcdTag } },
+          dns: { imageRepository: 'purplekind.local', imageTag: image.corednsTag },
+        }
+      : {}),
     apiServer: {
       extraArgs: {
         'audit-policy-file': NODE_PATHS.auditPolicy,

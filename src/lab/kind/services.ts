@@ -22,6 +22,10 @@ export interface KindLabServices {
   decoys: Decoys
   /** Serve a run's role credentials from the gateway IMDS (pods reach it through the node DNAT). */
   serveImds(creds: ImdsCredentials, role: string): void
+  /** Gateway ports of the relays pods use to reach the run's AWS and Azure decoys (on loopback). */
+  cloudRelays: { aws: number; azure: number }
+  /** Point the relays at this run's decoys (loopback ports); undefined closes them. */
+  routeCloud(targets: { aws?: number; azure?: number } | undefined): void
   stop(): Promise<void>
 }
 
@@ -39,6 +43,8 @@ interface ServiceState {
   host: string
   webhookPort: number
   imdsPort: number
+  awsRelayPort?: number
+  azureRelayPort?: number
 }
 
 export const startKindServices: StartKindServices = async ({ host, stateDir, log }) => {
@@ -51,8 +57,14 @@ export const startKindServices: StartKindServices = async ({ host, stateDir, log
   await receiver.start(() => {})
   const stops: Array<() => Promise<void>> = [() => receiver.stop()]
   try {
-    const relay = await listenRelay(host, saved?.webhookPort ?? 0, receiver.port)
+    const relay = await listenRelay(host, saved?.webhookPort ?? 0, () => receiver.port)
     stops.push(() => closeServer(relay.server))
+    // The nodes' egress guard (fixed at creation) allows these ports; each run retargets them.
+    let cloud: { aws?: number; azure?: number } | undefined
+    const awsRelay = await listenRelay(host, saved?.awsRelayPort ?? 0, () => cloud?.aws)
+    stops.push(() => closeServer(awsRelay.server))
+    const azureRelay = await listenRelay(host, saved?.azureRelayPort ?? 0, () => cloud?.azure)
+    stops.push(() => closeServer(azureRelay.server))
     const canaries = makeCanaries(`kind-${relay.port}`)
     const imds = await startImds({
       host,
@@ -62,7 +74,13 @@ export const startKindServices: StartKindServices = async ({ host, stateDir, log
     })
     stops.push(() => imds.stop())
     const imdsPort = Number(new URL(imds.url).port || 80)
-    writeState(stateDir, { host, webhookPort: relay.port, imdsPort })
+    writeState(stateDir, {
+      host,
+      webhookPort: relay.port,
+      imdsPort,
+      awsRelayPort: awsRelay.port,
+      azureRelayPort: azureRelay.port,
+    })
     log(`kind: audit webhook https://${host}:${relay.port}${AUDIT_WEBHOOK_PATH}, IMDS decoy ${imds.url}`)
     return {
       audit: {
@@ -74,6 +92,10 @@ export const startKindServices: StartKindServices = async ({ host, stateDir, log
       imds: { host, port: imdsPort },
       decoys: { imds: { url: 'http://169.254.169.254', hostUrl: imds.url, role: imds.role } },
       serveImds: (creds, role) => imds.serve(creds, role),
+      cloudRelays: { aws: awsRelay.port, azure: azureRelay.port },
+      routeCloud: (targets) => {
+        cloud = targets
+      },
       stop: () => stopAll(stops),
     }
   } catch (error) {
@@ -120,13 +142,19 @@ function ensureToken(file: string): string {
   return token
 }
 
+/** A TCP relay from host:port to a loopback port chosen per connection (none: the client is dropped). */
 async function listenRelay(
   host: string,
   port: number,
-  targetPort: number,
+  targetPort: () => number | undefined,
 ): Promise<{ server: Server; port: number }> {
   const server = createServer((client) => {
-    const upstream = connect({ host: '127.0.0.1', port: targetPort })
+    const target = targetPort()
+    if (!target) {
+      client.destroy()
+      return
+    }
+    const upstream = connect({ host: '127.0.0.1', port: target })
     client.pipe(upstream).pipe(client)
     const close = () => {
       client.destroy()
@@ -137,12 +165,7 @@ async function listenRelay(
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
-      reject(
-        new PurpleError(
-          'PURPLE_LAB_FAILED',
-          `audit webhook relay cannot listen on ${host}:${port}: ${err.message}`,
-        ),
-      ),
+      reject(new PurpleError('PURPLE_LAB_FAILED', `relay cannot listen on ${host}:${port}: ${err.message}`)),
     )
     server.listen(port, host, () => resolve())
   })

@@ -360,6 +360,8 @@ function labObject(state: LabState, p: LabPaths): Lab {
       imds: { url: `http://${IMDS_IP}`, hostUrl: `http://127.0.0.1:${ports.imds}`, role: IMDS_ROLE },
     },
     binDir: state.binDir,
+    // User steps authenticate with certificates of their own from the lab CA (no impersonation).
+    clientCA: { cert: p.cert('ca'), key: p.key('ca') },
     stagePodFiles: (_pod, files) => stageSandboxFiles(state, files),
     ...(ports.aws && ports.azure
       ? {
@@ -374,6 +376,7 @@ function labObject(state: LabState, p: LabPaths): Lab {
       : {}),
     manifest: {
       provider: 'local',
+      pods: 'simulated (kwok): exec runs in a host sandbox, no kubelet, no NetworkPolicy',
       kubernetes: state.versions.kubernetes ?? 'unknown',
       etcd: state.versions.etcd ?? 'unknown',
       kwok: state.versions.kwok ?? 'unknown',

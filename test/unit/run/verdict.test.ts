@@ -96,6 +96,32 @@ describe('decideVerdict', () => {
     ).toBe('BLOCKED')
   })
 
+  it('BLOCKED from a network denial only where a NetworkPolicy was expected to block the step', () => {
+    const refused =
+      "curl: (7) Failed to connect to 169.254.169.254 port 80 after 2 ms: Couldn't connect to server\ncommand terminated with exit code 7"
+    const expected = step({ expect: { outcome: 'blocked' }, mitigations: ['M1035', 'M1030'] })
+    const v = decideVerdict({
+      ...base,
+      exitCode: 7,
+      stderr: refused,
+      step: expected,
+      events: [auditEvent()],
+      alerts: [],
+      networkPolicies: ['purple-locked/deny-metadata'],
+    })
+    expect(v).toMatchObject({ verdict: 'BLOCKED', passed: true })
+    expect(v.explanation).toMatch(/by M1035, M1030: the network refused the connection/)
+    expect(v.explanation).toContain('purple-locked/deny-metadata')
+    // The same failure without a policy in setup, or on a step not expected to be blocked, is a failure.
+    for (const input of [
+      { step: expected, networkPolicies: [] },
+      { step: attack, networkPolicies: ['purple-locked/deny-metadata'] },
+    ]) {
+      const other = decideVerdict({ ...base, ...input, exitCode: 7, stderr: refused, events: [], alerts: [] })
+      expect(other.verdict).toBe('ACTION_FAILED')
+    }
+  })
+
   it('ACTION_FAILED when the action failed for another reason', () => {
     const v = decideVerdict({
       ...base,
@@ -112,14 +138,19 @@ describe('decideVerdict', () => {
     })
   })
 
-  it('benign steps: PASSED_BENIGN unless an asserted-silent rule fires (FALSE_POSITIVE)', () => {
+  it('benign steps: PASSED_BENIGN when quiet, NOISY when an unasserted rule fires, FALSE_POSITIVE when an asserted one does', () => {
     const benign = step({ kind: 'benign', expect: { silent: ['r1'] } })
+    expect(decideVerdict({ ...base, step: benign, events: [auditEvent()], alerts: [] })).toMatchObject({
+      verdict: 'PASSED_BENIGN',
+      passed: true,
+    })
     expect(
       decideVerdict({ ...base, step: benign, events: [auditEvent()], alerts: [alert('r2', 10)] }),
     ).toMatchObject({
-      verdict: 'PASSED_BENIGN',
+      verdict: 'NOISY',
       passed: true,
-      explanation: expect.stringMatching(/informational rules fired: r2/),
+      rules: ['r2'],
+      explanation: expect.stringMatching(/r2 fired \(not asserted silent here\)/),
     })
     expect(
       decideVerdict({ ...base, step: benign, events: [auditEvent()], alerts: [alert('r1', 10)] }),
@@ -134,11 +165,17 @@ describe('decideVerdict', () => {
     const s = step({ expect: { alerts: ['r1'], knownGaps: [{ rule: 'seed', reason: 'no user field' }] } })
     expect(
       decideVerdict({ ...base, step: s, events: [auditEvent()], alerts: [alert('r1', 1)] }).findings,
-    ).toEqual(['s: rule seed cannot fire on this telemetry: no user field'])
+    ).toEqual([
+      { kind: 'known-gap', rule: 'seed', message: 'rule seed cannot fire on this telemetry: no user field' },
+    ])
     expect(
       decideVerdict({ ...base, step: s, events: [auditEvent()], alerts: [alert('r1', 1), alert('seed', 1)] })
         .findings[0],
-    ).toMatch(/fired — re-check/)
+    ).toMatchObject({
+      kind: 'known-gap-fired',
+      rule: 'seed',
+      message: expect.stringMatching(/fired — re-check/),
+    })
   })
 
   it('parses durations', () => {

@@ -1,51 +1,39 @@
+import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { IMDS_ADDRESS, imdsRedirectRules, imdsRedirectScript } from '../../../../src/lab/kind/imds.js'
+import { IMDS_ADDRESS, IMDS_NETNS, nodeGuardScript } from '../../../../src/lab/kind/imds.js'
 
-const decoy = { host: '172.19.0.1', port: 40123 }
+const guard = { imds: { host: '172.19.0.1', port: 40123 }, allowPorts: [40200, 40201] }
 
-describe('imdsRedirectRules', () => {
-  it('DNATs pod (PREROUTING) and node-local (OUTPUT) metadata traffic to the decoy', () => {
-    const rules = imdsRedirectRules(decoy)
-    const nat = rules.filter((r) => r[1] === 'nat')
-    expect(nat.map((r) => r[2])).toEqual(['PREROUTING', 'OUTPUT'])
-    for (const rule of nat) {
-      expect(rule.slice(3)).toEqual([
-        '-d',
-        `${IMDS_ADDRESS}/32`,
-        '-p',
-        'tcp',
-        '--dport',
-        '80',
-        '-j',
-        'DNAT',
-        '--to-destination',
-        '172.19.0.1:40123',
-      ])
-    }
+describe('nodeGuardScript', () => {
+  const script = nodeGuardScript(guard)
+
+  it('puts 169.254.169.254 in its own namespace and DNATs it there to the decoy', () => {
+    expect(script).toContain(`ip netns add ${IMDS_NETNS}`)
+    expect(script).toContain(`ip route replace ${IMDS_ADDRESS}/32 dev pk-imds0`)
+    expect(script).toContain(`ip daddr ${IMDS_ADDRESS} tcp dport 80 dnat to 172.19.0.1:40123`)
+    // Replies must come back through the namespace (it masquerades what it forwards).
+    expect(script).toMatch(/oifname "pk-imds1" masquerade/)
   })
 
-  it('rejects metadata traffic that was not redirected (fail closed)', () => {
-    const filter = imdsRedirectRules(decoy).filter((r) => r[1] === 'filter')
-    expect(filter.map((r) => r[2])).toEqual(['FORWARD', 'OUTPUT'])
-    for (const rule of filter) expect(rule.slice(3)).toEqual(['-d', `${IMDS_ADDRESS}/32`, '-j', 'REJECT'])
-  })
-
-  it('refuses a decoy that is not an IPv4 address with a valid port', () => {
-    expect(() => imdsRedirectRules({ host: 'decoy.local', port: 80 })).toThrow(/IPv4/)
-    expect(() => imdsRedirectRules({ host: '172.19.0.1', port: 0 })).toThrow(/port/)
-  })
-})
-
-describe('imdsRedirectScript', () => {
-  it('checks each rule before inserting it at the top of its chain', () => {
-    const script = imdsRedirectScript(decoy)
-    const lines = script.split('\n').filter((l) => l.startsWith('iptables'))
-    expect(lines).toHaveLength(4)
-    expect(lines[0]).toBe(
-      `iptables -t nat -C PREROUTING -d ${IMDS_ADDRESS}/32 -p tcp --dport 80 -j DNAT --to-destination 172.19.0.1:40123 2>/dev/null` +
-        ` || iptables -t nat -I PREROUTING 1 -d ${IMDS_ADDRESS}/32 -p tcp --dport 80 -j DNAT --to-destination 172.19.0.1:40123`,
+  it('lets pods leave the node only towards the gateway decoy ports, and rejects the rest', () => {
+    expect(script).toContain('ip daddr 172.19.0.1 tcp dport { 40123, 40200, 40201 } accept')
+    const reject = script.split('\n').filter((l) => l.includes('reject'))
+    expect(reject.some((l) => l.includes('ip saddr { 10.244.0.0/16, 169.254.169.254 } oifname "eth0"'))).toBe(
+      true,
     )
-    expect(script).toMatch(/^#!\/bin\/sh\n/)
+    // Metadata addresses never leave the node, whatever asks.
+    expect(reject.filter((l) => l.includes('ip daddr 169.254.0.0/16'))).toHaveLength(2)
+  })
+
+  it('is valid POSIX sh that stops at the first failure', () => {
+    expect(script.startsWith('#!/bin/sh\n')).toBe(true)
     expect(script).toContain('\nset -e\n')
+    execFileSync('sh', ['-n'], { input: script })
+  })
+
+  it('refuses a decoy that is not an IPv4 address with valid ports', () => {
+    expect(() => nodeGuardScript({ ...guard, imds: { host: 'decoy.local', port: 80 } })).toThrow(/IPv4/)
+    expect(() => nodeGuardScript({ ...guard, imds: { host: '172.19.0.1', port: 0 } })).toThrow(/port/)
+    expect(() => nodeGuardScript({ ...guard, allowPorts: [70000] })).toThrow(/port/)
   })
 })

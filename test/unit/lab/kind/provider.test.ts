@@ -37,11 +37,11 @@ describe('checkAvailable', () => {
   })
 
   it('names the first missing piece precisely', async () => {
-    expect((await checkAvailable(fakeProbes({ kind: '' }))).reason).toMatch(/^kind not on PATH/)
+    expect((await checkAvailable(fakeProbes({ kind: '' }))).reason).toMatch(/^kind not found/)
     expect((await checkAvailable(fakeProbes({ docker: '' }))).reason).toMatch(/^no Docker Engine answers/)
     const noImage = await checkAvailable(fakeProbes({ images: [] }))
     expect(noImage.ok).toBe(false)
-    expect(noImage.reason).toMatch(/no kindest\/node image present locally, and purplekind never pulls one/)
+    expect(noImage.reason).toMatch(/no kind node image present locally .*purplekind never pulls/)
   })
 })
 
@@ -54,6 +54,7 @@ describe('kindLabFiles', () => {
       collector: { source: 'k8s-audit' as const, start: async () => {}, stop: async () => {} },
     },
     imds: { host: '172.19.0.1', port: 41001 },
+    cloudRelays: { aws: 41002, azure: 41003 },
   }
 
   it('lays out the lab dir: kind config mounting the webhook kubeconfig, IMDS script for the decoy', () => {
@@ -65,11 +66,44 @@ describe('kindLabFiles', () => {
     })
     const node = parse(files.kindConfig.content).nodes[0]
     const mounted = node.extraMounts.map((m: { hostPath: string }) => m.hostPath)
-    expect(mounted).toEqual(['/p.yaml', files.webhookConfig.path, files.logDir])
+    expect(mounted).toEqual([
+      '/p.yaml',
+      files.webhookConfig.path,
+      files.logDir,
+      files.podLogDir,
+      files.podFilesDir,
+    ])
+    // The per-run pod files are read-only inside the node.
+    expect(node.extraMounts[4]).toMatchObject({ containerPath: '/etc/purplekind/pod-files', readOnly: true })
     expect(parse(files.webhookConfig.content).clusters[0].cluster.server).toBe(services.audit.url)
     expect(files.webhookConfig.mode).toBe(0o600) // it carries the bearer token
-    expect(files.imdsScript.content).toContain('--to-destination 172.19.0.1:41001')
+    expect(files.guardScript.content).toContain('dnat to 172.19.0.1:41001')
+    expect(files.guardScript.content).toContain('tcp dport { 41001, 41002, 41003 } accept')
     expect(files.kubeconfig).toBe('/state/purplekind-t/kubeconfig')
+  })
+
+  it('points kubeadm at our own etcd and CoreDNS tags, and applies host patches only when asked', () => {
+    const plain = parse(kindLabFiles({ cluster: 'purplekind-t', dir: '/s', services }).kindConfig.content)
+    expect(plain.kubeadmConfigPatches).toBeUndefined()
+    expect(plain.containerdConfigPatches).toBeUndefined()
+    const ours = parse(
+      kindLabFiles({
+        cluster: 'purplekind-t',
+        dir: '/s',
+        services,
+        purplekindImage: true,
+        host: { cgroupV1: true, restrictOomScoreAdj: true },
+      }).kindConfig.content,
+    )
+    expect(ours.networking).toMatchObject({ disableDefaultCNI: true, kubeProxyMode: 'nftables' })
+    const cluster = parse(ours.nodes[0].kubeadmConfigPatches[0])
+    expect(cluster.etcd.local).toEqual({ imageRepository: 'purplekind.local', imageTag: 'v3.6.16' })
+    expect(cluster.dns).toEqual({ imageRepository: 'purplekind.local', imageTag: 'v1.15.0' })
+    expect(ours.kubeadmConfigPatches.map((p: string) => parse(p).kind)).toEqual([
+      'InitConfiguration',
+      'KubeletConfiguration',
+    ])
+    expect(ours.containerdConfigPatches[0]).toContain('restrict_oom_score_adj = true')
   })
 
   it('defaults the audit policy to kind/audit-policy.yaml in the package', () => {
@@ -79,12 +113,22 @@ describe('kindLabFiles', () => {
 })
 
 describe('pickNodeImage', () => {
+  it("prefers purplekind's own build for our Kubernetes version", () => {
+    expect(
+      pickNodeImage([
+        'kindest/node:v1.36.4',
+        'purplekind/node:v1.36.3-0123456789ab',
+        'purplekind/node:v1.36.3',
+      ]),
+    ).toBe('purplekind/node:v1.36.3-0123456789ab')
+  })
+
   it('prefers a local image of the pinned Kubernetes minor, else the first local one', () => {
     expect(pickNodeImage(['kindest/node:v1.35.8', 'kindest/node:v1.36.4'])).toBe('kindest/node:v1.36.4')
     expect(pickNodeImage(['kindest/node:v1.35.8'])).toBe('kindest/node:v1.35.8')
   })
 
   it('never falls back to a pull', () => {
-    expect(() => pickNodeImage([])).toThrow(/no kindest\/node image present locally/)
+    expect(() => pickNodeImage([])).toThrow(/no kind node image present locally/)
   })
 })
