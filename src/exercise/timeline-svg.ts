@@ -22,6 +22,8 @@ const W = 1200
 const LEFT = 190
 const RIGHT = 30
 const LANE = 64
+/** The red lane is taller: attack labels go in up to four rows around the markers. */
+const RED = 104
 const TOP = 48
 const COLORS = {
   attack: '#c0392b',
@@ -58,8 +60,9 @@ export function renderTimeline(t: TimelineInput): string {
     'Telemetry (events)',
     ...t.teams.map((s) => `Blue — ${s.team}`),
   ]
-  const laneY = (i: number) => TOP + i * LANE
-  const H = TOP + lanes.length * LANE + 70
+  const laneY = (i: number) => TOP + (i === 0 ? 0 : RED + (i - 1) * LANE)
+  const laneH = (i: number) => (i === 0 ? RED : LANE)
+  const H = laneY(lanes.length) + 70
   const out: string[] = []
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`,
@@ -70,8 +73,8 @@ export function renderTimeline(t: TimelineInput): string {
   lanes.forEach((name, i) => {
     const y = laneY(i)
     out.push(
-      `<rect x="${LEFT}" y="${y}" width="${W - LEFT - RIGHT}" height="${LANE - 8}" fill="${i % 2 ? '#fbfcfc' : '#f4f6f7'}" stroke="${COLORS.grid}"/>`,
-      `<text x="${LEFT - 10}" y="${y + LANE / 2}" text-anchor="end" fill="${COLORS.text}" font-weight="bold">${xml(name)}</text>`,
+      `<rect x="${LEFT}" y="${y}" width="${W - LEFT - RIGHT}" height="${laneH(i) - 8}" fill="${i % 2 ? '#fbfcfc' : '#f4f6f7'}" stroke="${COLORS.grid}"/>`,
+      `<text x="${LEFT - 10}" y="${y + laneH(i) / 2}" text-anchor="end" fill="${COLORS.text}" font-weight="bold">${xml(name)}</text>`,
     )
   })
   // Time grid.
@@ -114,7 +117,7 @@ export function renderTimeline(t: TimelineInput): string {
     `<text x="${W - RIGHT - 4}" y="${ty + 14}" text-anchor="end" fill="${COLORS.telemetry}">${t.telemetry.length} events, peak ${peak} per ${Math.round(span / buckets / 100) / 10} s</text>`,
   )
   // Findings per team, with the detection delay drawn from the attack.
-  const ay = laneY(0) + LANE / 2 - 4
+  const ay = laneY(0) + RED / 2 - 4
   const attacks = t.actions.filter((a) => a.kind === 'attack')
   const found = new Set<string>()
   t.teams.forEach((score, i) => {
@@ -151,16 +154,25 @@ export function renderTimeline(t: TimelineInput): string {
       `<text x="${W - RIGHT - 4}" y="${laneY(3 + i) + 14}" text-anchor="end" fill="${COLORS.text}">score ${score.score} · recall ${pct(score.recall)} · precision ${pct(score.precision)}</text>`,
     )
   })
-  // Attacks last, on top: filled when some team found them, hollow when every team missed them.
-  attacks.forEach((a, i) => {
+  // Attacks last, on top: filled when some team found them, hollow when every team missed them. Labels
+  // (the step name) go in the first of four rows around the markers where they do not overlap.
+  const rows = [-14, 26, -30, 42]
+  const rowEnd = rows.map(() => Number.NEGATIVE_INFINITY)
+  for (const a of [...attacks].sort((p, q) => p.sentAt - q.sentAt)) {
     const ax = x(a.sentAt)
     const hit = found.has(a.id)
-    const label = t.labels.get(a.id) ?? a.id
+    const full = t.labels.get(a.id) ?? a.id
+    const text = `${full.split('/').pop() ?? full}${hit ? '' : ' (missed)'}`
+    const w = text.length * 5.9 + 6
+    const cx = Math.min(Math.max(ax, LEFT + w / 2), W - RIGHT - w / 2)
+    let row = rowEnd.findIndex((end) => cx - w / 2 > end + 4)
+    if (row < 0) row = rowEnd.indexOf(Math.min(...rowEnd))
+    rowEnd[row] = cx + w / 2
     out.push(
-      `<circle cx="${ax}" cy="${ay}" r="8" fill="${hit ? COLORS.attack : '#ffffff'}" stroke="${COLORS.attack}" stroke-width="2.5"><title>${xml(`${clock(a.sentAt - t.startedAt)} ${label}: ${a.command}`)}</title></circle>`,
-      `<text x="${ax}" y="${ay + (i % 2 ? 24 : -13)}" text-anchor="middle" font-size="10.5" fill="${COLORS.attack}">${xml(label)}${hit ? '' : ' (missed)'}</text>`,
+      `<circle cx="${ax}" cy="${ay}" r="8" fill="${hit ? COLORS.attack : '#ffffff'}" stroke="${COLORS.attack}" stroke-width="2.5"><title>${xml(`${clock(a.sentAt - t.startedAt)} ${full}: ${a.command}`)}</title></circle>`,
+      `<text x="${cx}" y="${ay + (rows[row] ?? 0)}" text-anchor="middle" font-size="10.5" fill="${COLORS.attack}">${xml(text)}</text>`,
     )
-  })
+  }
   // Legend.
   const ly = H - 22
   const legend: [string, string][] = [
