@@ -3,30 +3,14 @@
 // no lab, a student posting over real HTTP, scored on their own.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadRules } from '../../../src/detection/load-rules.js'
 import { buildDebrief, readTelemetry, writeDebrief } from '../../../src/exercise/debrief.js'
-import { buildPlan } from '../../../src/exercise/plan.js'
 import { recordExercise, replayExercise } from '../../../src/exercise/replay.js'
-import type { Finding } from '../../../src/exercise/score.js'
-import {
-  EXERCISE_FORMAT,
-  type ExerciseMeta,
-  type ExerciseOutcome,
-  files,
-  OUTCOME_FORMAT,
-  readMeta,
-  readOutcome,
-  readPlan,
-  writeOutcome,
-  writePlan,
-  writePublic,
-} from '../../../src/exercise/store.js'
+import { files, readMeta, readOutcome, readPlan } from '../../../src/exercise/store.js'
 import { csvCell, renderVectrCsv } from '../../../src/exercise/vectr.js'
-import { loadScenarios } from '../../../src/scenario/load.js'
 
 import { fakeExercise, key } from './fixture.js'
 
