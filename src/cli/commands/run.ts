@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
-import type { Command } from 'commander'
+import { type Command, Option } from 'commander'
 import { loadRules } from '../../detection/load-rules.js'
 import type { RuleSet } from '../../detection/types.js'
 import { formatIssue, type Issue, PurpleError, ValidationError } from '../../errors.js'
@@ -16,7 +16,13 @@ import type { LabProvider } from '../../lab/provider.js'
 import { assertSafeContext } from '../../lab/safety.js'
 import { Redactor } from '../../redact/redactor.js'
 import { writeReports } from '../../report/write-reports.js'
-import { type AlertIntake, ExternalAlerts, startAlertIntake } from '../../run/alert-intake.js'
+import {
+  ALERTS_TOKEN_ENV,
+  type AlertIntake,
+  ExternalAlerts,
+  startAlertIntake,
+  suppliedIntakeToken,
+} from '../../run/alert-intake.js'
 import { Recorder } from '../../run/record.js'
 import { replayRecording } from '../../run/replay.js'
 import type { RunResult } from '../../run/result.js'
@@ -41,7 +47,9 @@ interface RunFlags {
   auditLog?: string
   auditPolicy?: string
   alertsListen?: string
+  /** Refused: a token in argv is world-readable in /proc/<pid>/cmdline. */
   alertsToken?: string
+  alertsTokenFile?: string
   /** false with --no-builtin: only external alerts count. */
   builtin: boolean
   baseline?: string
@@ -151,9 +159,20 @@ async function finish(result: RunResult, redactor: Redactor, f: ReportFlags, o: 
 }
 
 function checkIntakeFlags(f: RunFlags): void {
+  if (f.alertsToken !== undefined)
+    throw new PurpleError(
+      'PURPLE_USAGE',
+      '--alerts-token is gone: a token on the command line is readable by every local user (/proc/<pid>/cmdline)',
+      {
+        hint: `use --alerts-token-file <file> (mode 0600) or ${ALERTS_TOKEN_ENV}; or let the run generate one`,
+      },
+    )
   if (f.alertsListen === undefined) {
-    if (f.alertsToken !== undefined || !f.builtin)
-      throw new PurpleError('PURPLE_USAGE', '--alerts-token and --no-builtin need --alerts-listen <port>')
+    if (f.alertsTokenFile !== undefined || !f.builtin)
+      throw new PurpleError(
+        'PURPLE_USAGE',
+        '--alerts-token-file and --no-builtin need --alerts-listen <port>',
+      )
     return
   }
   if (!/^\d{1,5}$/.test(f.alertsListen) || Number(f.alertsListen) > 65535)
@@ -172,9 +191,13 @@ async function startIntake(
 ): Promise<{ alerts: ExternalAlerts; server: AlertIntake } | undefined> {
   if (f.alertsListen === undefined) return undefined
   const alerts = new ExternalAlerts({ builtin: f.builtin })
+  const supplied = suppliedIntakeToken({
+    ...(f.alertsTokenFile !== undefined ? { file: f.alertsTokenFile } : {}),
+    env: process.env,
+  })
   const server = await startAlertIntake({
     port: Number(f.alertsListen),
-    ...(f.alertsToken ? { token: f.alertsToken } : {}),
+    ...(supplied ? { token: supplied } : {}),
     tokenFile: path.join(runDir, 'alerts.token'),
     alerts,
     log,
@@ -182,7 +205,7 @@ async function startIntake(
   redactor.add(server.token)
   const token = server.tokenFile
     ? `token in ${server.tokenFile} (removed after the run)`
-    : 'your --alerts-token'
+    : `your token (${f.alertsTokenFile !== undefined ? '--alerts-token-file' : ALERTS_TOKEN_ENV})`
   log(`alert intake: POST ${server.url} with "Authorization: Bearer <token>" or ?token=<token> — ${token}`)
   if (!f.builtin) log('alert intake: --no-builtin — only external alerts count for verdicts')
   return { alerts, server }
@@ -359,9 +382,10 @@ export function registerRunCommands(program: Command): void {
       'accept external alerts (Falco http_output, webhooks) on 127.0.0.1:<port>',
     )
     .option(
-      '--alerts-token <token>',
-      'bearer token for --alerts-listen (default: generated, written to a file)',
+      '--alerts-token-file <file>',
+      `file (mode 0600) holding the bearer token for --alerts-listen (or set ${ALERTS_TOKEN_ENV}; default: generated, written to a 0600 file)`,
     )
+    .addOption(new Option('--alerts-token <token>').hideHelp())
     .option('--no-builtin', 'with --alerts-listen: only external alerts count for verdicts')
     .option('--baseline <run>', 'compare with an earlier run (folder or report.json): exit 1 on a regression')
     .option('--strict-benign', 'a NOISY benign step (an unasserted rule fired) fails the run')

@@ -5,6 +5,7 @@
 // in moto's IAM store: the key must exist there. So the leaked AWS key of a run is the one moto issues.
 import { join } from 'node:path'
 import { PurpleError } from '../../errors.js'
+import { processEntry, type RunJournal } from '../journal.js'
 import type { Canaries } from './canaries.js'
 import { decoyLogDir, freePort, spawnServer } from './process.js'
 import { type Sinkhole, sinkholeEnv, startSinkhole } from './sinkhole.js'
@@ -35,6 +36,8 @@ export async function startAwsDecoy(options: {
   log: (line: string) => void
   /** Loopback port for moto (default: any free one). */
   port?: number
+  /** Records moto's pid the moment it exists (sweep kills it after a SIGKILL of the harness). */
+  journal?: Pick<RunJournal, 'record'>
 }): Promise<AwsDecoy> {
   const motoServer = venvBin('moto_server', 'moto[server]')
   const port = options.port ?? (await freePort())
@@ -42,6 +45,11 @@ export async function startAwsDecoy(options: {
   const logFile = join(decoyLogDir(), `moto-${port}.log`)
   const server = await spawnServer('moto_server', motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
     logFile,
+    port,
+    onSpawn: (pid) => {
+      const entry = processEntry('moto_server', pid)
+      if (entry) options.journal?.record(entry)
+    },
     ready: async () => (await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(2000) })).ok,
   })
   options.log(`aws decoy: moto_server on ${endpoint} (log ${logFile})`)
