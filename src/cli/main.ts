@@ -15,6 +15,7 @@ const COMMANDS: readonly (readonly [string, () => Promise<Register>])[] = [
   ['lab', async () => (await import('./commands/lab.js')).registerLabCommands],
   ['lint-rules', async () => (await import('./commands/lint-rules.js')).registerLintRules],
   ['import', async () => (await import('./commands/import.js')).registerImport],
+  ['exercise', async () => (await import('./commands/exercise.js')).registerExerciseCommands],
 ]
 /** Commands served by one module alone; anything else (help, other commands) loads them all. */
 const STANDALONE = new Set(['evaluate'])

@@ -250,7 +250,7 @@ interface LabRun {
 }
 
 /** IMDS role credentials as captured from a step's output; never quotes the text (it holds secrets). */
-function parseRoleCredentials(text: string): {
+export function parseRoleCredentials(text: string): {
   AccessKeyId: string
   SecretAccessKey: string
   Token?: string
