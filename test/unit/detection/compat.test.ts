@@ -107,7 +107,7 @@ describe('SPL refusals and messages', () => {
   it('loadRules names each file once per problem', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'purplekind-compat-'))
     try {
-      await writeFile(join(dir, 'bad.spl'), 'verb=get | stats count')
+      await writeFile(join(dir, 'bad.spl'), 'verb=get | transaction user')
       await writeFile(join(dir, 'bad2.spl'), '# level: urgent\nverb=get')
       await writeFile(
         join(dir, 'bad.yml'),
