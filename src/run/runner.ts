@@ -135,6 +135,8 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
         if (!o.keep) {
           const left = await tearDown(scenario, o, api, fault !== undefined)
           if (left) leftovers.push(left)
+          // The lab may have died after the last action (while its alert was awaited): teardown shows it.
+          if (left && !fault) fault = await api.unready()
         }
       }
     }
