@@ -293,7 +293,7 @@ describe.skipIf(!availability.ok)('faults (live, local lab)', () => {
       if (point.fixture)
         await waitFor(
           'the command in the sandbox',
-          async () => (await strayProcesses('faults-k')).some((p) => /sleep 120$/.test(p)) || undefined,
+          async () => (await strayProcesses('faults-k')).some((p) => /^\d+ sleep 120$/.test(p)) || undefined,
           120_000,
         )
       const journal = journalOf(run.pid ?? -1)
