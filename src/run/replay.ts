@@ -2,16 +2,18 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Engine } from '../detection/engine.js'
-import type { Alert, CompiledRule, RuleSet } from '../detection/types.js'
+import type { CompiledRule, RuleSet } from '../detection/types.js'
 import { PurpleError } from '../errors.js'
 import type { Scenario } from '../scenario/load.js'
 import { SOURCES, type TelemetryEvent } from '../telemetry/event.js'
 import { parseLine } from '../telemetry/normalize.js'
 import { correlate, harnessTraffic } from './correlate.js'
 import { judgeStep } from './judge.js'
+import type { DetectionPipeline } from './pipelines/pipeline.js'
 import { readRecording } from './record.js'
 import type { RunResult, StepResult } from './result.js'
 import { noisyRuleFindings, scenarioSummary, summarize } from './summary.js'
+import { TelemetryBus } from './telemetry-bus.js'
 
 /**
  * Re-asserts scenarios' expectations against a recorded run, with no lab: the recorded telemetry goes
@@ -23,6 +25,8 @@ export async function replayRecording(
   scenarios: readonly Scenario[],
   ruleSet: RuleSet,
   runId: string,
+  /** Detection pipelines (`--pipeline`); default: the built-in engines over `ruleSet`. */
+  pipelines?: readonly DetectionPipeline[],
 ): Promise<RunResult> {
   const rec = await readRecording(dir)
   const events: TelemetryEvent[] = []
@@ -36,12 +40,7 @@ export async function replayRecording(
     })
   }
   events.sort((a, b) => a.timeMs - b.timeMs)
-  const engine = new Engine(ruleSet)
-  const alertsByEvent = new Map<TelemetryEvent, Alert[]>()
-  for (const e of events) {
-    const alerts = engine.evaluateEvents([e]).map((a) => ({ ...a, alertTime: e.time }))
-    if (alerts.length) alertsByEvent.set(e, alerts)
-  }
+  const bus = await detectOffline(events, ruleSet, pipelines)
   const rules = new Map<string, CompiledRule>(ruleSet.rules.map((r) => [r.id, r]))
   const ignore = new Set(rec.harnessAuditIDs)
   const steps: StepResult[] = []
@@ -55,7 +54,7 @@ export async function replayRecording(
       continue
     }
     const corr = correlate(rs.trace, events, harnessTraffic(ignore, rs.trace.auditIDs))
-    const alerts = corr.events.flatMap((e) => alertsByEvent.get(e) ?? [])
+    const alerts = bus.alertsOn(corr.events)
     const { result, findings: found } = judgeStep({
       scenario,
       step,
@@ -94,8 +93,25 @@ export async function replayRecording(
     steps,
     summary: summarize(steps),
     manifest: { ...rec.manifest, recordedRun: rec.runId, recordedProvider: rec.provider },
-    findings: [...findings, ...noisyRuleFindings(steps)],
+    findings: [...findings, ...bus.problems, ...noisyRuleFindings(steps)],
     telemetry: counts,
     rules: ruleSet.rules.map((r) => ({ id: r.id, title: r.title, file: r.file, language: r.language })),
   }
+}
+
+// Offline, every event is in: feed them in time order, let each pipeline finish, then read its alerts.
+async function detectOffline(
+  events: readonly TelemetryEvent[],
+  ruleSet: RuleSet,
+  pipelines: readonly DetectionPipeline[] | undefined,
+): Promise<TelemetryBus> {
+  const bus = new TelemetryBus(pipelines ? undefined : new Engine(ruleSet), { clock: 'event' })
+  try {
+    if (pipelines) await bus.attach(pipelines)
+    for (const e of events) bus.push(e)
+    await bus.settle()
+  } finally {
+    await bus.stop()
+  }
+  return bus
 }

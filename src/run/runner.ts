@@ -21,6 +21,7 @@ import type { ExternalAlerts } from './alert-intake.js'
 import { type ActionTrace, correlate, dockerTargets, harnessTraffic } from './correlate.js'
 import { judgeStep } from './judge.js'
 import { KubeApi } from './kube-api.js'
+import type { DetectionPipeline } from './pipelines/pipeline.js'
 import type { Recorder } from './record.js'
 import type { RunResult, StepResult } from './result.js'
 import { applyKubeSetup, deleteKubeObjects } from './setup.js'
@@ -46,6 +47,8 @@ export interface RunOptions {
   keep?: boolean
   /** Alerts posted by an external pipeline (`--alerts-listen`); they count next to the built-in ones. */
   externalAlerts?: ExternalAlerts
+  /** Detection pipelines (`--pipeline`); default: the built-in engines over `ruleSet`. */
+  pipelines?: readonly DetectionPipeline[]
 }
 
 /** Benign steps: how long to keep listening for (unwanted) alerts after the action. */
@@ -58,8 +61,7 @@ const TEARDOWN_BUDGET_MS = 60_000
 export async function runScenarios(o: RunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString()
   const rulesById = new Map<string, CompiledRule>(o.ruleSet.rules.map((r) => [r.id, r]))
-  const bus = new TelemetryBus(new Engine(o.ruleSet))
-  o.externalAlerts?.attach(bus)
+  const bus = new TelemetryBus(o.pipelines ? undefined : new Engine(o.ruleSet))
   const api = new KubeApi(o.lab.kubeconfig, o.lab.context)
   const steps: StepResult[] = []
   const findings: string[] = []
@@ -77,6 +79,10 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
   try {
     // Inside the try: if a collector fails to start, bus.stop() releases the ones that did.
     await mkdir(o.runDir, { recursive: true, mode: 0o700 })
+    if (o.pipelines) await bus.attach(o.pipelines)
+    // An intake not among the pipelines (older callers) still sees the bus.
+    if (o.externalAlerts && !o.pipelines?.some((p) => 'alerts' in p && p.alerts === o.externalAlerts))
+      o.externalAlerts.attach(bus)
     await bus.start(o.lab.collectors)
     for (const scenario of o.scenarios) {
       if (o.signal.aborted) break
@@ -123,7 +129,7 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
     steps,
     summary: summarize(steps),
     manifest: { ...o.lab.manifest },
-    findings: [...findings, ...noisyRuleFindings(steps)],
+    findings: [...findings, ...bus.problems, ...noisyRuleFindings(steps)],
     telemetry: countBySource(bus.events),
     rules: o.ruleSet.rules.map((r) => ({ id: r.id, title: r.title, file: r.file, language: r.language })),
   }

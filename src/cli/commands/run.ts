@@ -16,7 +16,8 @@ import type { LabProvider } from '../../lab/provider.js'
 import { assertSafeContext } from '../../lab/safety.js'
 import { Redactor } from '../../redact/redactor.js'
 import { writeReports } from '../../report/write-reports.js'
-import { type AlertIntake, ExternalAlerts, startAlertIntake } from '../../run/alert-intake.js'
+import type { ExternalAlerts } from '../../run/alert-intake.js'
+import { createPipelines, type DetectionPipeline, PIPELINES } from '../../run/pipelines/index.js'
 import { Recorder } from '../../run/record.js'
 import { replayRecording } from '../../run/replay.js'
 import type { RunResult } from '../../run/result.js'
@@ -43,6 +44,8 @@ interface RunFlags {
   alertsToken?: string
   /** false with --no-builtin: only external alerts count. */
   builtin: boolean
+  /** `--pipeline <name>[=<arg>]`, in order; none: the built-in engines (plus http with --alerts-listen). */
+  pipeline: string[]
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v]
@@ -132,6 +135,7 @@ async function finish(
 
 function checkIntakeFlags(f: RunFlags): void {
   if (f.alertsListen === undefined) {
+    if (f.pipeline.some((p) => p.startsWith('http'))) return
     if (f.alertsToken !== undefined || !f.builtin)
       throw new PurpleError('PURPLE_USAGE', '--alerts-token and --no-builtin need --alerts-listen <port>')
     return
@@ -143,29 +147,28 @@ function checkIntakeFlags(f: RunFlags): void {
     )
 }
 
-// The intake listens for the whole run; a generated token goes to a 0600 file (logs would mask it).
-async function startIntake(
+// The run's detection pipelines: `--pipeline` flags as given, else the built-in engines; `--alerts-listen`
+// adds the http intake (it listens for the whole run; a generated token goes to a 0600 file).
+function runPipelines(
   f: RunFlags,
+  ruleSet: RuleSet,
   runDir: string,
   redactor: Redactor,
   log: (line: string) => void,
-): Promise<{ alerts: ExternalAlerts; server: AlertIntake } | undefined> {
-  if (f.alertsListen === undefined) return undefined
-  const alerts = new ExternalAlerts({ builtin: f.builtin })
-  const server = await startAlertIntake({
-    port: Number(f.alertsListen),
-    ...(f.alertsToken ? { token: f.alertsToken } : {}),
-    tokenFile: path.join(runDir, 'alerts.token'),
-    alerts,
+): { pipelines: DetectionPipeline[]; alerts?: ExternalAlerts } {
+  const specs = f.pipeline.length ? [...f.pipeline] : ['builtin']
+  if (f.alertsListen !== undefined) specs.push(`http=${f.alertsListen}`)
+  const pipelines = createPipelines(specs, {
+    ruleSet,
+    live: true,
     log,
+    runDir,
+    redactor,
+    builtinCounts: f.builtin,
+    ...(f.alertsToken ? { alertsToken: f.alertsToken } : {}),
   })
-  redactor.add(server.token)
-  const token = server.tokenFile
-    ? `token in ${server.tokenFile} (removed after the run)`
-    : 'your --alerts-token'
-  log(`alert intake: POST ${server.url} with "Authorization: Bearer <token>" or ?token=<token> — ${token}`)
-  if (!f.builtin) log('alert intake: --no-builtin — only external alerts count for verdicts')
-  return { alerts, server }
+  const http = pipelines.find((p) => 'alerts' in p) as { alerts: ExternalAlerts } | undefined
+  return { pipelines, ...(http ? { alerts: http.alerts } : {}) }
 }
 
 function noteExternalAlerts(result: RunResult, alerts: ExternalAlerts, builtin: boolean): void {
@@ -177,17 +180,33 @@ function noteExternalAlerts(result: RunResult, alerts: ExternalAlerts, builtin: 
     )
 }
 
-// The `replay` lab: no lab at all, a recorded run re-asserted against today's rules.
-async function replayRun(
-  recording: string,
-  paths: string[],
-  f: { rules: string[]; reports: string },
+interface ReplayFlags {
+  rules: string[]
+  reports: string
+  pipeline?: string[]
+}
+
+// Rules an external pipeline raises need not be loaded locally: name them, do not fail.
+function externalRuleWarning(
+  pipelines: readonly string[],
   o: Output,
-): Promise<number> {
+): ((issues: readonly Issue[]) => void) | undefined {
+  if (!pipelines.some((p) => !p.startsWith('builtin'))) return undefined
+  return (issues) => {
+    for (const i of issues)
+      o.log(`! ${formatIssue(i)} — not loaded locally; expected from the external pipeline`)
+  }
+}
+
+// The `replay` lab: no lab at all, a recorded run re-asserted against today's rules.
+async function replayRun(recording: string, paths: string[], f: ReplayFlags, o: Output): Promise<number> {
   const scenarios = await loadScenarios(paths)
   const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'])
-  checkRuleReferences(scenarios, ruleSet)
-  const result = await replayRecording(recording, scenarios, ruleSet, `replay-${newRunId()}`)
+  checkRuleReferences(scenarios, ruleSet, externalRuleWarning(f.pipeline ?? [], o))
+  const pipelines = f.pipeline?.length
+    ? createPipelines(f.pipeline, { ruleSet, live: false, log: (l) => o.log(l) })
+    : undefined
+  const result = await replayRecording(recording, scenarios, ruleSet, `replay-${newRunId()}`, pipelines)
   return await finish(result, new Redactor(), f, o)
 }
 
@@ -241,9 +260,8 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
   assertSafeContext({ kubeconfig: base.kubeconfig, context: base.context, allowContexts: f.allowContext })
   const services = await attachRunServices(base, scenarios, runId, log)
   for (const v of canaryValues(services.canaries)) redactor.add(v)
-  let intake: { alerts: ExternalAlerts; server: AlertIntake } | undefined
   try {
-    intake = await startIntake(f, runDir, redactor, log)
+    const intake = runPipelines(f, ruleSet, runDir, redactor, log)
     const lab = services.lab
     const recorder = f.record
       ? new Recorder(f.record, redactor, { runId, provider: lab.provider, manifest: lab.manifest })
@@ -285,7 +303,8 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
       ...(services.docker ? { docker: services.docker } : {}),
       ...(recorder ? { recorder } : {}),
       ...(f.keep ? { keep: true } : {}),
-      ...(intake ? { externalAlerts: intake.alerts } : {}),
+      pipelines: intake.pipelines,
+      ...(intake.alerts ? { externalAlerts: intake.alerts } : {}),
     })
     if (abort.signal.aborted)
       throw new PurpleError('PURPLE_INTERRUPTED', 'run interrupted; lab objects were cleaned up', {
@@ -296,13 +315,12 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
     result.manifest.decoys = Object.keys(lab.decoys).join(', ')
     for (const [k, why] of Object.entries(services.decoys.unavailable))
       result.findings.push(`decoy ${k} unavailable: ${why}`)
-    if (intake) noteExternalAlerts(result, intake.alerts, f.builtin)
+    if (intake.alerts) noteExternalAlerts(result, intake.alerts, f.builtin)
     const code = await finish(result, redactor, f, o)
     if (!o.json && lab.provider === 'local')
       o.log(`lab "${f.lab}" stays up for fast re-runs; stop it with: purplekind lab down --lab ${f.lab}`)
     return code
   } finally {
-    await intake?.server.stop()
     await services.stop()
   }
 }
@@ -342,6 +360,12 @@ export function registerRunCommands(program: Command): void {
       'bearer token for --alerts-listen (default: generated, written to a file)',
     )
     .option('--no-builtin', 'with --alerts-listen: only external alerts count for verdicts')
+    .option(
+      '--pipeline <name[=arg]>',
+      `detection pipeline (repeatable; default builtin): ${PIPELINES.map((p) => p.name + (p.argument ? `=${p.argument}` : '')).join(' | ')}`,
+      collect,
+      [],
+    )
     .action(async (paths: string[], f: RunFlags) => {
       const o = createOutput(program.opts())
       if (f.env === 'replay') {
@@ -358,12 +382,7 @@ export function registerRunCommands(program: Command): void {
       checkRuleReferences(
         scenarios,
         ruleSet,
-        f.alertsListen === undefined
-          ? undefined
-          : (issues) => {
-              for (const i of issues)
-                o.log(`! ${formatIssue(i)} — not loaded locally; expected from the external pipeline`)
-            },
+        externalRuleWarning(f.alertsListen === undefined ? f.pipeline : [...f.pipeline, 'http'], o),
       )
       const runId = newRunId()
       const runDir = path.join(labHome(), 'runs', runId)
@@ -407,7 +426,13 @@ export function registerRunCommands(program: Command): void {
     .argument('[paths...]', 'scenario files or directories', ['scenarios'])
     .option('--rules <path>', 'rule file or directory (repeatable)', collect, [])
     .option('--reports <dir>', 'reports directory', 'reports')
-    .action(async (recording: string, paths: string[], f: { rules: string[]; reports: string }) => {
+    .option(
+      '--pipeline <name[=arg]>',
+      `detection pipeline (repeatable; default builtin): ${PIPELINES.map((p) => p.name + (p.argument ? `=${p.argument}` : '')).join(' | ')}`,
+      collect,
+      [],
+    )
+    .action(async (recording: string, paths: string[], f: ReplayFlags) => {
       process.exitCode = await replayRun(recording, paths, f, createOutput(program.opts()))
     })
 }
