@@ -12,7 +12,7 @@
 #     also preloaded;
 #   - kube-router (NetworkPolicy enforcer), preloaded.
 #
-#   kind/node-image/build.sh [all|bins|rootfs|images|node|ref]    (default all; every stage is cached)
+#   kind/node-image/build.sh [all|bins|rootfs|images|workload|node|ref]   (default all; stages are cached)
 #
 # Prints the node image reference on stdout (progress on stderr). Needs root, go, python3, gcc, docker,
 # and the host's containerd/ctr (Debian's docker.io brings them) for the preload.
@@ -152,7 +152,7 @@ stage_images() {
   cp "$BIN/kube-router" "$d/usr/local/bin/"
   copy_libs "$ROOTFS" "$d" /usr/sbin/xtables-nft-multi /usr/sbin/ipset /usr/sbin/conntrack /bin/ip
   for c in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do ln -sf xtables-nft-multi "$d/usr/sbin/$c"; done
-  cp -a "$ROOTFS/usr/lib/x86_64-linux-gnu/xtables" "$d/usr/lib/x86_64-linux-gnu/"
+  mkdir -p "$d/usr/lib/x86_64-linux-gnu" && cp -a "$ROOTFS/usr/lib/x86_64-linux-gnu/xtables" "$d/usr/lib/x86_64-linux-gnu/"
   cp "$ROOTFS/etc/protocols" "$ROOTFS/etc/services" "$d/etc/"
   mk "$d" "purplekind.local/kube-router:$KUBE_ROUTER_VERSION" kube-router.tar -- /usr/local/bin/kube-router
   # etcd and CoreDNS: our builds, under their own versions (kind.yaml points kubeadm at these tags).
@@ -298,11 +298,12 @@ case ${1:-all} in
   rootfs) stage_rootfs ;;
   images) stage_images ;;
   node) stage_node ;;
+  workload) mkdir -p "$IMG" && cd "$IMG" && workload_image ;;
   ref) ;;
   all)
     if ! docker image inspect "$NODE_IMAGE" >/dev/null 2>&1; then
       T=$(now); stage_bins; stage_rootfs; stage_images; stage_node; log "built in $(($(now) - T)) s"
     fi ;;
-  *) echo "usage: $0 [all|bins|rootfs|images|node|ref]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|bins|rootfs|images|workload|node|ref]" >&2; exit 2 ;;
 esac
 echo "$NODE_IMAGE"

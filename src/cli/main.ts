@@ -1,7 +1,9 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { PurpleError, ValidationError } from '../errors.js'
 import { createOutput } from '../util/output.js'
+import { registerDiff } from './commands/diff.js'
 import { registerEvaluate } from './commands/evaluate.js'
 import { registerImport } from './commands/import.js'
 import { registerLabCommands } from './commands/lab.js'
@@ -12,8 +14,19 @@ import { registerScenarioCommands } from './commands/scenarios.js'
 // Exit codes: 0 all expectations met, 1 detection gap, 2 harness or input error.
 export const EXIT = { ok: 0, gap: 1, error: 2 } as const
 
-export function buildProgram(): Command {
+/** The installed package's version (package.json sits two levels above dist/cli/). */
+export function harnessVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
+
+export function buildProgram(opts: { json?: boolean } = {}): Command {
   const program = new Command('purplekind')
+    .version(harnessVersion(), '-V, --version', 'print the purplekind version')
     .description(
       'Purple-team harness: replay T1552.007 in a Kubernetes lab and prove what your detections catch',
     )
@@ -21,10 +34,13 @@ export function buildProgram(): Command {
     .option('--verbose', 'show stack traces and debug detail')
     .option('--no-color', 'disable colour')
     .exitOverride()
-    .showHelpAfterError()
+  // With --json, commander's own usage errors are printed by reportError, as JSON.
+  if (opts.json) program.configureOutput({ writeErr: () => {} })
+  else program.showHelpAfterError()
   registerRunCommands(program)
   registerEvaluate(program)
   registerScenarioCommands(program)
+  registerDiff(program)
   registerLabCommands(program)
   registerLintRules(program)
   registerImport(program)
@@ -32,11 +48,14 @@ export function buildProgram(): Command {
 }
 
 // The only place that formats errors and decides the exit code for them.
-export function reportError(err: unknown, verbose: boolean): number {
+export function reportError(err: unknown, verbose: boolean, json = false): number {
   const o = createOutput({ verbose })
-  if (err instanceof CommanderError) {
-    return err.exitCode === 0 ? EXIT.ok : EXIT.error
+  if (err instanceof CommanderError && err.exitCode === 0) return EXIT.ok // --help, --version
+  if (json) {
+    o.out(JSON.stringify({ error: errorJson(err) }))
+    return EXIT.error
   }
+  if (err instanceof CommanderError) return EXIT.error
   if (err instanceof ValidationError) {
     for (const i of err.issues) o.log(`${o.color.red('✖')} ${i.file}:${i.path}: ${i.message} [${i.code}]`)
     o.log(o.color.dim(`${err.issues.length} problem(s)`))
@@ -54,13 +73,25 @@ export function reportError(err: unknown, verbose: boolean): number {
   return EXIT.error
 }
 
+/** An error as `--json` prints it: a stable code, the message, a hint and any per-file issues. */
+function errorJson(err: unknown): Record<string, unknown> {
+  if (err instanceof ValidationError)
+    return { code: err.code, message: `${err.issues.length} problem(s)`, issues: err.issues }
+  if (err instanceof PurpleError)
+    return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) }
+  if (err instanceof CommanderError)
+    return { code: 'PURPLE_USAGE', message: err.message.replace(/^error: /, '') }
+  return { code: 'PURPLE_INTERNAL', message: err instanceof Error ? err.message : String(err) }
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram()
+  const json = argv.includes('--json')
+  const program = buildProgram({ json })
   try {
     await program.parseAsync(argv as string[])
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok
   } catch (err) {
-    return reportError(err, argv.includes('--verbose'))
+    return reportError(err, argv.includes('--verbose'), json)
   }
 }
 

@@ -11,7 +11,10 @@ export const VERDICT_EMOJI: Record<Verdict, string> = {
   LOGGED_NOT_ALERTED: '🟠',
   NOT_LOGGED: '❌',
   ACTION_FAILED: '⚠️',
+  NOT_RECORDED: '❔',
+  SKIPPED: '⏭️',
   PASSED_BENIGN: '✅',
+  NOISY: '📢',
   FALSE_POSITIVE: '🔔',
 }
 
@@ -23,8 +26,11 @@ export const VERDICT_MEANING: Record<Verdict, string> = {
   LOGGED_NOT_ALERTED: 'telemetry recorded the action but no rule fired (a rule gap)',
   NOT_LOGGED: 'no telemetry recorded the action (a telemetry or audit-policy gap)',
   ACTION_FAILED: 'the action itself failed, so detection could not be judged',
+  NOT_RECORDED: 'the replayed recording has no trace of this step, so nothing was judged (a gap)',
+  SKIPPED: 'the lab cannot run this step (reported, not a gap)',
   PASSED_BENIGN: 'the benign look-alike raised no alert',
-  FALSE_POSITIVE: 'a rule fired on a benign look-alike',
+  NOISY: 'a rule not asserted silent fired on a benign look-alike (noise, not a gap unless --strict-benign)',
+  FALSE_POSITIVE: 'a rule asserted silent fired on a benign look-alike',
 }
 
 /** Verdicts that need no explanation in a report. */

@@ -5,7 +5,7 @@ import type { RunResult, StepResult } from '../run/result.js'
 import { gaps, runDurationMs } from './common.js'
 
 /** Bumped when a field is renamed or removed, so consumers can tell formats apart. */
-export const REPORT_JSON_VERSION = 1
+export const REPORT_JSON_VERSION = 2
 
 function withoutEvidence(alert: Alert): Omit<Alert, 'evidence'> {
   const { evidence: _dropped, ...rest } = alert

@@ -1,5 +1,6 @@
 // junit.xml for CI annotations: one testsuite per scenario, one testcase per step, a <failure> for every
-// step that missed its expectation. Written by hand (no XML dependency) with strict escaping.
+// step that missed its expectation, a <skipped> for every step the lab could not run. Written by hand
+// (no XML dependency) with strict escaping; valid against schemas/junit-10.xsd.
 import type { RunResult, StepResult } from '../run/result.js'
 import { formatLatency, gaps, runDurationMs, stepsByScenario, VERDICT_MEANING } from './common.js'
 
@@ -46,31 +47,20 @@ function properties(props: Attrs, indent: string): string[] {
 }
 
 function seconds(ms: number | undefined): string | undefined {
-  return ms === undefined ? undefined : (ms / 1000).toFixed(3)
-}
-
-function stepFacts(step: StepResult): Attrs {
-  return {
-    verdict: step.verdict,
-    kind: step.kind,
-    actor: step.actor,
-    rules: step.rules.join(', '),
-    expectedRules: step.expectedRules.join(', '),
-    latencyMs: step.latencyMs,
-    budgetMs: step.budgetMs,
-    correlation: step.correlation,
-    techniques: step.techniques.join(', '),
-  }
+  return ms === undefined ? undefined : (Math.max(0, ms) / 1000).toFixed(3)
 }
 
 function systemOut(step: StepResult): string {
   const lines = [
     `verdict: ${step.verdict} (${VERDICT_MEANING[step.verdict]})`,
+    `kind: ${step.kind}`,
     `command: ${step.command}`,
     `actor: ${step.actor}`,
     `rules fired: ${step.rules.join(', ') || 'none'}`,
-    `latency: ${formatLatency(step.latencyMs)}`,
+    `expected rules: ${step.expectedRules.join(', ') || 'none'}`,
+    `latency: ${formatLatency(step.latencyMs)}${step.budgetMs !== undefined ? ` (budget ${formatLatency(step.budgetMs)})` : ''}`,
     `correlation: ${step.correlation}`,
+    `techniques: ${step.techniques.join(', ')}`,
     ...step.evidence.map((e) => `evidence: ${e.time} ${e.source} ${e.excerpt}`),
   ]
   if (step.output) lines.push('output:', step.output)
@@ -90,10 +80,18 @@ function failureBody(step: StepResult): string {
   return lines.join('\n')
 }
 
+// The strict JUnit schema (Jenkins xunit junit-10.xsd) allows no <properties> in a testcase: a step's
+// facts go to its system-out, the scenario's to its suite's properties.
 function testcase(step: StepResult): string[] {
-  const open = `    <testcase${attrs({ classname: step.scenario, name: `${step.step} ${step.title}` })}>`
-  const body = properties(stepFacts(step), '      ')
-  if (!step.passed) {
+  const open = `    <testcase${attrs({
+    classname: step.scenario,
+    name: `${step.step} ${step.title}`,
+    time: seconds(step.durationMs ?? 0),
+  })}>`
+  const body: string[] = []
+  if (step.verdict === 'SKIPPED') {
+    body.push(`      <skipped${attrs({ message: step.explanation ?? VERDICT_MEANING.SKIPPED })}/>`)
+  } else if (!step.passed) {
     const message = step.explanation ? `${step.verdict}: ${step.explanation}` : step.verdict
     body.push(`      <failure${attrs({ message, type: step.verdict })}>${cdata(failureBody(step))}</failure>`)
   }
@@ -101,15 +99,19 @@ function testcase(step: StepResult): string[] {
   return [open, ...body, '    </testcase>']
 }
 
+function suiteSeconds(steps: readonly StepResult[]): string | undefined {
+  return seconds(suiteTotalMs(steps))
+}
+
 function testsuite(result: RunResult, scenario: string, steps: readonly StepResult[]): string[] {
   const meta = result.scenarios.find((s) => s.id === scenario)
-  const failures = steps.filter((s) => !s.passed).length
   const open = `  <testsuite${attrs({
     name: scenario,
     tests: steps.length,
-    failures,
+    failures: steps.filter((s) => !s.passed).length,
     errors: 0,
-    skipped: 0,
+    skipped: steps.filter((s) => s.verdict === 'SKIPPED').length,
+    time: suiteSeconds(steps),
     timestamp: steps[0]?.startedAt ?? result.startedAt,
   })}>`
   const props = properties(
@@ -121,13 +123,13 @@ function testsuite(result: RunResult, scenario: string, steps: readonly StepResu
 
 export function renderJunit(result: RunResult): string {
   const suites = [...stepsByScenario(result)].filter(([, steps]) => steps.length > 0)
+  // <testsuites> carries no timestamp or skipped count in the strict schema; its suites do.
   const open = `<testsuites${attrs({
     name: `purplekind ${result.runId}`,
     tests: result.steps.length,
     failures: gaps(result).length,
     errors: 0,
-    time: seconds(runDurationMs(result)),
-    timestamp: result.startedAt,
+    time: seconds(runDurationMs(result) ?? suiteTotalMs(result.steps)),
   })}>`
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -136,4 +138,8 @@ export function renderJunit(result: RunResult): string {
     '</testsuites>',
   ]
   return `${lines.join('\n')}\n`
+}
+
+function suiteTotalMs(steps: readonly StepResult[]): number {
+  return steps.reduce((sum, s) => sum + (s.durationMs ?? 0), 0)
 }

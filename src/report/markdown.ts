@@ -1,5 +1,6 @@
-// report.md: what a detection engineer reads first. Summary, technique × data-source coverage, one row per
-// step, then an explanation for every step that was not simply detected (or quiet, for benign steps).
+// report.md: what a detection engineer reads first. Summary, then the gaps (steps that missed their
+// expectation, explained), one row per step, technique × data-source coverage, notes on steps that passed
+// but deserve a look (blocked as expected, noisy, skipped), findings, and the evidence, collapsed.
 import type { RunResult, StepResult } from '../run/result.js'
 import { SOURCES } from '../telemetry/event.js'
 import {
@@ -21,9 +22,11 @@ export function renderMarkdown(result: RunResult): string {
   const sections = [
     header(result),
     summary(result),
-    coverage(result),
+    gapsSection(result),
     stepsTable(result),
-    missesAndFindings(result),
+    coverage(result),
+    notesSection(result),
+    findingsSection(result),
     evidence(result),
     canaries(result),
     environment(result),
@@ -41,26 +44,42 @@ function header(result: RunResult): string {
   return `# purplekind run ${code(result.runId)}\n\n${facts.join(' · ')}\n\n${verdictLine(result)}`
 }
 
-/** One line a CI summary can show: all met, or how many gaps and of which kinds. */
+/** One line a CI summary can show: all met, or how many gaps and of which kinds; skips are always named. */
 export function verdictLine(result: RunResult): string {
   const failed = gaps(result)
-  if (failed.length === 0) return `**✅ all expectations met** (${result.steps.length} steps)`
+  const skipped = result.summary.skipped ? `, ${result.summary.skipped} skipped` : ''
+  if (failed.length === 0) return `**✅ all expectations met** (${result.steps.length} steps${skipped})`
   const noun = failed.length === 1 ? 'gap' : 'gaps'
-  return `**❌ ${failed.length} ${noun}**: ${verdictCounts(failed)}`
+  return `**❌ ${failed.length} ${noun}** in ${result.steps.length} steps${skipped}: ${verdictCounts(failed)}`
 }
 
 function summary(result: RunResult): string {
   const s = result.summary
   const headers = [
+    'Steps',
     'Attack steps',
     'Detected',
     'Missed',
     'Blocked (prevented)',
-    'False positives',
     'Benign steps',
+    'False positives',
+    'Noisy',
+    'Skipped',
+    'Not recorded',
   ]
-  const row = [s.attackSteps, s.detected, s.missed, s.blocked, s.falsePositives, s.benignSteps].map(String)
-  return `## Summary\n\n${table(headers, [row], 'rrrrrr')}`
+  const row = [
+    s.steps,
+    s.attackSteps,
+    s.detected,
+    s.missed,
+    s.blocked,
+    s.benignSteps,
+    s.falsePositives,
+    s.noisy,
+    s.skipped,
+    s.notRecorded,
+  ].map(String)
+  return `## Summary\n\n${table(headers, [row], 'rrrrrrrrrr')}`
 }
 
 /** Technique × data source, with the best attack verdict seen per cell and false positives flagged. */
@@ -125,15 +144,28 @@ function stepsTable(result: RunResult): string {
   return `## Steps\n\n${table(headers, rows, 'r')}`
 }
 
-function missesAndFindings(result: RunResult): string {
-  const unclean = result.steps.filter((s) => !isClean(s.verdict))
-  const explained = unclean.length
-    ? unclean.map(explainStep).join('\n\n')
-    : 'Every attack step was detected and every benign step stayed quiet.'
+function gapsSection(result: RunResult): string {
+  const failed = gaps(result)
+  const body = failed.length
+    ? failed.map(explainStep).join('\n\n')
+    : 'None: every attack step was detected or prevented as expected and every benign step stayed quiet.'
+  return `## Gaps\n\n${body}`
+}
+
+/** Steps that met their expectation but are not simply clean: blocked as expected, noisy, skipped. */
+function notesSection(result: RunResult): string {
+  const noted = result.steps.filter((s) => s.passed && !isClean(s.verdict))
+  const body = noted.length ? noted.map(explainStep).join('\n\n') : 'Nothing else to note.'
+  return `## Passed, with notes\n\n${body}`
+}
+
+function findingsSection(result: RunResult): string {
   const findings = result.findings.length
-    ? result.findings.map((f) => `- ${mdText(f)}`).join('\n')
+    ? result.findings
+        .map((f) => `- **${f.kind}**${f.step ? ` ${code(f.step)}` : ''}: ${mdText(f.message)}`)
+        .join('\n')
     : 'No findings about the detection content.'
-  return `## Misses and findings\n\n${explained}\n\n### Findings\n\n${findings}`
+  return `## Findings\n\n${findings}`
 }
 
 function explainStep(step: StepResult): string {
@@ -151,14 +183,20 @@ function explainStep(step: StepResult): string {
         `field ${code(nm.field)} expected ${code(nm.expected)}, actual ${code(showValue(nm.actual))}`,
     )
   }
-  if (step.exitCode !== undefined) lines.push(`- **Exit code:** ${step.exitCode}`)
+  // The exit code of the step's own command (kubectl, docker …), not purplekind's.
+  if (step.exitCode !== undefined) lines.push(`- **Action exit code:** ${step.exitCode}`)
   const first = step.evidence[0]
-  lines.push(
-    first
-      ? `- **Evidence:** ${code(first.source)} ${code(first.excerpt)}`
-      : '- **Evidence:** no telemetry was tied to this step',
-  )
-  if (step.output) lines.push('', fence(step.output, 'text'))
+  if (step.verdict !== 'SKIPPED' && step.verdict !== 'NOT_RECORDED')
+    lines.push(
+      first
+        ? `- **Evidence:** ${code(first.source)} ${code(first.excerpt)}`
+        : '- **Evidence:** no telemetry was tied to this step',
+    )
+  if (step.output)
+    lines.push(
+      '',
+      `<details>\n<summary>action output (tail)</summary>\n\n${fence(step.output, 'text')}\n\n</details>`,
+    )
   return lines.join('\n')
 }
 
@@ -170,12 +208,14 @@ function showValue(value: unknown): string {
 }
 
 function evidence(result: RunResult): string {
-  const blocks = result.steps.map((step) => {
+  const ran = result.steps.filter((s) => s.verdict !== 'SKIPPED' && s.verdict !== 'NOT_RECORDED')
+  const blocks = ran.map((step) => {
     const summaryLine =
       `<code>${htmlText(stepId(step))}</code> ${VERDICT_EMOJI[step.verdict]} ${step.verdict}: ` +
       `${plural(step.evidence.length, 'event')}, ${plural(step.alerts.length, 'alert')}`
     const body = [evidenceTable(step), alertsTable(step)]
-    if (step.output) body.push(`Output (tail):\n\n${fence(step.output, 'text')}`)
+    // Steps explained above already show their output there.
+    if (step.output && isClean(step.verdict)) body.push(`Output (tail):\n\n${fence(step.output, 'text')}`)
     return `<details>\n<summary>${summaryLine}</summary>\n\n${body.join('\n\n')}\n\n</details>`
   })
   return `## Evidence\n\n${blocks.join('\n\n')}`
@@ -227,8 +267,10 @@ function environment(result: RunResult): string {
     ['provider', result.provider],
     ['started', result.startedAt],
     ['finished', result.finishedAt],
-    ...Object.entries(result.manifest),
   ]
+  // The manifest often repeats a fact above (a lab's `provider`): one row per key, first one wins.
+  for (const [k, v] of Object.entries(result.manifest))
+    if (!facts.some(([key]) => key === k)) facts.push([k, v])
   const parts = [
     '## Environment',
     table(

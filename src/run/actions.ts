@@ -63,7 +63,7 @@ async function kubeIdentity(
   if ('serviceAccount' in actor) {
     const token = await serviceAccountToken(actor.serviceAccount, ctx)
     const [ns, name] = actor.serviceAccount.split('/')
-    return { args: [], identity: `system:serviceaccount:${ns}:${name}`, token }
+    return { args: [], identity: `system:serviceaccount:${ns}:${name}`, token, ...tokenMarker(token) }
   }
   if ('token' in actor) {
     const token = ctx.captures.get(actor.token)?.trim()
@@ -72,9 +72,18 @@ async function kubeIdentity(
         'PURPLE_COMMAND_FAILED',
         `capture "${actor.token}" is empty: the step that should have produced it failed`,
       )
-    return { args: [], identity: jwtSubject(token) ?? 'token', token }
+    return { args: [], identity: jwtSubject(token) ?? 'token', token, ...tokenMarker(token) }
   }
   throw new PurpleError('PURPLE_INTERNAL', 'not a Kubernetes actor')
+}
+
+/**
+ * A service-account token's `jti` is what the apiserver records as the event's credential id
+ * (`JTI=<jti>`): it ties a step using that token — a stolen one too — to exactly its events.
+ */
+function tokenMarker(token: string): { marker?: string } {
+  const jti = jwtClaims(token)?.jti
+  return typeof jti === 'string' && jti ? { marker: `JTI=${jti}` } : {}
 }
 
 /** A short-lived token for a lab service account, minted once per run via TokenRequest. */
@@ -94,10 +103,17 @@ export async function serviceAccountToken(sa: string, ctx: ActionContext): Promi
 }
 
 export function jwtSubject(token: string): string | undefined {
+  const sub = jwtClaims(token)?.sub
+  return typeof sub === 'string' ? sub : undefined
+}
+
+/** The claims of a JWT (unverified: only to name what a token is). */
+export function jwtClaims(token: string): Record<string, unknown> | undefined {
   const payload = token.split('.')[1]
-  if (!payload) return undefined
+  if (!payload || payload.length > 16_384) return undefined
   try {
-    return (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: string }).sub
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown
+    return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : undefined
   } catch {
     return undefined
   }

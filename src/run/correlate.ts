@@ -41,7 +41,9 @@ export function correlate(
   if (action.marker) {
     const marker = action.marker
     const hit = events.filter((e) => e.source === 'k8s-audit' && hasMarker(e, marker))
-    return hit.length ? { events: hit, method: 'marker' } : { events: [], method: 'none' }
+    if (hit.length) return { events: hit, method: 'marker' }
+    // A token's JTI is recorded only by apiservers that track token ids; elsewhere, the window.
+    if (!marker.startsWith('JTI=')) return { events: [], method: 'none' }
   }
   const from = action.sentAt - BEFORE_MS
   const to = action.endedAt + AFTER_MS

@@ -25,6 +25,8 @@ export interface Recording {
   provider: string
   manifest: Record<string, string>
   steps: RecordedStep[]
+  /** Steps the recording lab could not run, with why: replayed as SKIPPED, not NOT_RECORDED. */
+  skipped?: { scenario: string; step: string; reason: string }[]
   /** Audit ids of the harness's own requests (setup, tokens): never attributed to a step. */
   harnessAuditIDs: string[]
   /** Recorded event counts per source file (telemetry/<source>.jsonl). */
@@ -40,6 +42,7 @@ export class Recorder {
   readonly #dir: string
   readonly #redactor: Redactor
   readonly #steps: RecordedStep[] = []
+  readonly #skipped: NonNullable<Recording['skipped']> = []
   readonly #meta: { runId: string; provider: string; manifest: Record<string, string> }
 
   constructor(
@@ -71,6 +74,10 @@ export class Recorder {
     })
   }
 
+  addSkipped(scenario: string, step: string, reason: string): void {
+    this.#skipped.push({ scenario, step, reason: this.#redactor.redact(reason) })
+  }
+
   async writeTelemetry(
     events: readonly TelemetryEvent[],
     harnessAuditIDs: ReadonlySet<string>,
@@ -90,6 +97,7 @@ export class Recorder {
       ...this.#meta,
       manifest: this.#redactor.redactValue(this.#meta.manifest),
       steps: this.#steps,
+      skipped: this.#skipped,
       harnessAuditIDs: [...harnessAuditIDs],
       telemetry: counts,
     }

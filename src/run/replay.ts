@@ -8,12 +8,12 @@ import type { Scenario } from '../scenario/load.js'
 import { SOURCES, type TelemetryEvent } from '../telemetry/event.js'
 import { parseLine } from '../telemetry/normalize.js'
 import { correlate, harnessTraffic } from './correlate.js'
-import { judgeStep } from './judge.js'
+import { judgeStep, unrunStep } from './judge.js'
 import type { DetectionPipeline } from './pipelines/pipeline.js'
 import { readRecording } from './record.js'
-import type { RunResult, StepResult } from './result.js'
+import type { Finding, RunResult, StepResult } from './result.js'
 import { noisyRuleFindings, scenarioSummary, summarize } from './summary.js'
-import { TelemetryBus } from './telemetry-bus.js'
+import { problemFindings, TelemetryBus } from './telemetry-bus.js'
 
 /**
  * Re-asserts scenarios' expectations against a recorded run, with no lab: the recorded telemetry goes
@@ -44,39 +44,67 @@ export async function replayRecording(
   const rules = new Map<string, CompiledRule>(ruleSet.rules.map((r) => [r.id, r]))
   const ignore = new Set(rec.harnessAuditIDs)
   const steps: StepResult[] = []
-  const findings: string[] = []
-  const byId = new Map(scenarios.map((s) => [s.metadata.id, s]))
+  const findings: Finding[] = []
+  const key = (scenario: string, step: string) => `${scenario}/${step}`
+  const recorded = new Map(rec.steps.map((rs) => [key(rs.scenario, rs.step), rs]))
+  const skipped = new Map((rec.skipped ?? []).map((k) => [key(k.scenario, k.step), k.reason]))
+  const defined = new Set(scenarios.flatMap((s) => s.steps.map((st) => key(s.metadata.id, st.id))))
   for (const rs of rec.steps) {
-    const scenario = byId.get(rs.scenario)
-    const step = scenario?.steps.find((s) => s.id === rs.step)
-    if (!scenario || !step) {
-      findings.push(`recording step ${rs.scenario}/${rs.step} has no scenario step any more; skipped`)
-      continue
-    }
-    const corr = correlate(rs.trace, events, harnessTraffic(ignore, rs.trace.auditIDs))
-    const alerts = bus.alertsOn(corr.events)
-    const { result, findings: found } = judgeStep({
-      scenario,
-      step,
-      actor: rs.actor,
-      command: step.run.join(' '),
-      exitCode: rs.exitCode,
-      stdout: rs.stdout,
-      stderr: rs.stderr,
-      sentAt: rs.trace.sentAt,
-      startedAt: new Date(rs.trace.sentAt).toISOString(),
-      canariesRetrieved: rs.canariesRetrieved,
-      correlated: corr,
-      alerts,
-      rules,
-    })
-    findings.push(...found)
-    steps.push(result)
+    if (!defined.has(key(rs.scenario, rs.step)))
+      findings.push({
+        kind: 'stale-recording',
+        step: key(rs.scenario, rs.step),
+        message: `recording step ${rs.scenario}/${rs.step} has no scenario step any more; skipped`,
+      })
   }
-  if (!steps.length)
+  const recordedAt = new Date(Math.min(...rec.steps.map((s) => s.trace.sentAt))).toISOString()
+  // Every defined step gets a result, in definition order: one the recording lacks is a gap, never omitted.
+  for (const scenario of scenarios) {
+    for (const step of scenario.steps) {
+      const id = key(scenario.metadata.id, step.id)
+      const rs = recorded.get(id)
+      if (!rs) {
+        const why = skipped.get(id)
+        steps.push(
+          why !== undefined
+            ? unrunStep(scenario, step, 'SKIPPED', `skipped when recorded: ${why}`, recordedAt)
+            : unrunStep(
+                scenario,
+                step,
+                'NOT_RECORDED',
+                `recording ${rec.runId} has no trace of this step: record it (purplekind run --record <dir>) to replay it`,
+                recordedAt,
+              ),
+        )
+        continue
+      }
+      const corr = correlate(rs.trace, events, harnessTraffic(ignore, rs.trace.auditIDs))
+      const alerts = bus.alertsOn(corr.events)
+      const { result, findings: found } = judgeStep({
+        scenario,
+        step,
+        actor: rs.actor,
+        command: step.run.join(' '),
+        exitCode: rs.exitCode,
+        stdout: rs.stdout,
+        stderr: rs.stderr,
+        sentAt: rs.trace.sentAt,
+        endedAt: rs.trace.endedAt,
+        startedAt: new Date(rs.trace.sentAt).toISOString(),
+        canariesRetrieved: rs.canariesRetrieved,
+        correlated: corr,
+        alerts,
+        rules,
+      })
+      findings.push(...found)
+      steps.push(result)
+    }
+  }
+  if (!steps.some((s) => recorded.has(key(s.scenario, s.step))))
     throw new PurpleError(
       'PURPLE_EVENTS_INVALID',
       `${dir}: the recording matches none of the given scenarios`,
+      { hint: `it recorded run ${rec.runId}: ${[...new Set(rec.steps.map((s) => s.scenario))].join(', ')}` },
     )
   const counts: Record<string, number> = {}
   for (const e of events) counts[e.source] = (counts[e.source] ?? 0) + 1
@@ -87,13 +115,11 @@ export async function replayRecording(
     finishedAt: new Date(Math.max(...rec.steps.map((s) => s.trace.endedAt))).toISOString(),
     lab: `replay of ${rec.runId}`,
     provider: 'replay',
-    scenarios: scenarios
-      .filter((s) => rec.steps.some((r) => r.scenario === s.metadata.id))
-      .map(scenarioSummary),
+    scenarios: scenarios.map(scenarioSummary),
     steps,
     summary: summarize(steps),
     manifest: { ...rec.manifest, recordedRun: rec.runId, recordedProvider: rec.provider },
-    findings: [...findings, ...bus.problems, ...noisyRuleFindings(steps)],
+    findings: [...noisyRuleFindings(steps), ...findings, ...problemFindings(bus.problems)],
     telemetry: counts,
     rules: ruleSet.rules.map((r) => ({ id: r.id, title: r.title, file: r.file, language: r.language })),
   }

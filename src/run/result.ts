@@ -1,7 +1,11 @@
 import type { Alert, NearMiss } from '../detection/types.js'
 import type { SourceName } from '../telemetry/event.js'
 
-/** Ordered from best to worst for an attack step; benign steps use PASSED_BENIGN / FALSE_POSITIVE. */
+/**
+ * Ordered from best to worst for an attack step; benign steps use PASSED_BENIGN / NOISY / FALSE_POSITIVE.
+ * SKIPPED (the lab cannot run the step) and NOT_RECORDED (a replayed recording has no trace of it) apply
+ * to both kinds: a skip is reported but is not a gap, a step missing from a recording is.
+ */
 export const VERDICTS = [
   'DETECTED',
   'DETECTED_LATE',
@@ -9,7 +13,10 @@ export const VERDICTS = [
   'LOGGED_NOT_ALERTED',
   'NOT_LOGGED',
   'ACTION_FAILED',
+  'NOT_RECORDED',
+  'SKIPPED',
   'PASSED_BENIGN',
+  'NOISY',
   'FALSE_POSITIVE',
 ] as const
 export type Verdict = (typeof VERDICTS)[number]
@@ -58,18 +65,49 @@ export interface StepResult {
   /** Canary fingerprints the action retrieved (sha256 prefixes), proving retrieval without values. */
   canariesRetrieved: string[]
   startedAt: string
+  /** How long the action ran, in ms (undefined for steps that did not run). */
+  durationMs?: number
   techniques: string[]
   /** ATT&CK mitigation ids this step exercises (e.g. a least-privilege variant). */
   mitigations?: string[]
 }
 
+/** What a finding is about; one per kind of thing the run learned beyond the verdicts. */
+export const FINDING_KINDS = [
+  'noisy-rule',
+  'known-gap',
+  'known-gap-fired',
+  'stale-recording',
+  'decoy-unavailable',
+  'unattributed-alerts',
+  'pipeline-problem',
+  'telemetry-loss',
+] as const
+export type FindingKind = (typeof FINDING_KINDS)[number]
+
+/** A fact about the detection content or the run, machine-readable: `step` is `scenario/step`. */
+export interface Finding {
+  kind: FindingKind
+  step?: string
+  rule?: string
+  message: string
+}
+
 export interface RunSummary {
+  /** Every selected step, run or not. */
+  steps: number
   attackSteps: number
   detected: number
+  /** Attack steps that ran and missed their expectation. */
   missed: number
   blocked: number
   falsePositives: number
+  /** Benign steps on which a loaded rule fired without being asserted silent there. */
+  noisy: number
   benignSteps: number
+  skipped: number
+  /** Steps a replayed recording has no trace of (gaps). */
+  notRecorded: number
 }
 
 export interface RunResult {
@@ -84,7 +122,7 @@ export interface RunResult {
   /** Facts about the environment: versions, audit policy hash, rule digests, harness version. */
   manifest: Record<string, string>
   /** Findings the run made about the detection content itself (e.g. an analytic that cannot fire). */
-  findings: string[]
+  findings: Finding[]
   /** Telemetry sources that were collected, with event counts. */
   telemetry: Partial<Record<SourceName, number>>
   rules: { id: string; title: string; file: string; language: string }[]

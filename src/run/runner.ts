@@ -19,14 +19,14 @@ import {
 } from './actions.js'
 import type { ExternalAlerts } from './alert-intake.js'
 import { type ActionTrace, correlate, dockerTargets, harnessTraffic } from './correlate.js'
-import { judgeStep } from './judge.js'
+import { judgeStep, unrunStep } from './judge.js'
 import { KubeApi } from './kube-api.js'
 import type { DetectionPipeline } from './pipelines/pipeline.js'
 import type { Recorder } from './record.js'
-import type { RunResult, StepResult } from './result.js'
+import type { Finding, RunResult, StepResult } from './result.js'
 import { applyKubeSetup, deleteKubeObjects } from './setup.js'
 import { noisyRuleFindings, scenarioSummary, summarize } from './summary.js'
-import { TelemetryBus } from './telemetry-bus.js'
+import { problemFindings, TelemetryBus } from './telemetry-bus.js'
 import { parseDuration } from './verdict.js'
 
 export interface RunOptions {
@@ -64,7 +64,7 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
   const bus = new TelemetryBus(o.pipelines ? undefined : new Engine(o.ruleSet))
   const api = new KubeApi(o.lab.kubeconfig, o.lab.context)
   const steps: StepResult[] = []
-  const findings: string[] = []
+  const findings: Finding[] = []
   const ctx: ActionContext = {
     runId: o.runId,
     lab: o.lab,
@@ -87,19 +87,25 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
     for (const scenario of o.scenarios) {
       if (o.signal.aborted) break
       o.log(`▶ ${scenario.metadata.id} — ${scenario.metadata.title}`)
-      const runnable = scenario.steps.filter((step) => {
-        const missing = (step.requires ?? []).filter((c) => !o.lab.capabilities[c])
-        if (!missing.length) return true
-        const why = `${scenario.metadata.id}/${step.id} skipped: the ${o.lab.provider} lab lacks ${missing.join(', ')}`
-        o.log(`  ↷ ${why}`)
-        findings.push(why)
-        return false
-      })
-      if (!runnable.length) continue // nothing to run: no setup either
+      const skips = skipReasons(scenario, o.lab)
+      const skip = (step: Step, why: string) => {
+        o.log(`  ↷ ${step.id} skipped: ${why}`)
+        steps.push(unrunStep(scenario, step, 'SKIPPED', why, new Date().toISOString()))
+        o.recorder?.addSkipped(scenario.metadata.id, step.id, why)
+      }
+      if (skips.size === scenario.steps.length) {
+        for (const [step, why] of skips) skip(step, why)
+        continue // nothing to run: no setup either
+      }
       try {
         await setUp(scenario, o, api, ctx)
-        for (const step of runnable) {
+        for (const step of scenario.steps) {
           if (o.signal.aborted) break
+          const why = skips.get(step)
+          if (why) {
+            skip(step, why)
+            continue
+          }
           const result = await runStep(scenario, step, o, ctx, bus, rulesById)
           findings.push(...result.findings)
           steps.push(result.step)
@@ -129,10 +135,20 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
     steps,
     summary: summarize(steps),
     manifest: { ...o.lab.manifest },
-    findings: [...findings, ...bus.problems, ...noisyRuleFindings(steps)],
+    findings: [...noisyRuleFindings(steps), ...findings, ...problemFindings(bus.problems)],
     telemetry: countBySource(bus.events),
     rules: o.ruleSet.rules.map((r) => ({ id: r.id, title: r.title, file: r.file, language: r.language })),
   }
+}
+
+/** Steps this lab cannot run, with why (a missing capability). */
+function skipReasons(scenario: Scenario, lab: Lab): Map<Step, string> {
+  const out = new Map<Step, string>()
+  for (const step of scenario.steps) {
+    const missing = (step.requires ?? []).filter((c) => !lab.capabilities[c])
+    if (missing.length) out.set(step, `the ${lab.provider} lab lacks ${missing.join(', ')}`)
+  }
+  return out
 }
 
 async function setUp(scenario: Scenario, o: RunOptions, api: KubeApi, ctx: ActionContext): Promise<void> {
@@ -184,7 +200,7 @@ async function runStep(
   ctx: ActionContext,
   bus: TelemetryBus,
   rules: ReadonlyMap<string, CompiledRule>,
-): Promise<{ step: StepResult; findings: string[] }> {
+): Promise<{ step: StepResult; findings: Finding[] }> {
   const startedAt = new Date().toISOString()
   const action = await runAction(step, ctx).catch((e: unknown) => failedAction(step, e))
   const trace = toTrace(step, action)
@@ -224,6 +240,7 @@ async function runStep(
     stdout: action.stdout,
     stderr: action.stderr,
     sentAt: action.sentAt,
+    endedAt: action.endedAt,
     startedAt,
     canariesRetrieved: retrieved(action, o.canaries),
     correlated: corr,

@@ -4,6 +4,7 @@ import type { TelemetryCollector } from '../lab/provider.js'
 import type { TelemetryEvent } from '../telemetry/event.js'
 import { builtinPipeline } from './pipelines/builtin.js'
 import type { DetectionPipeline, PipelineHost } from './pipelines/pipeline.js'
+import type { Finding } from './result.js'
 
 export interface TelemetryBusOptions {
   /**
@@ -114,4 +115,9 @@ export class TelemetryBus implements PipelineHost {
         .stop()
         .catch((e: unknown) => this.problem(`pipeline ${p.name} did not stop cleanly: ${String(e)}`))
   }
+}
+
+/** Pipeline problems as report findings. */
+export function problemFindings(problems: readonly string[]): Finding[] {
+  return problems.map((message) => ({ kind: 'pipeline-problem', message }))
 }

@@ -2,7 +2,7 @@ import type { Alert, CompiledRule, NearMiss } from '../detection/types.js'
 import type { Step } from '../scenario/schema.js'
 import type { TelemetryEvent } from '../telemetry/event.js'
 import { getField } from '../telemetry/event.js'
-import type { Verdict } from './result.js'
+import type { Finding, Verdict } from './result.js'
 
 export interface VerdictInput {
   step: Step
@@ -26,7 +26,8 @@ export interface VerdictOutput {
   telemetryLatencyMs?: number
   explanation?: string
   nearMiss?: NearMiss
-  findings: string[]
+  /** About this step; `step` is left for the caller, who knows the scenario. */
+  findings: Omit<Finding, 'step'>[]
 }
 
 // Authorization denials (a mitigation at work). 401s are not here: bad credentials are a failed action.
@@ -64,12 +65,20 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
   const denied =
     events.some((e) => getField(e, 'responseStatus.code') === 403) ||
     (input.exitCode !== 0 && DENIED.test(input.stderr))
-  const findings: string[] = []
+  const findings: Omit<Finding, 'step'>[] = []
   for (const gap of step.expect.knownGaps) {
     findings.push(
       first.has(gap.rule)
-        ? `${step.id}: rule ${gap.rule} was expected not to fire (${gap.reason}) but fired — re-check the analysis`
-        : `${step.id}: rule ${gap.rule} cannot fire on this telemetry: ${gap.reason}`,
+        ? {
+            kind: 'known-gap-fired',
+            rule: gap.rule,
+            message: `rule ${gap.rule} was expected not to fire (${gap.reason}) but fired — re-check the analysis`,
+          }
+        : {
+            kind: 'known-gap',
+            rule: gap.rule,
+            message: `rule ${gap.rule} cannot fire on this telemetry: ${gap.reason}`,
+          },
     )
   }
   const base = { rules: fired, telemetryLatencyMs, findings }
@@ -119,13 +128,15 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
         passed: false,
         explanation: `benign action raised ${noisy.join(', ')}`,
       }
-    const other = fired.length ? ` (informational rules fired: ${fired.join(', ')}; not asserted silent)` : ''
-    return {
-      ...base,
-      verdict: 'PASSED_BENIGN',
-      passed: true,
-      ...(other ? { explanation: `no asserted rule fired${other}` } : {}),
-    }
+    // Rules the step does not assert silent still fired: noise a detection engineer should see, counted.
+    if (fired.length)
+      return {
+        ...base,
+        verdict: 'NOISY',
+        passed: true,
+        explanation: `no asserted rule fired, but ${fired.join(', ')} fired (not asserted silent here)`,
+      }
+    return { ...base, verdict: 'PASSED_BENIGN', passed: true }
   }
 
   const blockedNote =

@@ -121,6 +121,8 @@ const step = z.strictObject({
     .regex(/^[a-z][a-z0-9_]*$/)
     .optional(),
   mitigations: z.array(mitigationId).optional(),
+  /** ATT&CK techniques this step exercises; default: the scenario's (so a `docker create` step is not T1078). */
+  techniques: z.array(techniqueId).min(1).optional(),
   /** Lab capability the step needs (skipped with a printed reason when absent). */
   requires: z.array(z.enum(['networkPolicy', 'realPods', 'docker'])).optional(),
   expect: expect.prefault({}),

@@ -3,11 +3,12 @@ import path from 'node:path'
 import type { Command } from 'commander'
 import Docker from 'dockerode'
 import { PurpleError } from '../../errors.js'
-import { buildAssets } from '../../lab/assets.js'
+import { buildAssets, cacheRoot } from '../../lab/assets.js'
 import { chooseProvider } from '../../lab/detect.js'
 import { DEFAULT_DOCKER_SOCKET } from '../../lab/docker/engine.js'
-import { kindProvider } from '../../lab/kind/index.js'
+import { kindClusterName, kindProvider } from '../../lab/kind/index.js'
 import { buildNodeImage } from '../../lab/kind/node-image.js'
+import { mergeLabContext, removeLabContext } from '../../lab/kubeconfig-merge.js'
 import { labDir, localProvider } from '../../lab/local/index.js'
 import type { LabProvider } from '../../lab/provider.js'
 import { sweep } from '../../lab/sweep.js'
@@ -73,13 +74,27 @@ export function registerLabCommands(program: Command): void {
           const started = Date.now()
           const l = await p.up({ name: f.lab, log: o.log })
           const secs = ((Date.now() - started) / 1000).toFixed(1)
+          // Like kind: the lab's context goes into the user's kubeconfig, under one name per lab.
+          const context = `purplekind-${f.lab}`
+          const merged = await mergeLabContext({
+            labKubeconfig: l.kubeconfig,
+            context: l.context,
+            as: context,
+          })
           o.out(
             o.json
-              ? JSON.stringify({ context: l.context, kubeconfig: l.kubeconfig, seconds: Number(secs) })
-              : `lab ${f.lab} up in ${secs} s — kubectl --kubeconfig ${l.kubeconfig} --context ${l.context} get ns`,
+              ? JSON.stringify({
+                  provider: l.provider,
+                  context,
+                  kubeconfig: merged,
+                  labKubeconfig: l.kubeconfig,
+                  seconds: Number(secs),
+                })
+              : `${l.provider} lab ${f.lab} up in ${secs} s — kubectl --context ${context} get ns  (context merged into ${merged})`,
           )
         } else if (name === 'down') {
           await p.down({ name: f.lab, log: o.log })
+          await removeLabContext({ name: `purplekind-${f.lab}` })
           o.out(o.json ? JSON.stringify({ down: f.lab }) : `lab ${f.lab} down`)
         } else {
           const s = await p.status({ name: f.lab })
@@ -91,6 +106,20 @@ export function registerLabCommands(program: Command): void {
         }
       })
   }
+  lab
+    .command('kubeconfig')
+    .description("print the path of the lab's kubeconfig (its context is also merged into yours on lab up)")
+    .option('--lab <name>', 'lab name', 'default')
+    .action((f: { lab: string }) => {
+      const o = createOutput(program.opts())
+      const kind = path.join(cacheRoot(), 'labs', kindClusterName(f.lab), 'kubeconfig')
+      const file = existsSync(kind) ? kind : path.join(labDir(f.lab), 'kubeconfig')
+      if (!existsSync(file))
+        throw new PurpleError('PURPLE_INPUT_NOT_FOUND', `${file}: no kubeconfig for lab "${f.lab}"`, {
+          hint: `bring it up: purplekind lab up --lab ${f.lab}`,
+        })
+      o.out(o.json ? JSON.stringify({ kubeconfig: file, context: `purplekind-${f.lab}` }) : file)
+    })
   program
     .command('sweep')
     .description(

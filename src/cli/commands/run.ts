@@ -22,9 +22,10 @@ import { Recorder } from '../../run/record.js'
 import { replayRecording } from '../../run/replay.js'
 import type { RunResult } from '../../run/result.js'
 import { runScenarios } from '../../run/runner.js'
-import { exitCodeFor } from '../../run/summary.js'
+import { applyStrictBenign, exitCodeFor, headline, summarize } from '../../run/summary.js'
 import { loadScenarios, type Scenario } from '../../scenario/load.js'
 import { createOutput, type Output } from '../../util/output.js'
+import { compareWithBaseline } from './diff.js'
 
 interface RunFlags {
   env: EnvChoice
@@ -46,6 +47,8 @@ interface RunFlags {
   builtin: boolean
   /** `--pipeline <name>[=<arg>]`, in order; none: the built-in engines (plus http with --alerts-listen). */
   pipeline: string[]
+  baseline?: string
+  strictBenign?: boolean
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v]
@@ -112,20 +115,37 @@ function providers(f: RunFlags): Partial<Record<string, LabProvider>> {
   return out
 }
 
-async function finish(
-  result: RunResult,
-  redactor: Redactor,
-  f: { reports: string },
-  o: Output,
-): Promise<number> {
+/** Flags every way of running shares: where reports go and how they are judged. */
+interface ReportFlags {
+  reports: string
+  /** A run to compare with (`--baseline`): a regression makes the exit code 1. */
+  baseline?: string
+  /** NOISY benign steps fail the run. */
+  strictBenign?: boolean
+}
+
+async function finish(result: RunResult, redactor: Redactor, f: ReportFlags, o: Output): Promise<number> {
+  if (f.strictBenign) {
+    applyStrictBenign(result.steps)
+    result.summary = summarize(result.steps)
+  }
   const written = await writeReports(result, { dir: f.reports, redactor })
   const s = result.summary
-  const code = exitCodeFor(result.steps)
+  const diff = f.baseline ? await compareWithBaseline(f.baseline, written.dir, o) : undefined
+  const code = Math.max(exitCodeFor(result.steps), diff?.regressions.length ? 1 : 0)
   if (o.json)
-    o.out(JSON.stringify({ runId: result.runId, summary: s, reports: written.files, exitCode: code }))
+    o.out(
+      JSON.stringify({
+        runId: result.runId,
+        summary: s,
+        reports: written.files,
+        exitCode: code,
+        ...(diff ? { diff } : {}),
+      }),
+    )
   else {
     o.out(
-      `${code === 0 ? o.color.green('✔ all expectations met') : o.color.red('✖ detection gaps')}: ${s.detected}/${s.attackSteps} attack steps detected, ${s.blocked} blocked, ${s.missed} missed, ${s.falsePositives} false positive(s) over ${s.benignSteps} benign step(s)`,
+      `${code === 0 ? o.color.green('✔ all expectations met') : o.color.red('✖ detection gaps')}: ${headline(s)}`,
     )
     o.out(`reports: ${path.join(f.reports, 'latest', 'report.md')} (run ${result.runId})`)
   }
@@ -175,14 +195,14 @@ function noteExternalAlerts(result: RunResult, alerts: ExternalAlerts, builtin: 
   result.manifest.externalAlerts = `${alerts.received} received${builtin ? '' : '; built-in alerts not counted (--no-builtin)'}`
   const stray = alerts.unattributed()
   if (stray.length)
-    result.findings.push(
-      `${stray.length} external alert(s) matched no step (their audit event belonged to no step, or no step naming the rule ran at their time): ${[...new Set(stray.map((a) => `${a.rule} [${a.pipeline}]`))].slice(0, 5).join(', ')}`,
-    )
+    result.findings.push({
+      kind: 'unattributed-alerts',
+      message: `${stray.length} external alert(s) matched no step (their audit event belonged to no step, or no step naming the rule ran at their time): ${[...new Set(stray.map((a) => `${a.rule} [${a.pipeline}]`))].slice(0, 5).join(', ')}`,
+    })
 }
 
-interface ReplayFlags {
+interface ReplayFlags extends ReportFlags {
   rules: string[]
-  reports: string
   pipeline?: string[]
 }
 
@@ -314,7 +334,7 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
     result.manifest.node = process.version
     result.manifest.decoys = Object.keys(lab.decoys).join(', ')
     for (const [k, why] of Object.entries(services.decoys.unavailable))
-      result.findings.push(`decoy ${k} unavailable: ${why}`)
+      result.findings.push({ kind: 'decoy-unavailable', message: `decoy ${k} unavailable: ${why}` })
     if (intake.alerts) noteExternalAlerts(result, intake.alerts, f.builtin)
     const code = await finish(result, redactor, f, o)
     if (!o.json && lab.provider === 'local')
@@ -366,6 +386,8 @@ export function registerRunCommands(program: Command): void {
       collect,
       [],
     )
+    .option('--baseline <run>', 'compare with an earlier run (folder or report.json): exit 1 on a regression')
+    .option('--strict-benign', 'a NOISY benign step (an unasserted rule fired) fails the run')
     .action(async (paths: string[], f: RunFlags) => {
       const o = createOutput(program.opts())
       if (f.env === 'replay') {
@@ -432,6 +454,8 @@ export function registerRunCommands(program: Command): void {
       collect,
       [],
     )
+    .option('--baseline <run>', 'compare with an earlier run (folder or report.json): exit 1 on a regression')
+    .option('--strict-benign', 'a NOISY benign step (an unasserted rule fired) fails the run')
     .action(async (recording: string, paths: string[], f: ReplayFlags) => {
       process.exitCode = await replayRun(recording, paths, f, createOutput(program.opts()))
     })

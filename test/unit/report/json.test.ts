@@ -11,13 +11,17 @@ describe('renderJson', () => {
     expect(report.runId).toBe(RUN_ID)
     expect(report.durationMs).toBe(150_000)
     expect(report.summary).toEqual({
-      attackSteps: 7,
+      steps: 12,
+      attackSteps: 9,
       detected: 3,
       missed: 3,
       blocked: 1,
       falsePositives: 1,
-      benignSteps: 2,
-      gaps: 4,
+      noisy: 1,
+      benignSteps: 3,
+      skipped: 1,
+      notRecorded: 1,
+      gaps: 5,
     })
   })
 

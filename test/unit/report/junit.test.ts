@@ -16,11 +16,18 @@ describe('renderJunit', () => {
 
   it('is well-formed XML with one testsuite per scenario and one testcase per step', () => {
     expect(root.name).toBe('testsuites')
-    expect(root.attrs).toMatchObject({ tests: '9', failures: '4', errors: '0', time: '150.000' })
+    expect(root.attrs).toEqual({
+      name: `purplekind ${result.runId}`,
+      tests: '12',
+      failures: '5',
+      errors: '0',
+      time: '150.000',
+    })
     const suites = findAll(root, 'testsuite')
     expect(suites.map((s) => s.attrs.name)).toEqual(['k8s-secrets', 'docker-logs', 'cloud-mocks'])
-    expect(suites.map((s) => s.attrs.tests)).toEqual(['6', '2', '1'])
-    expect(suites.map((s) => s.attrs.failures)).toEqual(['2', '1', '1'])
+    expect(suites.map((s) => s.attrs.tests)).toEqual(['8', '2', '2'])
+    expect(suites.map((s) => s.attrs.failures)).toEqual(['3', '1', '1'])
+    expect(suites.map((s) => s.attrs.skipped)).toEqual(['0', '0', '1'])
     expect(findAll(root, 'testcase')).toHaveLength(result.steps.length)
   })
 
@@ -35,9 +42,12 @@ describe('renderJunit', () => {
 
   it('has a failure exactly for the steps that missed their expectation, with verdict and explanation', () => {
     const failed = findAll(root, 'testcase').filter((c) => findAll(c, 'failure').length > 0)
-    expect(findAll(root, 'failure')).toHaveLength(4)
-    expect(failed.map((c) => c.attrs.name?.split(' ')[0])).toEqual(
-      result.steps.filter((s) => !s.passed).map((s) => s.step),
+    expect(findAll(root, 'failure')).toHaveLength(5)
+    expect(failed.map((c) => c.attrs.name?.split(' ')[0]).sort()).toEqual(
+      result.steps
+        .filter((s) => !s.passed)
+        .map((s) => s.step)
+        .sort(),
     )
     const failure = findAll(failed[0]!, 'failure')[0]!
     expect(failure.attrs.type).toBe('LOGGED_NOT_ALERTED')
@@ -47,16 +57,27 @@ describe('renderJunit', () => {
     )
   })
 
-  it('records verdict, rules and latency as properties and in system-out', () => {
+  it('records verdict, rules and latency in system-out (a strict testcase has no properties) and times each case', () => {
     const first = findAll(root, 'testcase')[0]!
-    expect(props(first)).toMatchObject({
-      verdict: 'DETECTED',
-      rules: 'k8s-secrets-enumeration',
-      latencyMs: '1234',
-    })
+    expect(findAll(first, 'properties')).toEqual([])
+    expect(first.attrs.time).toBe('0.420')
     const out = findAll(first, 'system-out')[0]!.text
     expect(out).toContain('verdict: DETECTED')
-    expect(out).toContain('latency: 1.2 s')
+    expect(out).toContain('rules fired: k8s-secrets-enumeration')
+    expect(out).toContain('latency: 1.2 s (budget 5.0 s)')
+    for (const s of findAll(root, 'testsuite')) expect(s.attrs.time).toMatch(/^\d+\.\d{3}$/)
+    expect(props(findAll(root, 'testsuite')[0]!)).toMatchObject({ tactic: 'credential-access' })
+  })
+
+  it('marks a skipped step <skipped message=reason>, not a failure, and a step not recorded as a failure', () => {
+    const cases = findAll(root, 'testcase')
+    const skipped = cases.find((c) => c.attrs.name?.startsWith('imds-egress-denied'))!
+    expect(findAll(skipped, 'skipped').map((x) => x.attrs.message)).toEqual([
+      'the local lab lacks networkPolicy',
+    ])
+    expect(findAll(skipped, 'failure')).toEqual([])
+    const missing = cases.find((c) => c.attrs.name?.startsWith('new-step'))!
+    expect(findAll(missing, 'failure')[0]!.attrs.type).toBe('NOT_RECORDED')
   })
 
   it('escapes markup, quotes, CDATA terminators and characters XML forbids', () => {

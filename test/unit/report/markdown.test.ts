@@ -17,27 +17,31 @@ describe('renderMarkdown', () => {
     expect(md.startsWith(`# purplekind run \`${RUN_ID}\`\n`)).toBe(true)
     expect(md).toContain('**Lab:** `purplekind-local`')
     expect(md).toContain(
-      '**❌ 4 gaps**: LOGGED_NOT_ALERTED×1, NOT_LOGGED×1, ACTION_FAILED×1, FALSE_POSITIVE×1',
+      '**❌ 5 gaps** in 12 steps, 1 skipped: LOGGED_NOT_ALERTED×1, NOT_LOGGED×1, ACTION_FAILED×1, NOT_RECORDED×1, FALSE_POSITIVE×1',
     )
   })
 
   it('says all expectations were met when every step passed', () => {
     const result = runResult()
     result.steps = result.steps.map((s) => ({ ...s, passed: true }))
-    expect(renderMarkdown(result)).toContain('**✅ all expectations met** (9 steps)')
+    expect(renderMarkdown(result)).toContain('**✅ all expectations met** (12 steps, 1 skipped)')
   })
 
   it('summarises attack, detected, missed, blocked, false-positive and benign counts', () => {
     const { header, rows } = tableAfter(md, '## Summary')
     expect(header).toEqual([
+      'Steps',
       'Attack steps',
       'Detected',
       'Missed',
       'Blocked (prevented)',
-      'False positives',
       'Benign steps',
+      'False positives',
+      'Noisy',
+      'Skipped',
+      'Not recorded',
     ])
-    expect(rows).toEqual([['7', '3', '3', '1', '1', '2']])
+    expect(rows).toEqual([['12', '9', '3', '3', '1', '3', '1', '1', '1', '1']])
   })
 
   it('has a technique × data-source matrix with the best verdict per cell', () => {
@@ -50,7 +54,7 @@ describe('renderMarkdown', () => {
     expect(t1552?.[3]).toBe('✅ DETECTED') // docker-api
     expect(row('T1609')?.[1]).toBe('🟠 LOGGED_NOT_ALERTED')
     expect(row('T1552.005')?.slice(1, 5)).toEqual(['—', '—', '—', '—'])
-    expect(row('T1552.005')?.[5]).toBe('ACTION\\_FAILED×1')
+    expect(row('T1552.005')?.[5]).toBe('ACTION\\_FAILED×1, SKIPPED×1')
   })
 
   it('lists every step with escaped pipes, so each row has as many cells as the header', () => {
@@ -66,7 +70,7 @@ describe('renderMarkdown', () => {
       'Latency',
       'Correlation',
     ])
-    expect(rows).toHaveLength(9)
+    expect(rows).toHaveLength(12)
     for (const r of rows) expect(r).toHaveLength(header.length)
     const describeRow = rows[1]!
     expect(describeRow[4]).toBe('`kubectl describe secret canary-db -n t1552 \\| grep -v "x\\|y"`')
@@ -78,38 +82,63 @@ describe('renderMarkdown', () => {
     expect(rows.map((r) => r[5]?.split(' ')[1])).toEqual(expect.arrayContaining([...VERDICTS]))
   })
 
-  it('explains every step that was not DETECTED or PASSED_BENIGN, and no other', () => {
-    const misses = section(md, '## Misses and findings')
+  it('lists the gaps first, explained, and no step that met its expectation', () => {
+    const order = [
+      '## Summary',
+      '## Gaps',
+      '## Steps',
+      '## Coverage',
+      '## Passed, with notes',
+      '## Findings',
+      '## Evidence',
+    ]
+    const at = order.map((h) => md.indexOf(`\n${h}\n`))
+    expect(at.every((i) => i > 0)).toBe(true)
+    expect([...at].sort((a, b) => a - b)).toEqual(at)
+    const gapsText = section(md, '## Gaps')
     for (const step of runResult().steps) {
       const heading = `\`${step.scenario}/${step.step}\`:`
-      if (step.verdict === 'DETECTED' || step.verdict === 'PASSED_BENIGN') {
-        expect(misses).not.toContain(heading)
+      if (step.passed) {
+        expect(gapsText, step.step).not.toContain(heading)
         continue
       }
-      expect(misses).toContain(heading)
-      expect(misses).toContain(mdText(step.explanation ?? ''))
+      expect(gapsText).toContain(heading)
+      expect(gapsText).toContain(mdText(step.explanation ?? ''))
     }
-    expect(misses).toContain(
+    expect(gapsText).toContain(
       '`LOGGED_NOT_ALERTED`, **a gap**: telemetry recorded the action but no rule fired',
     )
-    expect(misses).toContain(
+    expect(gapsText).toContain(
       '**Near miss:** `k8s-exec-token-read` passed 75% of its field tests; field `objectRef.subresource` ' +
         'expected `exec`, actual `attach`',
     )
-    expect(misses).toContain('- **Evidence:** `k8s-audit` `create pods/app/exec 101`')
-    expect(misses).toContain('`BLOCKED`, as expected')
+    expect(gapsText).toContain('- **Evidence:** `k8s-audit` `create pods/app/exec 101`')
+    expect(gapsText).toContain('- **Action exit code:** 7')
+    expect(md).not.toContain('**Exit code:**')
+    // The action's output is collapsed.
+    expect(gapsText).toContain('<details>\n<summary>action output (tail)</summary>')
+  })
+
+  it('notes blocked-as-expected, noisy and skipped steps apart from the gaps', () => {
+    const notes = section(md, '## Passed, with notes')
+    expect(notes).toContain('`BLOCKED`, as expected')
+    expect(notes).toContain('`k8s-secrets/benign-noisy`')
+    expect(notes).toContain('`SKIPPED`, as expected')
+    expect(notes).toContain('the local lab lacks networkPolicy')
+    expect(section(md, '## Gaps')).not.toContain('BLOCKED')
   })
 
   it('lists findings with pipes escaped', () => {
-    expect(section(md, '## Misses and findings')).toContain(
-      '- Rule k8s-exec-token-read can never match: audit policy logs pods/exec at Metadata \\| not Request.',
+    expect(section(md, '## Findings')).toContain(
+      '- **known-gap** `k8s-secrets/exec-token`: Rule k8s-exec-token-read can never match: audit policy logs pods/exec at Metadata \\| not Request.',
     )
   })
 
   it('puts evidence excerpts per step in collapsible blocks', () => {
     const evidence = section(md, '## Evidence')
-    expect(evidence.match(/<details>/g)).toHaveLength(9)
-    expect(evidence.match(/<\/details>/g)).toHaveLength(9)
+    // One block per step that ran (not the skipped or unrecorded ones).
+    expect(evidence.match(/<details>/g)).toHaveLength(10)
+    expect(evidence.match(/<\/details>/g)).toHaveLength(10)
     expect(evidence).toContain(
       '<summary><code>k8s-secrets/list-all</code> ✅ DETECTED: 1 event, 1 alert</summary>\n\n',
     )
@@ -125,6 +154,10 @@ describe('renderMarkdown', () => {
     const env = tableAfter(md, '## Environment').rows
     expect(env).toContainEqual(['kubernetes', '`v1.36.3`'])
     expect(env).toContainEqual(['audit-policy-sha256', '`e3b0c44298fc`'])
+    const dup = runResult()
+    dup.manifest.provider = 'local-process'
+    const keys = tableAfter(renderMarkdown(dup), '## Environment').rows.map((r) => r[0])
+    expect(keys.filter((k) => k === 'provider')).toHaveLength(1)
     expect(tableAfter(md, '### Telemetry collected').rows).toContainEqual(['`docker-events`', '0'])
   })
 })

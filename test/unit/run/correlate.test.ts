@@ -34,6 +34,44 @@ describe('correlate', () => {
     expect(r).toEqual({ events: [marked], method: 'marker' })
   })
 
+  it("ties a user step to its events by its own certificate's credential id (no impersonation)", () => {
+    const own = (auditID: string, credential: string) =>
+      auditEvent({
+        auditID,
+        impersonatedUser: undefined,
+        user: {
+          username: 'mallory@example.com',
+          groups: ['developers', 'system:authenticated'],
+          extra: { 'authentication.kubernetes.io/credential-id': [credential] },
+        },
+      })
+    const mine = own('m', 'X509SHA256=aa11')
+    // The same user, same window, another step's certificate: not this step's.
+    const sibling = own('s', 'X509SHA256=bb22')
+    const r = correlate({ ...trace, marker: 'X509SHA256=aa11' }, [sibling, mine], new Set())
+    expect(r).toEqual({ events: [mine], method: 'marker' })
+  })
+
+  it("ties a token step by the token's JTI, and falls back to the window where none is recorded", () => {
+    const sa = 'system:serviceaccount:purple-app:web'
+    const used = auditEvent({
+      auditID: 't',
+      impersonatedUser: undefined,
+      user: {
+        username: sa,
+        extra: {
+          'authentication.kubernetes.io/credential-id': ['JTI=j-1'],
+          'authentication.kubernetes.io/pod-name': ['web-0'],
+        },
+      },
+    })
+    const byJti = correlate({ ...trace, identity: sa, marker: 'JTI=j-1' }, [used], new Set())
+    expect(byJti).toEqual({ events: [used], method: 'marker' })
+    const noJti = auditEvent({ auditID: 'n', impersonatedUser: undefined, user: { username: sa } })
+    const fallback = correlate({ ...trace, identity: sa, marker: 'JTI=j-2' }, [noJti], new Set())
+    expect(fallback).toEqual({ events: [noJti], method: 'window' })
+  })
+
   it('falls back to time window plus actor, never counting harness traffic or other identities', () => {
     const hit = auditEvent({ auditID: 'a' })
     const harness = auditEvent({ auditID: 'h' })

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { loadRules } from '../../../src/detection/load-rules.js'
+import { renderNavigatorLayer } from '../../../src/report/navigator.js'
 import { readRecording } from '../../../src/run/record.js'
 import { replayRecording } from '../../../src/run/replay.js'
 import { exitCodeFor } from '../../../src/run/summary.js'
@@ -21,6 +22,47 @@ describe('offline replay of a recorded T1552.007 run', async () => {
     expect(result.steps.filter((s) => !s.passed)).toEqual([])
     expect(exitCodeFor(result.steps)).toBe(0)
     expect(result.summary).toMatchObject({ missed: 0, falsePositives: 0 })
+  })
+
+  it('gives every defined step a result: the step the recording lab skipped is SKIPPED, not omitted', () => {
+    const defined = scenarios.flatMap((s) => s.steps.map((st) => `${s.metadata.id}/${st.id}`))
+    expect(result.steps.map((s) => `${s.scenario}/${s.step}`)).toEqual(defined)
+    expect(result.summary).toMatchObject({ steps: defined.length, skipped: 1, notRecorded: 0 })
+    expect(result.steps.find((s) => s.step === 'imds-blocked')).toMatchObject({
+      verdict: 'SKIPPED',
+      passed: true,
+      explanation: 'skipped when recorded: the local lab lacks networkPolicy',
+    })
+  })
+
+  it("carries each step's own techniques: a docker create is T1610, not the scenario's T1078", () => {
+    const step = (id: string) => result.steps.find((s) => s.step === id)!
+    expect(step('docker-create-container').techniques).toEqual(['T1610'])
+    expect(step('read-token').techniques).toEqual(['T1552.007', 'T1609'])
+    expect(step('human-creates-secret').techniques).toEqual(['T1552.007', 'T1078'])
+    const layer = JSON.parse(renderNavigatorLayer(result))
+    const t1609 = layer.techniques.filter((t: { techniqueID: string }) => t.techniqueID === 'T1609')
+    expect(t1609.map((t: { tactic: string }) => t.tactic)).toEqual(['execution'])
+  })
+
+  it('makes a step the recording never saw a NOT_RECORDED gap (exit 1)', async () => {
+    const [extra] = await loadScenarios(['test/fixtures/scenarios/valid-minimal.yaml'])
+    const r = await replayRecording(RECORDING, [...scenarios, extra!], rules, 'replay-gap')
+    expect(r.steps.at(-1)).toMatchObject({
+      scenario: 'minimal',
+      step: 'list',
+      verdict: 'NOT_RECORDED',
+      passed: false,
+    })
+    expect(r.summary.notRecorded).toBe(1)
+    expect(exitCodeFor(r.steps)).toBe(1)
+  })
+
+  it('refuses a recording that matches none of the scenarios', async () => {
+    const only = await loadScenarios(['test/fixtures/scenarios/valid-minimal.yaml'])
+    await expect(replayRecording(RECORDING, only, rules, 'replay-none')).rejects.toThrow(
+      /matches none of the given scenarios/,
+    )
   })
 
   it('ties each seed procedure to its telemetry and the rules that caught it', () => {
@@ -52,10 +94,10 @@ describe('offline replay of a recorded T1552.007 run', async () => {
   })
 
   it('reports the seed analytics that cannot fire on real telemetry as findings', () => {
-    expect(result.findings.join('\n')).toMatch(
+    expect(result.findings.map((f) => f.message).join('\n')).toMatch(
       /analytic-b cannot fire on this telemetry: Analytic B matches the literal command "kubectl describe secret"/,
     )
-    expect(result.findings.join('\n')).toMatch(
+    expect(result.findings.map((f) => f.message).join('\n')).toMatch(
       /analytic-a cannot fire on this telemetry: Analytic A's Docker clause needs user!="root"/,
     )
   })
@@ -90,8 +132,17 @@ describe('noise findings', () => {
       await loadRules(['detections']),
       'replay-noise',
     )
-    expect(result.findings.join('\n')).toMatch(
-      /rule analytic-b also fired on \d+ benign step\(s\), not asserted silent there: .*read-hostname/,
-    )
+    expect(result.findings).toContainEqual({
+      kind: 'noisy-rule',
+      step: 't1552.007.exec-sa-token/read-hostname',
+      rule: 'analytic-b',
+      message: expect.stringMatching(
+        /^rule analytic-b fired on benign step .*read-hostname, which does not assert it silent/,
+      ),
+    })
+    expect(result.findings[0]!.kind).toBe('noisy-rule') // noise is listed first
+    const hostname = result.steps.find((s) => s.step === 'read-hostname')!
+    expect(hostname).toMatchObject({ verdict: 'NOISY', passed: true })
+    expect(result.summary.noisy).toBeGreaterThan(0)
   })
 })

@@ -138,14 +138,19 @@ describe('decideVerdict', () => {
     })
   })
 
-  it('benign steps: PASSED_BENIGN unless an asserted-silent rule fires (FALSE_POSITIVE)', () => {
+  it('benign steps: PASSED_BENIGN when quiet, NOISY when an unasserted rule fires, FALSE_POSITIVE when an asserted one does', () => {
     const benign = step({ kind: 'benign', expect: { silent: ['r1'] } })
+    expect(decideVerdict({ ...base, step: benign, events: [auditEvent()], alerts: [] })).toMatchObject({
+      verdict: 'PASSED_BENIGN',
+      passed: true,
+    })
     expect(
       decideVerdict({ ...base, step: benign, events: [auditEvent()], alerts: [alert('r2', 10)] }),
     ).toMatchObject({
-      verdict: 'PASSED_BENIGN',
+      verdict: 'NOISY',
       passed: true,
-      explanation: expect.stringMatching(/informational rules fired: r2/),
+      rules: ['r2'],
+      explanation: expect.stringMatching(/r2 fired \(not asserted silent here\)/),
     })
     expect(
       decideVerdict({ ...base, step: benign, events: [auditEvent()], alerts: [alert('r1', 10)] }),
@@ -160,11 +165,17 @@ describe('decideVerdict', () => {
     const s = step({ expect: { alerts: ['r1'], knownGaps: [{ rule: 'seed', reason: 'no user field' }] } })
     expect(
       decideVerdict({ ...base, step: s, events: [auditEvent()], alerts: [alert('r1', 1)] }).findings,
-    ).toEqual(['s: rule seed cannot fire on this telemetry: no user field'])
+    ).toEqual([
+      { kind: 'known-gap', rule: 'seed', message: 'rule seed cannot fire on this telemetry: no user field' },
+    ])
     expect(
       decideVerdict({ ...base, step: s, events: [auditEvent()], alerts: [alert('r1', 1), alert('seed', 1)] })
         .findings[0],
-    ).toMatch(/fired — re-check/)
+    ).toMatchObject({
+      kind: 'known-gap-fired',
+      rule: 'seed',
+      message: expect.stringMatching(/fired — re-check/),
+    })
   })
 
   it('parses durations', () => {

@@ -89,7 +89,7 @@ describe('command pipeline: the same verdicts as builtin, from a real external p
     // The scenario also wants analytic-b (not loaded here): the program's alert is there, the verdict agrees.
     expect(listAll?.rules).toEqual(['k8s-secrets-list-by-human'])
     expect(command.steps.filter((s) => s.verdict === 'DETECTED').length).toBeGreaterThan(0)
-    expect(command.findings.filter((f) => f.startsWith('pipeline'))).toEqual([])
+    expect(command.findings.filter((f) => f.kind === 'pipeline-problem')).toEqual([])
   })
 
   it('pySigma matcher (pySigma + SQLite backend) agrees with builtin on every Sigma detection rule', async (ctx) => {
@@ -107,7 +107,7 @@ describe('command pipeline: the same verdicts as builtin, from a real external p
     const command = await replayRecording(RECORDING, scenarios, ruleSet, 'command', pipelines)
     expect(verdicts(command)).toEqual(verdicts(builtin))
     expect(command.summary.detected).toBeGreaterThan(2)
-    expect(command.findings.filter((f) => f.startsWith('pipeline'))).toEqual([])
+    expect(command.findings.filter((f) => f.kind === 'pipeline-problem')).toEqual([])
   }, 120_000)
 })
 

@@ -1,0 +1,26 @@
+import type { Command } from 'commander'
+import { diffReports, formatDiff, type RunDiff, readReport } from '../../report/diff.js'
+import { createOutput, type Output } from '../../util/output.js'
+
+/** Compares the run just written (its folder) with a baseline run; prints the diff. */
+export async function compareWithBaseline(baseline: string, head: string, o: Output): Promise<RunDiff> {
+  const d = diffReports(await readReport(baseline), await readReport(head))
+  if (!o.json) for (const line of formatDiff(d)) o.log(line)
+  return d
+}
+
+// `purplekind diff <run-a> <run-b>`: regressions and improvements per step and rule; exit 1 on a regression.
+export function registerDiff(program: Command): void {
+  program
+    .command('diff')
+    .description('compare two runs (report folders or report.json files): exit 1 when the second regressed')
+    .argument('<base>', 'the earlier run, e.g. reports/<run-id> from last night')
+    .argument('<head>', 'the run to check, e.g. reports/latest')
+    .action(async (base: string, head: string) => {
+      const o = createOutput(program.opts())
+      const d = diffReports(await readReport(base), await readReport(head))
+      if (o.json) o.out(JSON.stringify(d))
+      else for (const line of formatDiff(d)) o.out(line)
+      process.exitCode = d.regressions.length ? 1 : 0
+    })
+}
