@@ -22,6 +22,8 @@ export interface ActionRecord {
   auditIDs: string[]
   /** Marker the action carried, when the tool lets us set one (impersonation extra). */
   marker?: string
+  /** Cloud credential ids the action presented (an AWS access key id), as decoy records name them. */
+  credentials?: string[]
 }
 
 export interface ActionContext {
@@ -232,6 +234,7 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionR
   if (step.capture) ctx.captures.set(step.capture, r.stdout)
   return {
     ...base,
+    ...(env.AWS_ACCESS_KEY_ID ? { credentials: [env.AWS_ACCESS_KEY_ID] } : {}),
     argv: [tool as string, ...rest],
     identity,
     sentAt,

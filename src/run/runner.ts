@@ -18,7 +18,7 @@ import {
   serviceAccountToken,
 } from './actions.js'
 import type { ExternalAlerts } from './alert-intake.js'
-import { type ActionTrace, correlate, dockerTargets, harnessTraffic } from './correlate.js'
+import { type ActionTrace, correlate, dockerTargets, harnessTraffic, kubectlTargets } from './correlate.js'
 import { judgeStep, unrunStep } from './judge.js'
 import { KubeApi } from './kube-api.js'
 import type { DetectionPipeline } from './pipelines/pipeline.js'
@@ -260,6 +260,10 @@ export function toTrace(step: Step, a: ActionRecord): ActionTrace {
     auditIDs: a.auditIDs,
     ...(a.marker ? { marker: a.marker } : {}),
     ...(step.run[0] === 'docker' ? { targets: dockerTargets(a.argv) } : {}),
+    ...(step.run[0] === 'kubectl' && kubectlTargets(a.argv).length
+      ? { targets: kubectlTargets(a.argv) }
+      : {}),
+    ...(a.credentials?.length ? { credentials: a.credentials } : {}),
   }
 }
 

@@ -53,8 +53,8 @@ describe('renderMarkdown', () => {
     expect(t1552?.[2]).toBe('—') // docker-events: nothing recorded
     expect(t1552?.[3]).toBe('✅ DETECTED') // docker-api
     expect(row('T1609')?.[1]).toBe('🟠 LOGGED_NOT_ALERTED')
-    expect(row('T1552.005')?.slice(1, 5)).toEqual(['—', '—', '—', '—'])
-    expect(row('T1552.005')?.[5]).toBe('ACTION\\_FAILED×1, SKIPPED×1')
+    expect(row('T1552.005')?.slice(1, 1 + SOURCES.length)).toEqual(SOURCES.map(() => '—'))
+    expect(row('T1552.005')?.[1 + SOURCES.length]).toBe('ACTION\\_FAILED×1, SKIPPED×1')
   })
 
   it('lists every step with escaped pipes, so each row has as many cells as the header', () => {
