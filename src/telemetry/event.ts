@@ -1,8 +1,9 @@
 // The one normalized record every telemetry source produces. Rules read fields through `getField`,
 // which resolves Splunk-style aliases and derived fields first, then a dotted path into the raw event.
 
-// Registering a source: its name and sourcetype here, its descriptor in registry.ts.
-export const SOURCES = ['k8s-audit', 'docker-events', 'docker-api', 'container-logs', 'decoy-access'] as const
+// Registering a source: its name and sourcetype here, its descriptor in registry.ts. The order is the
+// report's column order and the order `--source auto` tries (a more specific shape before a looser one).
+export const SOURCES = ['k8s-audit', 'decoy-access', 'docker-events', 'docker-api', 'container-logs'] as const
 export type SourceName = (typeof SOURCES)[number]
 
 /** Splunk `sourcetype` each source is known by, so the seed's analytics run unchanged. */

@@ -12,10 +12,10 @@ export type { ActionTrace, AttributionContext, SourceDescriptor } from './source
 
 const REGISTRY: Readonly<Record<SourceName, SourceDescriptor>> = {
   'k8s-audit': k8sAuditSource,
+  'decoy-access': decoyAccessSource,
   'docker-events': dockerEventsSource,
   'docker-api': dockerApiSource,
   'container-logs': containerLogsSource,
-  'decoy-access': decoyAccessSource,
 }
 
 export function sourceDescriptor(name: SourceName): SourceDescriptor {

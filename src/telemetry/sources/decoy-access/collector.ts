@@ -107,19 +107,20 @@ export function decoyAccessCollector(o: DecoyAccessOptions): TelemetryCollector 
     }
   }
 
+  let sink: ((e: TelemetryEvent) => void) | undefined
   return {
     source: 'decoy-access',
-    async start(sink) {
-      timer = setInterval(() => poll(sink), o.pollMs ?? 250)
+    async start(deliver) {
+      sink = deliver
+      timer = setInterval(() => poll(deliver), o.pollMs ?? 250)
       timer.unref()
-      this.stop = async () => {
-        if (timer) clearInterval(timer)
-        timer = undefined
-        poll(sink) // the last requests, served after the previous poll
-      }
     },
     async stop() {
       if (timer) clearInterval(timer)
+      timer = undefined
+      // The last requests, served after the previous poll.
+      if (sink) poll(sink)
+      sink = undefined
     },
   }
 }
