@@ -5,8 +5,9 @@ import { execa } from 'execa'
 import { PurpleError } from '../errors.js'
 import type { Lab } from '../lab/provider.js'
 import type { Actor, Step } from '../scenario/schema.js'
-import { type ClientCert, mintClientCert } from './client-cert.js'
-import { type KubeApi, resourcePath } from './kube-api.js'
+import type { ClientCert } from './client-cert.js'
+import { type IdentityContext, MARKER_EXTRA, resolveKubeIdentity } from './identity.js'
+import { type ApiIdentity, type KubeApi, resourcePath } from './kube-api.js'
 
 /** What the harness did for one step and what came back (outputs stay in memory; reporters redact). */
 export interface ActionRecord {
@@ -40,52 +41,44 @@ export interface ActionContext {
   signal?: AbortSignal
 }
 
-export const MARKER_EXTRA = 'purplekind.io/step'
+export { jwtClaims, jwtSubject, MARKER_EXTRA } from './identity.js'
 
-// Resolve how a step authenticates, and to whom its telemetry will be attributed.
+// How a step authenticates with kubectl, from the one resolver (identity.ts).
 async function kubeIdentity(
   actor: Actor,
   ctx: ActionContext,
 ): Promise<{ args: string[]; identity: string; token?: string; cert?: ClientCert; marker?: string }> {
-  if ('user' in actor && ctx.lab.clientCA) {
-    // The user's own certificate: no impersonation, and the event's credential id names the step.
-    const cert = await mintClientCert(ctx.lab.clientCA, actor.user, actor.groups, ctx.runDir)
-    return { args: [], identity: actor.user, cert, marker: cert.credentialId }
+  const who = await resolveKubeIdentity(actor, identityContext(ctx))
+  switch (who.kind) {
+    case 'cert':
+      return { args: [], identity: who.identity, cert: who.cert, marker: who.marker }
+    case 'token':
+      return {
+        args: [],
+        identity: who.identity,
+        token: who.token,
+        ...(who.marker ? { marker: who.marker } : {}),
+      }
+    case 'impersonate':
+      return {
+        args: [
+          `--as=${who.user}`,
+          ...who.groups.map((g) => `--as-group=${g}`),
+          `--as-user-extra=${MARKER_EXTRA}=${who.marker}`,
+        ],
+        identity: who.identity,
+        marker: who.marker,
+      }
   }
-  if ('user' in actor) {
-    // Where no CA is at hand (an existing cluster): impersonation, which the report states.
-    const marker = randomUUID()
-    const args = [
-      `--as=${actor.user}`,
-      ...actor.groups.map((g) => `--as-group=${g}`),
-      `--as-user-extra=${MARKER_EXTRA}=${marker}`,
-    ]
-    return { args, identity: actor.user, marker }
-  }
-  if ('serviceAccount' in actor) {
-    const token = await serviceAccountToken(actor.serviceAccount, ctx)
-    const [ns, name] = actor.serviceAccount.split('/')
-    return { args: [], identity: `system:serviceaccount:${ns}:${name}`, token, ...tokenMarker(token) }
-  }
-  if ('token' in actor) {
-    const token = ctx.captures.get(actor.token)?.trim()
-    if (!token)
-      throw new PurpleError(
-        'PURPLE_COMMAND_FAILED',
-        `capture "${actor.token}" is empty: the step that should have produced it failed`,
-      )
-    return { args: [], identity: jwtSubject(token) ?? 'token', token, ...tokenMarker(token) }
-  }
-  throw new PurpleError('PURPLE_INTERNAL', 'not a Kubernetes actor')
 }
 
-/**
- * A service-account token's `jti` is what the apiserver records as the event's credential id
- * (`JTI=<jti>`): it ties a step using that token — a stolen one too — to exactly its events.
- */
-function tokenMarker(token: string): { marker?: string } {
-  const jti = jwtClaims(token)?.jti
-  return typeof jti === 'string' && jti ? { marker: `JTI=${jti}` } : {}
+function identityContext(ctx: ActionContext): IdentityContext {
+  return {
+    lab: ctx.lab,
+    runDir: ctx.runDir,
+    captures: ctx.captures,
+    serviceAccountToken: (sa) => serviceAccountToken(sa, ctx),
+  }
 }
 
 /** A short-lived token for a lab service account, minted once per run via TokenRequest. */
@@ -102,23 +95,6 @@ export async function serviceAccountToken(sa: string, ctx: ActionContext): Promi
   if (!token) throw new PurpleError('PURPLE_LAB_FAILED', `TokenRequest for ${sa} returned no token`)
   ctx.tokens.set(sa, token)
   return token
-}
-
-export function jwtSubject(token: string): string | undefined {
-  const sub = jwtClaims(token)?.sub
-  return typeof sub === 'string' ? sub : undefined
-}
-
-/** The claims of a JWT (unverified: only to name what a token is). */
-export function jwtClaims(token: string): Record<string, unknown> | undefined {
-  const payload = token.split('.')[1]
-  if (!payload || payload.length > 16_384) return undefined
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown
-    return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
-  }
 }
 
 // A kubeconfig holding only the server, its CA and the actor's own credential (never the admin's).
@@ -268,21 +244,14 @@ async function runApiAction(step: Step, argv: string[], ctx: ActionContext): Pro
       'PURPLE_SCENARIO_INVALID',
       `api step ${step.id}: use "api get|list|delete <resource> [name] [-n ns]"`,
     )
-  const actor = step.actor
-  let identity = 'unknown'
-  let who: { user?: string; groups?: string[]; token?: string } = {}
-  if ('user' in actor) {
-    who = { user: actor.user, groups: actor.groups }
-    identity = actor.user
-  } else if ('serviceAccount' in actor) {
-    who = { token: await serviceAccountToken(actor.serviceAccount, ctx) }
-    const [ns, sa] = actor.serviceAccount.split('/')
-    identity = `system:serviceaccount:${ns}:${sa}`
-  } else if ('token' in actor) {
-    const token = ctx.captures.get(actor.token)?.trim() ?? ''
-    who = { token }
-    identity = jwtSubject(token) ?? 'token'
-  }
+  const resolved = await resolveKubeIdentity(step.actor, identityContext(ctx))
+  const identity = resolved.identity
+  const who: ApiIdentity =
+    resolved.kind === 'cert'
+      ? { cert: resolved.cert }
+      : resolved.kind === 'token'
+        ? { token: resolved.token }
+        : { user: resolved.user, groups: [...resolved.groups] }
   const sentAt = Date.now()
   const res = await ctx.api.request(
     method,

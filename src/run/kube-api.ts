@@ -9,6 +9,8 @@ export interface ApiIdentity {
   groups?: string[]
   /** Act with this bearer token instead of the kubeconfig's credentials. */
   token?: string
+  /** Act with this client certificate instead of the kubeconfig's credentials. */
+  cert?: { certPem: string; keyPem: string }
   userAgent?: string
 }
 
@@ -64,17 +66,31 @@ export class KubeApi {
     }
     if (body !== undefined)
       headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json'
-    if (who.user) headers['Impersonate-User'] = who.user
-    // An array makes node send one header line per group; the apiserver reads each line as one group.
-    if (who.groups?.length) headers['Impersonate-Group'] = who.groups
+    const own = who.token !== undefined || who.cert !== undefined
+    if (who.token !== undefined && !who.token.trim())
+      throw new PurpleError(
+        'PURPLE_COMMAND_FAILED',
+        `API ${method} ${path}: the actor's token is empty; not sending a request that would go out as the harness`,
+      )
     const opts: https.RequestOptions = { method, headers }
-    await this.#kc.applyToHTTPSOptions(opts)
-    if (who.token) {
-      // Token actors must not also present the admin client certificate (x509 would win).
-      delete opts.cert
-      delete opts.key
-      delete (opts as { agent?: unknown }).agent
-      headers.Authorization = `Bearer ${who.token}`
+    if (own) {
+      // The actor's own credential with only the cluster's CA and TLS settings: the kubeconfig's
+      // certificate, key, token or agent must never ride along (x509 would win over a bearer token).
+      const tls: https.RequestOptions = {}
+      await this.#kc.applyToHTTPSOptions(tls)
+      if (tls.ca) opts.ca = tls.ca
+      if (tls.rejectUnauthorized !== undefined) opts.rejectUnauthorized = tls.rejectUnauthorized
+      if (tls.servername) opts.servername = tls.servername
+      if (who.cert) {
+        opts.cert = who.cert.certPem
+        opts.key = who.cert.keyPem
+      }
+      if (who.token) headers.Authorization = `Bearer ${who.token}`
+    } else {
+      if (who.user) headers['Impersonate-User'] = who.user
+      // An array makes node send one header line per group; the apiserver reads each line as one group.
+      if (who.groups?.length) headers['Impersonate-Group'] = who.groups
+      await this.#kc.applyToHTTPSOptions(opts)
     }
     const data = body === undefined ? undefined : JSON.stringify(body)
     return await new Promise<ApiResponse>((resolve, reject) => {

@@ -286,7 +286,7 @@ function retrieved(a: ActionRecord, c: Canaries): string[] {
 }
 
 /** An action the harness could not even start (e.g. an empty capture): a failed step, never a crash. */
-function failedAction(step: Step, e: unknown): ActionRecord {
+export function failedAction(step: Step, e: unknown): ActionRecord {
   const now = Date.now()
   const why =
     e instanceof PurpleError ? `${e.message} [${e.code}]` : e instanceof Error ? e.message : String(e)
