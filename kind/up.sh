@@ -45,6 +45,12 @@ if [[ ${PURPLEKIND_DOCKER_SHIM:-} == 1 ]]; then
   say "docker --privileged does not work on this host: kind runs through kind/docker-shim.sh"
 fi
 
+running() { [[ $(docker inspect -f '{{.State.Running}}' "$name-control-plane" 2>/dev/null) == true ]]; }
+if "${kind_env[@]}" "$kind" get clusters 2>/dev/null | grep -qx "$name" && ! running; then
+  # Its node container stopped (a host reboot, dockerd restarted): kind cannot restart it; start afresh.
+  say "cluster $name exists but its node is not running: recreating it"
+  "$kind" delete cluster --name "$name" "${kubeconfig_args[@]}"
+fi
 if "${kind_env[@]}" "$kind" get clusters 2>/dev/null | grep -qx "$name"; then
   say "cluster $name already exists, reusing it"
 else

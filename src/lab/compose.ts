@@ -1,7 +1,7 @@
-import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Scenario } from '../scenario/load.js'
 import { decoyAccessCollector } from '../telemetry/sources/decoy-access/index.js'
-import { azLogin, copyAzureProfile } from './decoys/azure.js'
+import { azLogin, copyAzureProfile, removeAzureProfile, removeAzureProfileSync } from './decoys/azure.js'
 import type { Canaries } from './decoys/canaries.js'
 import { victimEnv } from './decoys/canaries.js'
 import { type ImdsDecoy, imdsCredentials, startImds } from './decoys/imds.js'
@@ -16,7 +16,9 @@ import {
   TOOLBOX_IMAGE,
   VICTIM_IMAGE,
 } from './docker/images.js'
-import { startDockerApiProxy } from './docker/proxy.js'
+import { proxySocketPath, startDockerApiProxy } from './docker/proxy.js'
+import { openRunJournal } from './journal.js'
+import { labHome } from './local/index.js'
 import type { Lab, PodTemplate, TelemetryCollector } from './provider.js'
 
 /** Docker-side setup used by the runner. */
@@ -67,10 +69,15 @@ export async function attachRunServices(
   runId: string,
   log: (l: string) => void,
 ): Promise<RunServices> {
+  // What outlives a SIGKILL of this process is journalled before it exists; `purplekind sweep` reads it.
+  const journal = openRunJournal(labHome(), runId)
+  // The run's directory (actor kubeconfigs with tokens, the intake token) is the runner's; swept too.
+  journal.record({ kind: 'path', path: join(labHome(), 'runs', runId) })
   // Released last: host-side services the lab provider started in this process (kind's relay, IMDS).
   const stops: (() => Promise<unknown>)[] = [async () => lab.release?.()]
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined)
+    journal.close()
   }
   try {
     const labImds = lab.decoys.imds
@@ -78,6 +85,7 @@ export async function attachRunServices(
     const decoys = await startDecoys({
       runId,
       log,
+      journal,
       imdsExternal: Boolean(labImds),
       ...(sandbox ? { awsPort: sandbox.awsPort, azurePort: sandbox.azurePort } : {}),
     })
@@ -85,8 +93,16 @@ export async function attachRunServices(
     if (sandbox && decoys.azure) {
       // `az` exec'd in a simulated pod finds itself logged in as the canary principal (its ~/.azure).
       await azLogin(decoys.azure, decoys.canaries)
-      await copyAzureProfile(decoys.azure, { ...sandbox, configDir: sandbox.azureConfigDir })
-      stops.push(() => rm(sandbox.azureConfigDir, { recursive: true, force: true }))
+      const target = { ...sandbox, configDir: sandbox.azureConfigDir }
+      journal.record({ kind: 'path', path: target.configDir, owner: target.owner })
+      // Also on a forced quit (process.exit): the profile holds the canary client secret.
+      const onExit = () => removeAzureProfileSync(target)
+      process.on('exit', onExit)
+      stops.push(async () => {
+        process.off('exit', onExit)
+        await removeAzureProfile(target)
+      })
+      await copyAzureProfile(decoys.azure, target)
       log(`azure decoy: logged-in az profile for the exec sandbox in ${sandbox.azureConfigDir}`)
     }
     let imdsDecoys = decoys.decoys.imds
@@ -138,6 +154,7 @@ export async function attachRunServices(
     if (needsDocker) {
       const engine = await ensureDockerd({ log })
       await ensureImages(engine.docker, { log })
+      journal.record({ kind: 'path', path: proxySocketPath(`${lab.name}-${runId}`) })
       const proxy = await startDockerApiProxy({ lab: `${lab.name}-${runId}`, log })
       stops.push(() => proxy.stop())
       dockerEnv = proxy.env

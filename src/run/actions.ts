@@ -5,6 +5,7 @@ import { execa } from 'execa'
 import { PurpleError } from '../errors.js'
 import type { Lab } from '../lab/provider.js'
 import type { Actor, Step } from '../scenario/schema.js'
+import { unsafeStepArgs } from '../scenario/step-flags.js'
 import type { ClientCert } from './client-cert.js'
 import { type IdentityContext, MARKER_EXTRA, resolveKubeIdentity } from './identity.js'
 import { type ApiIdentity, type KubeApi, resourcePath } from './kube-api.js'
@@ -152,9 +153,29 @@ export function expandArgs(argv: readonly string[], runId: string): string[] {
   return argv.map((a) => a.replaceAll('${runId}', runId))
 }
 
+/**
+ * kubectl's argv: the step's arguments, then the harness's connection and identity flags — after the
+ * step's own flags, so that for kubectl (the last occurrence of a flag wins) nothing in the step can
+ * override them, but before a `--`, after which everything belongs to the command exec'd in the pod.
+ */
+export function kubectlArgs(stepArgs: readonly string[], harness: readonly string[]): string[] {
+  const dashes = stepArgs.indexOf('--')
+  if (dashes === -1) return [...stepArgs, ...harness]
+  return [...stepArgs.slice(0, dashes), ...harness, ...stepArgs.slice(dashes)]
+}
+
 /** Runs one step's action for real. Failures are returned as data (exit code, stderr), not thrown. */
 export async function runAction(step: Step, ctx: ActionContext): Promise<ActionRecord> {
-  const [tool, ...rest] = expandArgs(step.run, ctx.runId)
+  const argv = expandArgs(step.run, ctx.runId)
+  // Loading refused these already; checked again here for steps built without loadScenarios.
+  const unsafe = unsafeStepArgs(argv)[0]
+  if (unsafe) {
+    throw new PurpleError(
+      'PURPLE_SCENARIO_UNSAFE_FLAG',
+      `step ${step.id}: run[${unsafe.index}] "${unsafe.flag}" ${unsafe.reason}: the harness sets that, a step may not`,
+    )
+  }
+  const [tool, ...rest] = argv
   const base = { auditIDs: [] as string[] }
   let cmd: string
   let args: string[]
@@ -169,7 +190,7 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionR
       const own = who.token ? { token: who.token } : who.cert
       const kubeconfig = own ? await actorKubeconfig(ctx, own) : ctx.lab.kubeconfig
       cmd = kubectlBinary(ctx.lab)
-      args = [`--kubeconfig=${kubeconfig}`, `--context=${ctx.lab.context}`, ...who.args, ...rest]
+      args = kubectlArgs(rest, [`--kubeconfig=${kubeconfig}`, `--context=${ctx.lab.context}`, ...who.args])
       break
     }
     case 'api':

@@ -10,6 +10,7 @@
 //     [sentAt, endedAt + budget] of the step and its rule is one the step names (attack: `expect.alerts`;
 //     benign: an explicit `expect.silent` list). Each such alert counts for one step only.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -237,6 +238,90 @@ function windowRules(step: Step): Set<string> {
 
 // --- HTTP server ---------------------------------------------------------------------------------------
 
+/** Environment variable that may carry the intake token (a command line is readable by every local user). */
+export const ALERTS_TOKEN_ENV = 'PURPLEKIND_ALERTS_TOKEN'
+const MAX_TOKEN_FILE_BYTES = 4096
+
+/**
+ * The intake token the user chose: from `--alerts-token-file` (an owner-only file) or PURPLEKIND_ALERTS_TOKEN,
+ * else undefined (the intake generates one). Never from argv: /proc/<pid>/cmdline is world-readable, and a
+ * local user holding the token can forge alerts that turn a MISS into DETECTED.
+ */
+export function suppliedIntakeToken(o: { file?: string; env: NodeJS.ProcessEnv }): string | undefined {
+  if (o.file !== undefined) {
+    let fd: number
+    try {
+      fd = openSync(o.file, 'r')
+    } catch (e) {
+      throw new PurpleError(
+        'PURPLE_INPUT_NOT_FOUND',
+        `--alerts-token-file ${o.file}: ${(e as Error).message}`,
+      )
+    }
+    try {
+      const st = fstatSync(fd)
+      if (!st.isFile() || st.size > MAX_TOKEN_FILE_BYTES)
+        throw new PurpleError(
+          'PURPLE_USAGE',
+          `--alerts-token-file ${o.file}: not a token file (a regular file of at most ${MAX_TOKEN_FILE_BYTES} bytes)`,
+        )
+      if (st.mode & 0o077)
+        throw new PurpleError(
+          'PURPLE_USAGE',
+          `--alerts-token-file ${o.file}: readable by others (mode ${(st.mode & 0o777).toString(8)})`,
+          {
+            hint: `chmod 600 ${o.file}`,
+          },
+        )
+      const buf = Buffer.alloc(st.size)
+      const n = readSync(fd, buf, 0, st.size, 0)
+      return checkedToken(buf.subarray(0, n).toString('utf8').trim(), '--alerts-token-file')
+    } finally {
+      closeSync(fd)
+    }
+  }
+  const fromEnv = o.env[ALERTS_TOKEN_ENV]
+  return fromEnv === undefined ? undefined : checkedToken(fromEnv.trim(), ALERTS_TOKEN_ENV)
+}
+
+function checkedToken(token: string, source: string): string {
+  if (token.length < 16 || /\s/.test(token))
+    throw new PurpleError(
+      'PURPLE_USAGE',
+      `${source}: the intake token must be at least 16 characters, without spaces`,
+    )
+  return token
+}
+
+/**
+ * One log line per `everyMs` for a repeated event (rejected requests): the first at once, the rest
+ * counted into the next line (or the final flush). A flood of bad requests cannot flood the log.
+ */
+export class RateLimitedNote {
+  private pending = 0
+  private last = Number.NEGATIVE_INFINITY
+  constructor(
+    private readonly log: (line: string) => void,
+    private readonly what: (count: number) => string,
+    private readonly everyMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  hit(): void {
+    this.pending++
+    const t = this.now()
+    if (t - this.last >= this.everyMs) {
+      this.last = t
+      this.flush()
+    }
+  }
+
+  flush(): void {
+    if (this.pending) this.log(this.what(this.pending))
+    this.pending = 0
+  }
+}
+
 export interface AlertIntakeOptions {
   /** 0 picks a free port. */
   port: number
@@ -262,11 +347,18 @@ export async function startAlertIntake(o: AlertIntakeOptions): Promise<AlertInta
     throw new PurpleError('PURPLE_USAGE', `--alerts-listen must be a port number 0-65535, got ${o.port}`)
   const token = o.token ?? randomBytes(24).toString('base64url')
   if (token.length < 16)
-    throw new PurpleError('PURPLE_USAGE', '--alerts-token must be at least 16 characters long')
+    throw new PurpleError('PURPLE_USAGE', 'the intake token must be at least 16 characters long')
   if (!o.token && !o.tokenFile)
     throw new PurpleError('PURPLE_INTERNAL', 'a generated intake token needs a file')
+  const rejected = new RateLimitedNote(o.log, (n) =>
+    n === 1
+      ? 'alert intake: rejected a request without the right token (401)'
+      : `alert intake: rejected ${n} requests without the right token (401) since the last note`,
+  )
   const server = createServer((req, res) => {
-    handle(req, res, token, o).catch((e: unknown) => reply(res, 500, `internal error: ${String(e)}`))
+    handle(req, res, token, o, rejected).catch((e: unknown) =>
+      reply(res, 500, `internal error: ${String(e)}`),
+    )
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) =>
@@ -297,7 +389,10 @@ export async function startAlertIntake(o: AlertIntakeOptions): Promise<AlertInta
     url: `http://127.0.0.1:${port}${ALERTS_PATH}`,
     token,
     ...(tokenFile ? { tokenFile } : {}),
-    stop: () => close(server),
+    stop: async () => {
+      await close(server)
+      rejected.flush()
+    },
   }
 }
 
@@ -306,13 +401,14 @@ async function handle(
   res: ServerResponse,
   token: string,
   o: AlertIntakeOptions,
+  rejected: RateLimitedNote,
 ): Promise<void> {
   if (!isLoopback(req.socket.remoteAddress)) return reply(res, 403, 'only loopback clients are accepted')
   const url = new URL(req.url ?? '/', 'http://127.0.0.1')
   if (url.pathname !== ALERTS_PATH) return reply(res, 404, `POST alerts to ${ALERTS_PATH}`)
   if (req.method !== 'POST') return reply(res, 405, 'use POST')
   if (!authorized(req, url, token)) {
-    o.log('alert intake: rejected a request without the right token (401)')
+    rejected.hit()
     return reply(res, 401, 'missing or wrong bearer token')
   }
   const receivedAt = new Date()

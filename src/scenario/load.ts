@@ -1,9 +1,11 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { isMap, isSeq, LineCounter, parseDocument } from 'yaml'
+import { isMap, isSeq, type LineCounter, type parseDocument } from 'yaml'
 import type { z } from 'zod'
 import { type ErrorCode, type Issue, PurpleError, ValidationError } from '../errors.js'
+import { clip, MAX_ISSUES, MAX_SCENARIO_BYTES, parseYamlSafely } from './safe-yaml.js'
 import { type ScenarioDoc, scenarioSchema } from './schema.js'
+import { unsafeStepArgs } from './step-flags.js'
 
 export interface Scenario extends ScenarioDoc {
   /** The file the scenario was read from, as given. */
@@ -35,7 +37,21 @@ export async function loadScenarios(paths: readonly string[]): Promise<Scenario[
   const scenarios: Scenario[] = []
   const issues: Issue[] = []
   for (const file of files) {
-    const result = parseScenario(await readFile(file, 'utf8'), file)
+    // Refused before reading: a huge file must not cost memory or parse time.
+    const size = (await stat(file)).size
+    const result =
+      size > MAX_SCENARIO_BYTES
+        ? {
+            issues: [
+              issue(
+                file,
+                '(document)',
+                `file is ${size} bytes; a scenario may be at most ${MAX_SCENARIO_BYTES}`,
+                'PURPLE_SCENARIO_TOO_LARGE',
+              ),
+            ],
+          }
+        : parseScenario(await readFile(file, 'utf8'), file)
     if ('issues' in result) issues.push(...result.issues)
     else scenarios.push(result.scenario)
   }
@@ -59,29 +75,19 @@ export async function loadScenarios(paths: readonly string[]): Promise<Scenario[
 
 // Parse one scenario document; never throws for bad content, returns every issue instead.
 export function parseScenario(text: string, file: string): { scenario: Scenario } | { issues: Issue[] } {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true })
-  if (doc.errors.length) {
-    return {
-      issues: doc.errors.map((e) => {
-        const pos = e.linePos?.[0]
-        return issue(
-          file,
-          pos ? `line ${pos.line}` : '(document)',
-          e.message.split('\n')[0] ?? e.message,
-          'PURPLE_SCENARIO_YAML',
-        )
-      }),
-    }
-  }
-  const data: unknown = doc.toJS()
+  const yaml = parseYamlSafely(text, file)
+  if ('issues' in yaml) return yaml
+  const { data, doc, lines } = yaml
   const parsed = scenarioSchema.safeParse(data)
   if (!parsed.success) {
-    return { issues: parsed.error.issues.flatMap((i) => zodIssues(file, i, data, doc, lines)) }
+    const issues = parsed.error.issues
+      .slice(0, MAX_ISSUES)
+      .flatMap((i) => zodIssues(file, i, data, doc, lines))
+    return { issues: issues.slice(0, MAX_ISSUES) }
   }
   const scenario = { ...parsed.data, file }
   const refIssues = checkReferences(scenario)
-  return refIssues.length ? { issues: refIssues } : { scenario }
+  return refIssues.length ? { issues: refIssues.slice(0, MAX_ISSUES) } : { scenario }
 }
 
 function zodIssues(
@@ -93,14 +99,16 @@ function zodIssues(
 ): Issue[] {
   const base = i.path.map(String)
   if (i.code === 'unrecognized_keys') {
-    return i.keys.map((k) =>
-      issue(
-        file,
-        dotted([...base, k]),
-        `unknown field "${k}"${at(doc, lines, [...base, k])}`,
-        'PURPLE_SCENARIO_UNKNOWN_FIELD',
-      ),
-    )
+    return i.keys
+      .slice(0, MAX_ISSUES)
+      .map((k) =>
+        issue(
+          file,
+          dotted([...base, k]),
+          `unknown field "${k}"${at(doc, lines, [...base, k])}`,
+          'PURPLE_SCENARIO_UNKNOWN_FIELD',
+        ),
+      )
   }
   const missing = i.code === 'invalid_type' && valueAt(data, i.path) === undefined
   const message = missing ? 'is required' : i.message
@@ -144,7 +152,8 @@ function dotted(p: readonly string[]): string {
 }
 
 function issue(file: string, p: string, message: string, code: ErrorCode): Issue {
-  return { file, path: p, message, code }
+  // Keys, ids and values come from the file: a message never carries megabytes of them.
+  return { file, path: clip(p, 200), message: clip(message), code }
 }
 
 // Cross-field checks: unique step ids, captures defined before use, known service accounts.
@@ -205,6 +214,15 @@ function checkReferences(s: Scenario): Issue[] {
     )
       out.push(
         issue(s.file, `${p}.run[0]`, 'a Kubernetes identity runs kubectl or api', 'PURPLE_SCENARIO_INVALID'),
+      )
+    for (const u of unsafeStepArgs(step.run))
+      out.push(
+        issue(
+          s.file,
+          `${p}.run[${u.index}]`,
+          `"${u.flag}" ${u.reason}: the harness sets that, a step may not`,
+          'PURPLE_SCENARIO_UNSAFE_FLAG',
+        ),
       )
     if (step.capture) captures.add(step.capture)
     if (step.kind === 'benign' && step.expect.alerts.length)

@@ -98,23 +98,26 @@ describe.skipIf(!availability.ok)('kind lab on a locally built node image (live)
     expect(running('purplekind-netpol-')).toBe(1)
   })
 
+  const runPod = (pod: string, script: string) =>
+    kubectl(
+      'run',
+      '-n',
+      'purple-live',
+      pod,
+      '--image=purplekind/workload:1',
+      '--image-pull-policy=Never',
+      '--restart=Never',
+      '--command',
+      '--',
+      'sh',
+      '-c',
+      script,
+    )
+
   it('runs a real pod of the workload image that reaches the IMDS decoy and nothing else', async () => {
     await kubectl('create', 'namespace', 'purple-live')
     try {
-      await kubectl(
-        'run',
-        '-n',
-        'purple-live',
-        'probe',
-        '--image=purplekind/workload:1',
-        '--image-pull-policy=Never',
-        '--restart=Never',
-        '--command',
-        '--',
-        'sh',
-        '-c',
-        'echo probe-started; exec sleep 600',
-      )
+      await runPod('probe', 'echo probe-started; exec sleep 600')
       await kubectl('wait', '-n', 'purple-live', '--for=condition=Ready', 'pod/probe', '--timeout=120s')
       const exec = (...cmd: string[]) =>
         execa(
@@ -159,20 +162,7 @@ describe.skipIf(!availability.ok)('kind lab on a locally built node image (live)
       const logs = lab.collectors.find((c) => c.source === 'container-logs')!
       const seen: TelemetryEvent[] = []
       await logs.start((e) => seen.push(e))
-      await kubectl(
-        'run',
-        '-n',
-        'purple-live',
-        'talker',
-        '--image=purplekind/workload:1',
-        '--image-pull-policy=Never',
-        '--restart=Never',
-        '--command',
-        '--',
-        'sh',
-        '-c',
-        'echo hello-from-cri; sleep 30',
-      )
+      await runPod('talker', 'echo hello-from-cri; sleep 30')
       await expect
         .poll(() => seen.find((e) => e.raw.line === 'hello-from-cri')?.raw, { timeout: 60_000 })
         .toMatchObject({ pod: 'talker', namespace: 'purple-live', container: 'talker', stream: 'stdout' })

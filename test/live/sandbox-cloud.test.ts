@@ -3,6 +3,7 @@
 // moto, `az` is already logged in as the canary service principal and calls the Azure decoy, both through
 // the lab's bridges, and each exec is audited with its command. Nothing else is reachable.
 import { existsSync, readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -172,5 +173,33 @@ describe.skipIf(!isRoot)('cloud CLIs inside the local lab exec sandbox (live)', 
       const r = await reach(url)
       expect(r.exitCode, url).not.toBe(0)
     }
+  })
+
+  it('kills what an exec left running, and hands files over as the sandbox user (issue #8 item 1)', async () => {
+    const netns = String(base.manifest.execSandbox).match(/netns (\S+)/)?.[1] as string
+    const sandboxPids = async () => {
+      const pids = (await execa('ip', ['netns', 'pids', netns])).stdout.split(/\s+/).filter(Boolean)
+      const uids = await Promise.all(
+        pids.map((p) =>
+          readFile(`/proc/${p}/status`, 'utf8').then(
+            (s) => /^Uid:\s+(\d+)/m.exec(s)?.[1],
+            () => undefined,
+          ),
+        ),
+      )
+      return pids.filter((_p, i) => uids[i] === '65534')
+    }
+    // A process an attacker's exec leaves behind, which could swap ~/.azure for a symlink later.
+    const bg = await inPod(['sh', '-c', 'nohup sleep 600 >/dev/null 2>&1 &'])
+    expect(bg.exitCode, bg.stderr).toBe(0)
+    expect((await sandboxPids()).length).toBeGreaterThan(0)
+    const lines: string[] = []
+    await labUp({ name: NAME, log: (l) => lines.push(l) }) // what the next run does first
+    expect(lines.join('\n')).toMatch(/killed \d+ process\(es\) an earlier run left in the exec sandbox/)
+    expect(await sandboxPids()).toEqual([])
+    // The az profile belongs to the sandbox user, file by file (it was written as that user).
+    const azureDir = base.sandboxDecoys?.azureConfigDir ?? ''
+    const owners = await execa('find', [azureDir, '-printf', '%U\n'])
+    expect(new Set(owners.stdout.split('\n'))).toEqual(new Set(['65534']))
   })
 })

@@ -6,10 +6,11 @@ import { PurpleError } from '../../errors.js'
 import { buildAssets, cacheRoot } from '../../lab/assets.js'
 import { chooseProvider } from '../../lab/detect.js'
 import { DEFAULT_DOCKER_SOCKET } from '../../lab/docker/engine.js'
+import { sweepJournals } from '../../lab/journal.js'
 import { kindClusterName, kindProvider } from '../../lab/kind/index.js'
 import { buildNodeImage } from '../../lab/kind/node-image.js'
 import { mergeLabContext, removeLabContext } from '../../lab/kubeconfig-merge.js'
-import { labDir, localProvider } from '../../lab/local/index.js'
+import { labDir, labHome, localProvider } from '../../lab/local/index.js'
 import type { LabProvider } from '../../lab/provider.js'
 import { sweep } from '../../lab/sweep.js'
 import { createOutput } from '../../util/output.js'
@@ -60,7 +61,7 @@ export function registerLabCommands(program: Command): void {
   for (const [name, desc] of [
     ['up', 'bring the lab up (idempotent)'],
     ['down', 'tear the lab down'],
-    ['status', 'show whether the lab runs'],
+    ['status', 'show whether the lab runs (exit 0 healthy, 1 not running or unhealthy)'],
   ] as const) {
     lab
       .command(name)
@@ -81,6 +82,9 @@ export function registerLabCommands(program: Command): void {
             context: l.context,
             as: context,
           })
+          // The lab stays up; host services this process started for it (kind's relays) are restarted
+          // at the same addresses by the next run.
+          await l.release?.()
           o.out(
             o.json
               ? JSON.stringify({
@@ -103,6 +107,8 @@ export function registerLabCommands(program: Command): void {
               ? JSON.stringify(s)
               : `${s.running ? o.color.green('running') : o.color.yellow('not running')}: ${s.detail}`,
           )
+          // Scripts and CI gate on this: a stopped or unhealthy lab is not a success.
+          if (!s.running) process.exitCode = 1
         }
       })
   }
@@ -144,6 +150,12 @@ export function registerLabCommands(program: Command): void {
         dryRun?: boolean
       }) => {
         const o = createOutput(program.opts())
+        // Host leftovers of runs killed outright (processes, secret files, sockets), from their journals.
+        const host = await sweepJournals(labHome(), { dryRun: Boolean(f.dryRun) })
+        if (!o.json) {
+          for (const r of host.removed) o.out(`${f.dryRun ? 'would remove' : 'removed'} ${r}`)
+          for (const id of host.live) o.log(`run ${id} is still running: its resources are left alone`)
+        }
         const kubeconfig = f.kubeconfig ?? path.join(labDir(f.lab), 'kubeconfig')
         if (!existsSync(kubeconfig))
           throw new PurpleError('PURPLE_INPUT_NOT_FOUND', `${kubeconfig}: no kubeconfig`, {
@@ -159,7 +171,7 @@ export function registerLabCommands(program: Command): void {
           ...(docker ? { docker } : {}),
           dryRun: Boolean(f.dryRun),
         })
-        if (o.json) o.out(JSON.stringify(report))
+        if (o.json) o.out(JSON.stringify({ ...report, host }))
         else {
           for (const r of report.removed)
             o.out(

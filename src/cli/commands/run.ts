@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
-import type { Command } from 'commander'
+import { type Command, Option } from 'commander'
 import { loadRules } from '../../detection/load-rules.js'
 import type { RuleSet } from '../../detection/types.js'
 import { formatIssue, type Issue, PurpleError, ValidationError } from '../../errors.js'
@@ -16,7 +16,7 @@ import type { LabProvider } from '../../lab/provider.js'
 import { assertSafeContext } from '../../lab/safety.js'
 import { Redactor } from '../../redact/redactor.js'
 import { writeReports } from '../../report/write-reports.js'
-import type { ExternalAlerts } from '../../run/alert-intake.js'
+import { ALERTS_TOKEN_ENV, type ExternalAlerts, suppliedIntakeToken } from '../../run/alert-intake.js'
 import { createPipelines, type DetectionPipeline, PIPELINES } from '../../run/pipelines/index.js'
 import { Recorder } from '../../run/record.js'
 import { replayRecording } from '../../run/replay.js'
@@ -42,7 +42,9 @@ interface RunFlags {
   auditLog?: string
   auditPolicy?: string
   alertsListen?: string
+  /** Refused: a token in argv is world-readable in /proc/<pid>/cmdline. */
   alertsToken?: string
+  alertsTokenFile?: string
   /** false with --no-builtin: only external alerts count. */
   builtin: boolean
   /** `--pipeline <name>[=<arg>]`, in order; none: the built-in engines (plus http with --alerts-listen). */
@@ -154,10 +156,21 @@ async function finish(result: RunResult, redactor: Redactor, f: ReportFlags, o: 
 }
 
 function checkIntakeFlags(f: RunFlags): void {
+  if (f.alertsToken !== undefined)
+    throw new PurpleError(
+      'PURPLE_USAGE',
+      '--alerts-token is gone: a token on the command line is readable by every local user (/proc/<pid>/cmdline)',
+      {
+        hint: `use --alerts-token-file <file> (mode 0600) or ${ALERTS_TOKEN_ENV}; or let the run generate one`,
+      },
+    )
   if (f.alertsListen === undefined) {
     if (f.pipeline.some((p) => p.startsWith('http'))) return
-    if (f.alertsToken !== undefined || !f.builtin)
-      throw new PurpleError('PURPLE_USAGE', '--alerts-token and --no-builtin need --alerts-listen <port>')
+    if (f.alertsTokenFile !== undefined || !f.builtin)
+      throw new PurpleError(
+        'PURPLE_USAGE',
+        '--alerts-token-file and --no-builtin need --alerts-listen <port>',
+      )
     return
   }
   if (!/^\d{1,5}$/.test(f.alertsListen) || Number(f.alertsListen) > 65535)
@@ -178,6 +191,12 @@ function runPipelines(
 ): { pipelines: DetectionPipeline[]; alerts?: ExternalAlerts } {
   const specs = f.pipeline.length ? [...f.pipeline] : ['builtin']
   if (f.alertsListen !== undefined) specs.push(`http=${f.alertsListen}`)
+  const supplied = specs.some((s) => s.startsWith('http'))
+    ? suppliedIntakeToken({
+        ...(f.alertsTokenFile !== undefined ? { file: f.alertsTokenFile } : {}),
+        env: process.env,
+      })
+    : undefined
   const pipelines = createPipelines(specs, {
     ruleSet,
     live: true,
@@ -185,7 +204,12 @@ function runPipelines(
     runDir,
     redactor,
     builtinCounts: f.builtin,
-    ...(f.alertsToken ? { alertsToken: f.alertsToken } : {}),
+    ...(supplied
+      ? {
+          alertsToken: supplied,
+          alertsTokenSource: f.alertsTokenFile !== undefined ? '--alerts-token-file' : ALERTS_TOKEN_ENV,
+        }
+      : {}),
   })
   const http = pipelines.find((p) => 'alerts' in p) as { alerts: ExternalAlerts } | undefined
   return { pipelines, ...(http ? { alerts: http.alerts } : {}) }
@@ -376,9 +400,10 @@ export function registerRunCommands(program: Command): void {
       'accept external alerts (Falco http_output, webhooks) on 127.0.0.1:<port>',
     )
     .option(
-      '--alerts-token <token>',
-      'bearer token for --alerts-listen (default: generated, written to a file)',
+      '--alerts-token-file <file>',
+      `file (mode 0600) holding the bearer token for --alerts-listen (or set ${ALERTS_TOKEN_ENV}; default: generated, written to a 0600 file)`,
     )
+    .addOption(new Option('--alerts-token <token>').hideHelp())
     .option('--no-builtin', 'with --alerts-listen: only external alerts count for verdicts')
     .option(
       '--pipeline <name[=arg]>',

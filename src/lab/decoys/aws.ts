@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PurpleError } from '../../errors.js'
+import { processEntry, type RunJournal } from '../journal.js'
 import type { Canaries } from './canaries.js'
 import { decoyLogDir, freePort, spawnServer } from './process.js'
 import { type Sinkhole, sinkholeEnv, startSinkhole } from './sinkhole.js'
@@ -38,6 +39,8 @@ export async function startAwsDecoy(options: {
   log: (line: string) => void
   /** Loopback port for moto (default: any free one). */
   port?: number
+  /** Records moto's pid the moment it exists (sweep kills it after a SIGKILL of the harness). */
+  journal?: Pick<RunJournal, 'record'>
 }): Promise<AwsDecoy> {
   const motoServer = venvBin('moto_server', 'moto[server]')
   const port = options.port ?? (await freePort())
@@ -47,6 +50,11 @@ export async function startAwsDecoy(options: {
   const server = await spawnServer('moto_server', motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
     logFile,
     env: { ...process.env, MOTO_ENABLE_RECORDING: 'True', MOTO_RECORDER_FILEPATH: recordingFile },
+    port,
+    onSpawn: (pid) => {
+      const entry = processEntry('moto_server', pid)
+      if (entry) options.journal?.record(entry)
+    },
     ready: async () => (await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(2000) })).ok,
   })
   options.log(`aws decoy: moto_server on ${endpoint} (log ${logFile})`)

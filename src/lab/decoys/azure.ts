@@ -3,15 +3,16 @@
 // `az login` lists) and Microsoft Graph (/v1.0/servicePrincipals for `az ad sp list`). An isolated
 // AZURE_CONFIG_DIR holds a custom cloud whose endpoints are this server, with MSAL instance discovery off
 // (otherwise MSAL validates the authority at login.microsoftonline.com) and telemetry off.
-import { execFile } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { chmod, chown, copyFile, cp, readdir, rm } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { execa } from 'execa'
 import { PurpleError } from '../../errors.js'
 import type { Canaries } from './canaries.js'
 import { decoyLogDir } from './process.js'
@@ -59,9 +60,25 @@ export async function startAzureDecoy(options: {
   log: (line: string) => void
   /** Loopback port to listen on (default: any free one). */
   port?: number
+  /** Parent of the decoy's profile dir (the run's secrets dir); default the decoy state dir. */
+  stateDir?: string
 }): Promise<AzureDecoy> {
   const az = venvBin('az', 'azure-cli')
-  const dir = mkdtempSync(join(decoyLogDir(), 'azure-'))
+  const dir = mkdtempSync(join(options.stateDir ?? decoyLogDir(), 'azure-'))
+  try {
+    return await serveAzureDecoy(az, dir, options)
+  } catch (err) {
+    // The dir holds the decoy's CA key (and, once logged in, the canary client secret).
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
+}
+
+async function serveAzureDecoy(
+  az: string,
+  dir: string,
+  options: { canaries: Canaries; log: (line: string) => void; port?: number },
+): Promise<AzureDecoy> {
   const tlsDir = join(dir, 'tls')
   mkdirSync(tlsDir)
   const tls = await makeTlsMaterial(tlsDir)
@@ -346,28 +363,76 @@ export async function azLogin(decoy: AzureDecoy, canaries: Canaries): Promise<vo
   )
 }
 
+/** Where and as whom the exec sandbox keeps its az profile. */
+export interface SandboxProfileTarget {
+  configDir: string
+  caBundle: string
+  owner: { uid: number; gid: number }
+}
+
+/**
+ * Runs a /bin/sh script as `owner` (umask 077). Anything under the sandbox's HOME is the sandbox
+ * user's to swap for a symlink at any moment, so root never touches it: the sandbox user does, and a
+ * planted symlink then reaches only what that user could reach anyway.
+ */
+async function asOwner(owner: SandboxProfileTarget['owner'], script: string, args: string[], input?: Buffer) {
+  const self = process.getuid?.() === owner.uid && process.getgid?.() === owner.gid
+  const r = await execa('/bin/sh', ['-c', `umask 077; ${script}`, 'sh', ...args], {
+    ...(self ? {} : { uid: owner.uid, gid: owner.gid }),
+    cwd: '/',
+    env: { PATH: '/usr/bin:/bin' },
+    extendEnv: false,
+    reject: false,
+    timeout: 30_000,
+    ...(input ? { input } : { stdin: 'ignore' }),
+  })
+  if (r.exitCode !== 0) {
+    throw new PurpleError(
+      'PURPLE_LAB_FAILED',
+      `handing the az profile to uid ${owner.uid} failed: ${(r.stderr || r.shortMessage || '').trim().slice(0, 300)}`,
+    )
+  }
+}
+
 /**
  * Copies the decoy's `az` profile (cloud, login, caches; not its TLS keys) to `target.configDir`, and its
  * CA certificate to `target.caBundle`, owned by `target.owner`: an unprivileged user elsewhere (the local
- * lab's exec sandbox) can then run `az` against the decoy as that logged-in principal.
+ * lab's exec sandbox) can then run `az` against the decoy as that logged-in principal. Root only reads
+ * (its own files, into a tar stream); the owner writes, so no root operation follows the owner's paths.
  */
 export async function copyAzureProfile(
   decoy: Pick<AzureDecoy, 'configDir' | 'env'>,
-  target: { configDir: string; caBundle: string; owner: { uid: number; gid: number } },
+  target: SandboxProfileTarget,
 ): Promise<void> {
-  const tlsDir = join(decoy.configDir, 'tls')
-  await rm(target.configDir, { recursive: true, force: true })
-  await cp(decoy.configDir, target.configDir, {
-    recursive: true,
-    filter: (src) => src !== tlsDir && !src.startsWith(`${tlsDir}/`),
+  const profile = await execa('tar', ['-c', '-f', '-', '-C', decoy.configDir, '--exclude=./tls', '.'], {
+    encoding: 'buffer',
+    stdin: 'ignore',
   })
-  await copyFile(decoy.env.REQUESTS_CA_BUNDLE as string, target.caBundle)
-  await chmod(target.configDir, 0o700)
-  const { uid, gid } = target.owner
-  await chown(target.configDir, uid, gid)
-  for (const entry of await readdir(target.configDir, { recursive: true })) {
-    await chown(join(target.configDir, entry), uid, gid)
-  }
+  const ca = await readFile(decoy.env.REQUESTS_CA_BUNDLE as string)
+  await asOwner(
+    target.owner,
+    'rm -rf -- "$1" && mkdir -m 0700 -- "$1" && tar -x -f - -C "$1" --no-same-owner --no-same-permissions',
+    [target.configDir],
+    Buffer.from(profile.stdout),
+  )
+  await asOwner(target.owner, 'cat > "$1"', [target.caBundle], ca)
+}
+
+/** Removes the sandbox's az profile (as its owner, for the same reason as copyAzureProfile). */
+export async function removeAzureProfile(target: SandboxProfileTarget): Promise<void> {
+  await asOwner(target.owner, 'rm -rf -- "$1"', [target.configDir])
+}
+
+/** The same, synchronously: for a process 'exit' hook (a forced quit must not leave the client secret). */
+export function removeAzureProfileSync(target: SandboxProfileTarget): void {
+  const self = process.getuid?.() === target.owner.uid && process.getgid?.() === target.owner.gid
+  spawnSync('rm', ['-rf', '--', target.configDir], {
+    ...(self ? {} : { uid: target.owner.uid, gid: target.owner.gid }),
+    cwd: '/',
+    env: { PATH: '/usr/bin:/bin' },
+    stdio: 'ignore',
+    timeout: 10_000,
+  })
 }
 
 /** Registers and selects the decoy cloud, and writes the safety settings into the config dir itself too. */

@@ -1,14 +1,16 @@
 // Starts the cloud decoys for one run and hands back the lab's `Decoys` contract object, the run's canary
 // credentials (with the AWS key minted by moto, see aws.ts) and a single stop().
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PurpleError } from '../../errors.js'
+import type { RunJournal } from '../journal.js'
 import type { Decoys } from '../provider.js'
 import { type AwsDecoy, startAwsDecoy } from './aws.js'
 import { type AzureDecoy, startAzureDecoy } from './azure.js'
 import { type Canaries, canaryFingerprints, makeCanaries } from './canaries.js'
 import { type ImdsDecoy, imdsCredentials, startImds } from './imds.js'
 import { decoyLogDir } from './process.js'
+import { createRunSecrets, runSecretsDir } from './run-secrets.js'
 
 export interface RunDecoys {
   readonly decoys: Decoys
@@ -35,37 +37,48 @@ export interface StartDecoysOptions {
   /** Loopback ports for moto and the Azure decoy (the lab bridges these into its sandbox); default: free ones. */
   awsPort?: number
   azurePort?: number
+  /** The run journal: the secrets dir and moto are recorded before they exist (sweep after a SIGKILL). */
+  journal?: Pick<RunJournal, 'record'>
 }
 
 export async function startDecoys(options: StartDecoysOptions): Promise<RunDecoys> {
   const { log } = options
   let canaries = makeCanaries(options.runId)
+  // Every secret file of the run lives here (the Azure profile and CA key too), removed first on stop.
+  options.journal?.record({ kind: 'path', path: runSecretsDir(decoyLogDir(), options.runId) })
+  const secrets = createRunSecrets(decoyLogDir(), options.runId)
+  const keep = process.env.PURPLEKIND_KEEP_CANARIES === '1'
   const unavailable: Record<string, string> = {}
   const why = (err: unknown) => (err instanceof PurpleError ? `${err.message} [${err.code}]` : String(err))
 
   const [aws, azure] = await Promise.all([
-    startAwsDecoy({ canaries, log, ...(options.awsPort ? { port: options.awsPort } : {}) }).catch(
-      (err: unknown) => {
-        unavailable.aws = why(err)
-        return undefined
-      },
-    ),
-    startAzureDecoy({ canaries, log, ...(options.azurePort ? { port: options.azurePort } : {}) }).catch(
-      (err: unknown) => {
-        unavailable.azure = why(err)
-        return undefined
-      },
-    ),
+    startAwsDecoy({
+      canaries,
+      log,
+      ...(options.awsPort ? { port: options.awsPort } : {}),
+      ...(options.journal ? { journal: options.journal } : {}),
+    }).catch((err: unknown) => {
+      unavailable.aws = why(err)
+      return undefined
+    }),
+    startAzureDecoy({
+      canaries,
+      log,
+      stateDir: secrets.dir,
+      ...(options.azurePort ? { port: options.azurePort } : {}),
+    }).catch((err: unknown) => {
+      unavailable.azure = why(err)
+      return undefined
+    }),
   ])
   const leaked = aws?.accessKeys[0]
   if (leaked)
     canaries = { ...canaries, awsAccessKeyId: leaked.accessKeyId, awsSecretAccessKey: leaked.secretAccessKey }
 
   // The canary values, 0600, for the IMDS decoy process run inside a lab namespace; removed with the run
-  // unless PURPLEKIND_KEEP_CANARIES=1 (tests grep every output for the raw values with it).
-  const runDir = join(decoyLogDir(), `run-${options.runId.replace(/[^\w.-]/g, '_')}`)
-  mkdirSync(runDir, { recursive: true, mode: 0o700 })
-  const canaryFile = join(runDir, 'canaries.json')
+  // unless PURPLEKIND_KEEP_CANARIES=1 (tests grep every output for the raw values with it; a forced quit
+  // still removes them).
+  const canaryFile = join(secrets.dir, 'canaries.json')
   writeFileSync(canaryFile, JSON.stringify(canaries), { mode: 0o600 })
   const stopStarted = () => Promise.all([aws?.stop(), azure?.stop()])
 
@@ -78,8 +91,8 @@ export async function startDecoys(options: StartDecoysOptions): Promise<RunDecoy
       role: canaries.awsRoleName,
     }).catch(async (err: unknown) => {
       // Nothing has the stop() yet: release what did start (moto, the Azure server, sinkholes).
+      secrets.remove()
       await stopStarted()
-      rmSync(runDir, { recursive: true, force: true })
       throw err
     })
     log(`imds decoy: ${imds.url} (role ${imds.role})`)
@@ -102,9 +115,9 @@ export async function startDecoys(options: StartDecoysOptions): Promise<RunDecoy
     ...(imds ? { imds } : {}),
     unavailable,
     stop() {
-      stopped ??= Promise.all([aws?.stop(), azure?.stop(), imds?.stop()]).then(() => {
-        if (process.env.PURPLEKIND_KEEP_CANARIES !== '1') rmSync(runDir, { recursive: true, force: true })
-      })
+      if (keep) secrets.keep()
+      else secrets.remove()
+      stopped ??= Promise.all([aws?.stop(), azure?.stop(), imds?.stop()]).then(() => undefined)
       return stopped
     },
   }

@@ -1,7 +1,16 @@
 // Finds or starts the Docker Engine the lab uses. Debian's docker.io (20.10, API 1.41) is installed but
 // dockerd is not necessarily running; when we start it, it runs detached so the lab outlives this process.
 import { spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fchmodSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import Docker from 'dockerode'
@@ -18,7 +27,7 @@ export interface DockerEngine {
   /** True when this code started dockerd (then `stopDockerd` may stop it). */
   readonly startedByUs: boolean
   readonly networking: DockerNetworking
-  /** dockerd's own log (only when we started it; it runs with --debug, so API calls are in it). */
+  /** dockerd's own log (only when we started it; 0600, and without API bodies unless debug was asked). */
   readonly logFile?: string
   readonly version: string
 }
@@ -29,6 +38,23 @@ export interface EnsureDockerdOptions {
   /** Where dockerd's log and pid file go (default ~/.purplekind/dockerd). */
   stateDir?: string
   readyTimeoutMs?: number
+  /**
+   * Start dockerd with --debug (default: PURPLEKIND_DOCKERD_DEBUG=1). Its debug log records every API
+   * request body — the canaries of every run — so it is off unless asked for.
+   */
+  debug?: boolean
+}
+
+/** dockerd's argv for one attempt. */
+export function dockerdArgs(flags: readonly string[], debug: boolean): string[] {
+  return [...(debug ? ['--debug'] : []), ...flags]
+}
+
+/** Opens dockerd's log for appending, owner-only (an older log may have been created 0644). */
+export function openDockerdLog(file: string): number {
+  const fd = openSync(file, 'a', 0o600)
+  fchmodSync(fd, 0o600)
+  return fd
 }
 
 /** Flag sets tried in order: full networking first, then without iptables/bridge, then vfs storage. */
@@ -66,12 +92,16 @@ export async function ensureDockerd(options: EnsureDockerdOptions): Promise<Dock
     })
   }
   const dir = dockerStateDir(options.stateDir)
-  mkdirSync(dir, { recursive: true })
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  chmodSync(dir, 0o700)
+  const debug = options.debug ?? process.env.PURPLEKIND_DOCKERD_DEBUG === '1'
+  if (debug) options.log('docker: dockerd --debug asked for: its log will hold API request bodies (secrets)')
   const logFile = join(dir, 'dockerd.log')
   const failures: string[] = []
   for (const attempt of ATTEMPTS) {
     options.log(`docker: starting dockerd ${attempt.flags.join(' ') || '(default flags)'}; log ${logFile}`)
-    const outcome = await startOnce(docker, attempt.flags, logFile, dir, options.readyTimeoutMs ?? 30_000)
+    const args = dockerdArgs(attempt.flags, debug)
+    const outcome = await startOnce(docker, args, logFile, dir, options.readyTimeoutMs ?? 30_000)
     if (outcome.ok) {
       options.log(
         `docker: dockerd ${outcome.version} ready (pid ${outcome.pid}, networking ${attempt.networking})`,
@@ -113,14 +143,14 @@ type StartOutcome = { ok: true; pid: number; version: string } | { ok: false; re
 
 async function startOnce(
   docker: Docker,
-  flags: readonly string[],
+  args: readonly string[],
   logFile: string,
   dir: string,
   timeoutMs: number,
 ): Promise<StartOutcome> {
   const logStart = existsSync(logFile) ? readFileSync(logFile).length : 0
-  const fd = openSync(logFile, 'a')
-  const child = spawn('dockerd', ['--debug', ...flags], { detached: true, stdio: ['ignore', fd, fd] })
+  const fd = openDockerdLog(logFile)
+  const child = spawn('dockerd', args, { detached: true, stdio: ['ignore', fd, fd] })
   closeSync(fd)
   let exited: string | undefined
   child.on('exit', (code, signal) => {

@@ -7,6 +7,7 @@ import { PurpleError } from '../../errors.js'
 import { AuditLogTailCollector } from '../audit-receiver.js'
 import type { Lab, LabProvider, TelemetryCollector } from '../provider.js'
 import { assertSafeContext } from '../safety.js'
+import { kubectlBinDir } from './kubectl.js'
 import { loadPolicy } from './policy.js'
 import { type PreflightCheck, preflight } from './preflight.js'
 
@@ -73,7 +74,8 @@ export function createExistingProvider(options: ExistingProviderOptions): LabPro
         iKnowThisIsNotALab: options.iKnowThisIsNotALab ?? false,
       })
       for (const check of checks) log(`preflight: ${check.name}: ${check.detail}`)
-      return labFor(options, safe.server, collector)
+      const binDir = await kubectlBinDir(log)
+      return { ...labFor(options, safe.server, collector), ...(binDir ? { binDir } : {}) }
     },
 
     async down({ log }) {

@@ -141,8 +141,10 @@ function clusterPatch(image?: { etcdTag: string; corednsTag: string }): Record<s
         'audit-log-path': NODE_PATHS.auditLog,
         'audit-log-format': 'json',
         'audit-webhook-config-file': NODE_PATHS.webhookConfig,
-        // One event per POST, so detection latency is not inflated by the 30 s default batch wait.
-        'audit-webhook-mode': 'blocking',
+        // Batches of at most 1 s (the default waits 30 s). Not `blocking`: the lab outlives the harness
+        // process that receives, and a blocking webhook with no receiver stalls every audited request.
+        'audit-webhook-mode': 'batch',
+        'audit-webhook-batch-max-wait': '1s',
         'audit-webhook-initial-backoff': '1s',
       },
       extraVolumes: [

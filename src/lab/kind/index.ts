@@ -162,7 +162,7 @@ export function createKindProvider(options: KindProviderOptions = {}): LabProvid
             'kind.hostWorkarounds': host.notes.length ? host.notes.join('; ') : 'none',
             'kind.network': `${network.name} ${network.subnet}`,
             'audit.policySha256': sha256(readFileSync(files.auditPolicy)),
-            'audit.backend': 'webhook (blocking) + json log',
+            'audit.backend': 'webhook (batch, max wait 1s) + json log',
             pods: `real containers (${WORKLOAD_IMAGE})`,
           },
         })

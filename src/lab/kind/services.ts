@@ -4,7 +4,7 @@
 // at creation — finds its services at the same addresses again.
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { connect, createServer, type Server } from 'node:net'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import { PurpleError } from '../../errors.js'
@@ -148,6 +148,7 @@ async function listenRelay(
   port: number,
   targetPort: () => number | undefined,
 ): Promise<{ server: Server; port: number }> {
+  const open = new Set<Socket>()
   const server = createServer((client) => {
     const target = targetPort()
     if (!target) {
@@ -159,10 +160,22 @@ async function listenRelay(
     const close = () => {
       client.destroy()
       upstream.destroy()
+      open.delete(client)
+      open.delete(upstream)
     }
-    client.on('error', close)
-    upstream.on('error', close)
+    open.add(client).add(upstream)
+    client.on('error', close).on('close', close)
+    upstream.on('error', close).on('close', close)
   })
+  // The apiserver keeps its webhook connection alive: closing must cut open connections too.
+  server.on('close', () => {
+    for (const s of open) s.destroy()
+  })
+  const close = server.close.bind(server)
+  server.close = (cb?: (err?: Error) => void) => {
+    for (const s of open) s.destroy()
+    return close(cb)
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
       reject(new PurpleError('PURPLE_LAB_FAILED', `relay cannot listen on ${host}:${port}: ${err.message}`)),

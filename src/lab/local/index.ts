@@ -4,8 +4,8 @@
 // reachable address besides its own loopback is the decoy IMDS at 169.254.169.254.
 
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { chmod, chown, copyFile, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { chmod, copyFile, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -38,6 +38,7 @@ import {
 } from './config.js'
 import { type ApiTarget, apiRequest, probe } from './kube.js'
 import { makePki } from './pki.js'
+import { createSandboxHome, killSandboxProcesses, removeSandboxHome } from './sandbox-home.js'
 import { type LabState, readState, writeState } from './state.js'
 
 /** Exec'd commands run as nobody:nogroup, never as root. */
@@ -174,9 +175,8 @@ async function prepareFiles(name: string, p: LabPaths, ports: LabPorts, assets: 
   await chmod(p.podLog, 0o644)
   await copyFile(join(packageRoot(), 'kind', 'audit-policy.yaml'), p.auditPolicy)
   const work = execWorkDir(name)
-  await rm(work, { recursive: true, force: true })
-  await mkdir(work, { mode: 0o700 })
-  await chown(work, SANDBOX_USER.uid, SANDBOX_USER.gid)
+  await removeSandboxHome(work, SANDBOX_USER)
+  await createSandboxHome(work, SANDBOX_USER)
 }
 
 /** The environment of exec'd commands: the cloud CLIs' venv on PATH, aws → moto, az → the run's profile. */
@@ -423,20 +423,27 @@ async function teardown(name: string, state: LabState | undefined, p: LabPaths, 
     await stopDaemon(rec)
   }
   const ns = state?.netns ?? netnsName(name)
-  if (netnsExists(ns)) log(`removing network namespace ${ns}`)
-  await deleteSandbox(ns)
-  for (const d of [state?.workDir ?? execWorkDir(name), p.etcdData, p.pki, p.sockets]) {
-    await rm(d, { recursive: true, force: true })
+  if (netnsExists(ns)) {
+    await killSandboxProcesses(ns, SANDBOX_USER)
+    log(`removing network namespace ${ns}`)
   }
-  for (const f of [
-    p.state,
+  await deleteSandbox(ns)
+  await removeSandboxHome(state?.workDir ?? execWorkDir(name), SANDBOX_USER)
+  for (const f of [p.etcdData, p.sockets, p.state, ...secretFiles(p)]) {
+    await rm(f, { recursive: true, force: true })
+  }
+}
+
+/** Every file of a lab that holds a key or a token (the CA key and client keys, kubeconfigs, the webhook's). */
+export function secretFiles(p: LabPaths): string[] {
+  return [
+    p.pki,
     p.kubeconfig,
     p.webhookToken,
+    p.webhookConfig,
     p.componentKubeconfig('kcm'),
     p.componentKubeconfig('kwok'),
-  ]) {
-    await rm(f, { force: true })
-  }
+  ]
 }
 
 export async function labUp(opts: { name: string; log: Log }): Promise<Lab> {
@@ -447,6 +454,9 @@ export async function labUp(opts: { name: string; log: Log }): Promise<Lab> {
   const previous = readState(p.state)
   if (previous && (await healthy(previous, p))) {
     log(`reusing running local lab '${name}' (https://127.0.0.1:${previous.ports.apiserver})`)
+    // Nothing an earlier run's `kubectl exec` started may still run while this run hands files over.
+    const killed = await killSandboxProcesses(previous.netns, SANDBOX_USER)
+    if (killed) log(`killed ${killed} process(es) an earlier run left in the exec sandbox`)
     return labObject(previous, p)
   }
   if (previous || netnsExists(netnsName(name))) {
@@ -467,7 +477,6 @@ export async function labUp(opts: { name: string; log: Log }): Promise<Lab> {
   ]
   const ports: LabPorts = { etcdClient, etcdPeer, apiserver, kwok, receiver, imds, aws, azure }
   await warnIfSandboxCannotRunVenv(log)
-  await prepareFiles(name, p, ports, assets)
   const state: LabState = {
     version: 1,
     name,
@@ -481,13 +490,22 @@ export async function labUp(opts: { name: string; log: Log }): Promise<Lab> {
     daemons: [],
     complete: false,
   }
-  await writeState(p.state, state)
+  // A forced quit (process.exit) mid-start runs no catch: still take the keys and tokens with it.
+  const wipeSecrets = () => {
+    for (const f of secretFiles(p)) rmSync(f, { recursive: true, force: true })
+  }
+  process.on('exit', wipeSecrets)
   try {
+    // Inside the try: an interrupted start (Ctrl-C kills openssl mid-PKI) must not leave the CA key.
+    await prepareFiles(name, p, ports, assets)
+    await writeState(p.state, state)
     await startComponents(state, p, log)
   } catch (err) {
     log('lab start failed; stopping what was started (logs kept)')
     await teardown(name, state, p, log)
     throw err
+  } finally {
+    process.off('exit', wipeSecrets)
   }
   state.complete = true
   await writeState(p.state, state)

@@ -10,6 +10,8 @@ import type { DetectionPipeline } from './pipeline.js'
 export interface HttpPipelineOptions {
   port: number
   token?: string
+  /** Where a supplied token came from (`--alerts-token-file`, an environment variable), for the log. */
+  tokenSource?: string
   /** Directory for the generated token's 0600 file. */
   runDir: string
   /** false: built-in alerts do not count for verdicts (`--no-builtin`). */
@@ -42,7 +44,7 @@ export function httpPipeline(o: HttpPipelineOptions): HttpPipeline {
       o.redactor.add(server.token)
       const where = server.tokenFile
         ? `token in ${server.tokenFile} (removed after the run)`
-        : 'your --alerts-token'
+        : `your token (${o.tokenSource ?? 'supplied'})`
       o.log(
         `alert intake: POST ${server.url} with "Authorization: Bearer <token>" or ?token=<token> — ${where}`,
       )

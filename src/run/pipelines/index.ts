@@ -17,8 +17,9 @@ export interface PipelineContext {
   log: (line: string) => void
   runDir?: string
   redactor?: Redactor
-  /** `--alerts-token` for the http pipeline. */
+  /** The http pipeline's token when the user supplied one, and where it came from (for the log). */
   alertsToken?: string
+  alertsTokenSource?: string
   /** false with `--no-builtin`. */
   builtinCounts?: boolean
 }
@@ -55,7 +56,9 @@ export const PIPELINES: readonly PipelineDescriptor[] = [
         throw new PurpleError('PURPLE_INTERNAL', 'http pipeline without a run')
       return httpPipeline({
         port: Number(arg),
-        ...(ctx.alertsToken ? { token: ctx.alertsToken } : {}),
+        ...(ctx.alertsToken
+          ? { token: ctx.alertsToken, tokenSource: ctx.alertsTokenSource ?? 'supplied' }
+          : {}),
         runDir: ctx.runDir,
         builtinCounts: ctx.builtinCounts ?? true,
         redactor: ctx.redactor,

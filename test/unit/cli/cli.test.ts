@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { execa } from 'execa'
@@ -22,6 +22,53 @@ describe('purplekind CLI', () => {
       'test/fixtures/scenarios/invalid-many.yaml:metadata.colour: unknown field "colour" (line 8) [PURPLE_SCENARIO_UNKNOWN_FIELD]',
     )
     expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('validate: exit 2 for steps that choose their own cluster, engine or endpoint, naming each flag', async () => {
+    const file = 'test/fixtures/scenarios/unsafe-flags.yaml'
+    const r = await cli('validate', file)
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toContain(`${file}:steps[0].run[1]: "--kubeconfig" chooses the cluster or credentials`)
+    expect(r.stderr).toContain(`${file}:steps[0].run[2]: "--context"`)
+    expect(r.stderr).toContain(`${file}:steps[1].run[1]: "-H" chooses the Docker engine`)
+    expect(r.stderr).toContain(`${file}:steps[2].run[1]: "--endpoint-url" chooses the AWS endpoint`)
+    expect(r.stderr).toContain('[PURPLE_SCENARIO_UNSAFE_FLAG]')
+  })
+
+  it('lab status: exit 1 when the lab is not running or unhealthy (scripts gate on it)', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'pk-status-'))
+    try {
+      const status = (lab: string) =>
+        execa('node', ['dist/cli/main.js', 'lab', 'status', '--lab', lab], {
+          reject: false,
+          env: { NO_COLOR: '1', PURPLEKIND_HOME: home },
+        })
+      const none = await status('absent')
+      expect(none.exitCode).toBe(1)
+      expect(none.stdout).toContain('not running')
+      // A lab whose state says complete but whose processes are gone.
+      const dir = path.join(home, 'labs', 'dead')
+      await mkdir(dir, { recursive: true })
+      const state = {
+        version: 1,
+        name: 'dead',
+        dir,
+        createdAt: new Date().toISOString(),
+        netns: 'purplekind-dead',
+        workDir: '/nonexistent',
+        binDir: '/nonexistent',
+        versions: {},
+        ports: { etcdClient: 1, etcdPeer: 2, apiserver: 3, kwok: 4, receiver: 5, imds: 6 },
+        daemons: [{ name: 'etcd', pid: 4194303, startTime: '1', logFile: '/nonexistent' }],
+        complete: true,
+      }
+      await writeFile(path.join(dir, 'state.json'), JSON.stringify(state))
+      const dead = await status('dead')
+      expect(dead.exitCode).toBe(1)
+      expect(dead.stdout).toContain('unhealthy')
+    } finally {
+      await rm(home, { recursive: true, force: true })
+    }
   })
 
   it('--verbose adds the stack trace', async () => {

@@ -11,8 +11,15 @@ const cli = (...args: string[]) =>
 const SCENARIO = 'test/fixtures/scenarios/intake'
 
 describe('run: alert intake flags and external rule ids', () => {
-  it('refuses --no-builtin and --alerts-token without --alerts-listen, and a non-numeric port', async () => {
-    for (const args of [['--no-builtin'], ['--alerts-token', 'x'.repeat(20)], ['--alerts-listen', 'abc']]) {
+  it('refuses a token on the command line (world-readable in /proc/<pid>/cmdline), naming the safe ways', async () => {
+    const r = await cli('run', '--alerts-listen', '0', '--alerts-token', 'x'.repeat(20), SCENARIO)
+    expect(r.exitCode).toBe(2)
+    expect(r.stderr).toMatch(/--alerts-token is gone: .*\/proc\/<pid>\/cmdline.*\[PURPLE_USAGE\]/)
+    expect(r.stderr).toContain('--alerts-token-file <file> (mode 0600) or PURPLEKIND_ALERTS_TOKEN')
+  })
+
+  it('refuses --no-builtin and --alerts-token-file without --alerts-listen, and a non-numeric port', async () => {
+    for (const args of [['--no-builtin'], ['--alerts-token-file', '/dev/null'], ['--alerts-listen', 'abc']]) {
       const r = await cli('run', ...args, SCENARIO)
       expect(r.exitCode, args.join(' ')).not.toBe(0)
       expect(r.stderr).toMatch(/--alerts-listen.*\[PURPLE_USAGE\]/)

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -6,12 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Engine } from '../../../src/detection/engine.js'
 import { loadRules } from '../../../src/detection/load-rules.js'
 import {
+  ALERTS_TOKEN_ENV,
   type AlertIntake,
   AlertPayloadError,
   ExternalAlerts,
   isLoopback,
   parseAlertPayload,
+  RateLimitedNote,
   startAlertIntake,
+  suppliedIntakeToken,
 } from '../../../src/run/alert-intake.js'
 import { TelemetryBus } from '../../../src/run/telemetry-bus.js'
 import { auditEvent, step } from './helpers.js'
@@ -278,5 +281,67 @@ describe('alert intake HTTP server', () => {
     await expect(startAlertIntake({ port: 0, token: 'short', alerts: ext, log: () => {} })).rejects.toThrow(
       /at least 16/,
     )
+  })
+
+  it('logs a flood of bad-token requests as a few aggregated lines, not one per request', async () => {
+    const before = logs.length
+    const results = await Promise.all(
+      Array.from({ length: 300 }, () => post(JSON.stringify(falcoAlert), { auth: 'Bearer wrong' })),
+    )
+    expect(results.every((r) => r.status === 401)).toBe(true)
+    const lines = logs.slice(before).filter((l) => l.includes('(401)'))
+    expect(lines.length).toBeLessThanOrEqual(2)
+  })
+})
+
+describe('rate-limited notes', () => {
+  it('writes the first at once and counts the rest into the next line or the flush', () => {
+    const lines: string[] = []
+    let now = 0
+    const note = new RateLimitedNote(
+      (l) => lines.push(l),
+      (n) => `rejected ${n}`,
+      10_000,
+      () => now,
+    )
+    for (let i = 0; i < 1053; i++) {
+      now = i * 19 // 1,053 requests over 20 s
+      note.hit()
+    }
+    note.flush()
+    expect(lines).toEqual(['rejected 1', 'rejected 527', 'rejected 525'])
+    note.flush()
+    expect(lines).toHaveLength(3)
+  })
+})
+
+describe('intake token supplied by the user (never in argv)', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'intake-token-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('reads an owner-only token file, and refuses one others can read', async () => {
+    const file = path.join(dir, 'token')
+    await writeFile(file, 'a-very-long-token-1234\n', { mode: 0o600 })
+    expect(suppliedIntakeToken({ file, env: {} })).toBe('a-very-long-token-1234')
+    await chmod(file, 0o644)
+    expect(() => suppliedIntakeToken({ file, env: {} })).toThrow(/readable by others/)
+    expect(() => suppliedIntakeToken({ file: path.join(dir, 'none'), env: {} })).toThrow(
+      expect.objectContaining({ code: 'PURPLE_INPUT_NOT_FOUND' }),
+    )
+  })
+
+  it('takes PURPLEKIND_ALERTS_TOKEN, checks its length, and is undefined when nothing is given', () => {
+    expect(suppliedIntakeToken({ env: { [ALERTS_TOKEN_ENV]: 'from-the-environment-1' } })).toBe(
+      'from-the-environment-1',
+    )
+    expect(() => suppliedIntakeToken({ env: { [ALERTS_TOKEN_ENV]: 'short' } })).toThrow(
+      expect.objectContaining({ code: 'PURPLE_USAGE' }),
+    )
+    expect(suppliedIntakeToken({ env: {} })).toBeUndefined()
   })
 })

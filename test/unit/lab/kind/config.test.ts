@@ -34,7 +34,7 @@ describe('renderKindConfig', () => {
     ])
   })
 
-  it('patches the apiserver with audit log + blocking webhook flags and volumes for the mounted paths', () => {
+  it('patches the apiserver with audit log + batched (1 s) webhook flags and volumes for the mounted paths', () => {
     const node = controlPlane(renderKindConfig(base))
     expect(node.kubeadmConfigPatches).toHaveLength(1)
     const patch = parse(node.kubeadmConfigPatches[0])
@@ -45,7 +45,8 @@ describe('renderKindConfig', () => {
       'audit-log-path': NODE_PATHS.auditLog,
       'audit-log-format': 'json',
       'audit-webhook-config-file': NODE_PATHS.webhookConfig,
-      'audit-webhook-mode': 'blocking',
+      'audit-webhook-mode': 'batch',
+      'audit-webhook-batch-max-wait': '1s',
       'audit-webhook-initial-backoff': '1s',
     })
     const volumes = patch.apiServer.extraVolumes as Any[]

@@ -1,6 +1,6 @@
 // The exec sandbox's cloud CLI wiring: the environment kwok gives exec'd commands, the decoy bridges,
 // the venv location, the state of labs started before the bridges, and the az profile hand-over.
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -133,14 +133,19 @@ describe('copyAzureProfile', () => {
     await writeFile(join(src, 'commands', 'x.log'), 'log')
     await writeFile(join(src, 'tls', 'ca.pem'), 'CA PEM')
     await writeFile(join(src, 'tls', 'server.key'), 'SECRET KEY')
-    const target = join(dir, 'home', '.azure')
-    await mkdir(target, { recursive: true })
-    await writeFile(join(target, 'stale.json'), 'old run')
     // Root hands the files to the sandbox user; anyone else can only give them to themselves.
     const owner =
       process.getuid?.() === 0
         ? { uid: 65534, gid: 65534 }
         : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }
+    // As in the lab: the sandbox user owns its HOME (the exec workDir), reachable through its parent.
+    await chmod(dir, 0o711)
+    const home = join(dir, 'home')
+    await mkdir(home, { mode: 0o700 })
+    const target = join(home, '.azure')
+    await mkdir(target)
+    await writeFile(join(target, 'stale.json'), 'old run')
+    for (const p of [home, target, join(target, 'stale.json')]) await chown(p, owner.uid, owner.gid)
     const caBundle = join(target, 'ca.pem')
     await copyAzureProfile(
       { configDir: src, env: { REQUESTS_CA_BUNDLE: join(src, 'tls', 'ca.pem') } },
