@@ -2,11 +2,26 @@ import type { SourceName, TelemetryEvent } from '../telemetry/event.js'
 
 export type ProviderName = 'local' | 'kind' | 'existing' | 'replay'
 
+/** Telemetry a collector could not deliver: records it could not read, or events it had to drop. */
+export interface TelemetryLoss {
+  source: SourceName
+  kind: 'unreadable' | 'dropped'
+  count: number
+  /** Why, for the first such loss (never the record's content: it may hold secrets). */
+  reason: string
+}
+
+/** A collector's error channel: every loss is counted and shown in the report. */
+export type LossReporter = (loss: TelemetryLoss) => void
+
 /** Streams live telemetry into the harness; one per source the lab offers. */
 export interface TelemetryCollector {
   readonly source: SourceName
-  /** Begin delivering normalized events to `sink` (as they arrive, oldest first). */
-  start(sink: (event: TelemetryEvent) => void): Promise<void>
+  /**
+   * Begin delivering normalized events to `sink` (as they arrive, oldest first). What cannot be
+   * delivered goes to `lost`, never to an exception thrown from a stream handler.
+   */
+  start(sink: (event: TelemetryEvent) => void, lost?: LossReporter): Promise<void>
   /** Stop delivering; resolves once the source is released. Safe to call twice. */
   stop(): Promise<void>
 }

@@ -26,7 +26,7 @@ import type { Recorder } from './record.js'
 import type { Finding, RunResult, StepResult } from './result.js'
 import { applyKubeSetup, deleteKubeObjects } from './setup.js'
 import { noisyRuleFindings, scenarioSummary, summarize } from './summary.js'
-import { problemFindings, TelemetryBus } from './telemetry-bus.js'
+import { lossFindings, problemFindings, TelemetryBus } from './telemetry-bus.js'
 import { parseDuration } from './verdict.js'
 
 export interface RunOptions {
@@ -135,7 +135,12 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
     steps,
     summary: summarize(steps),
     manifest: { ...o.lab.manifest },
-    findings: [...noisyRuleFindings(steps), ...findings, ...problemFindings(bus.problems)],
+    findings: [
+      ...noisyRuleFindings(steps),
+      ...findings,
+      ...problemFindings(bus.problems),
+      ...lossFindings(bus.losses.values()),
+    ],
     telemetry: countBySource(bus.events),
     rules: o.ruleSet.rules.map((r) => ({ id: r.id, title: r.title, file: r.file, language: r.language })),
   }

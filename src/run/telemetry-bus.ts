@@ -1,6 +1,6 @@
 import type { Engine } from '../detection/engine.js'
 import type { Alert } from '../detection/types.js'
-import type { TelemetryCollector } from '../lab/provider.js'
+import type { TelemetryCollector, TelemetryLoss } from '../lab/provider.js'
 import type { TelemetryEvent } from '../telemetry/event.js'
 import { builtinPipeline } from './pipelines/builtin.js'
 import type { DetectionPipeline, PipelineHost } from './pipelines/pipeline.js'
@@ -24,6 +24,8 @@ export class TelemetryBus implements PipelineHost {
   readonly alerts: Alert[] = []
   /** Problems pipelines reported, in order (for the run's findings). */
   readonly problems: string[] = []
+  /** Telemetry the collectors could not deliver, by source and kind (count, first reason). */
+  readonly losses = new Map<string, TelemetryLoss>()
   readonly #alertsByEvent = new Map<TelemetryEvent, Alert[]>()
   readonly #collectors: TelemetryCollector[] = []
   readonly #pipelines: DetectionPipeline[] = []
@@ -51,7 +53,10 @@ export class TelemetryBus implements PipelineHost {
 
   async start(collectors: readonly TelemetryCollector[]): Promise<void> {
     for (const c of collectors) {
-      await c.start((e) => this.push(e))
+      await c.start(
+        (e) => this.push(e),
+        (loss) => this.lose(loss),
+      )
       this.#collectors.push(c)
     }
   }
@@ -62,6 +67,14 @@ export class TelemetryBus implements PipelineHost {
 
   alertTime(event: TelemetryEvent | undefined): string {
     return this.#clock === 'event' && event ? event.time : new Date().toISOString()
+  }
+
+  /** Counts telemetry a collector lost; the first reason per source and kind is kept. */
+  lose(loss: TelemetryLoss): void {
+    const key = `${loss.source}\u0000${loss.kind}`
+    const seen = this.losses.get(key)
+    if (seen) seen.count += loss.count
+    else this.losses.set(key, { ...loss })
   }
 
   problem(message: string): void {
@@ -120,4 +133,17 @@ export class TelemetryBus implements PipelineHost {
 /** Pipeline problems as report findings. */
 export function problemFindings(problems: readonly string[]): Finding[] {
   return problems.map((message) => ({ kind: 'pipeline-problem', message }))
+}
+
+/** Telemetry loss as report findings: "3 k8s-audit line(s) unreadable (first: …)". */
+export function lossFindings(losses: Iterable<TelemetryLoss>): Finding[] {
+  return [...losses].map((l) => ({
+    kind: 'telemetry-loss',
+    message: `${l.count} ${l.source} ${l.kind === 'unreadable' ? 'line(s) unreadable' : 'event(s) dropped'} (first: ${l.reason})`,
+  }))
+}
+
+/** Findings that mean the verdicts rest on incomplete telemetry or a failing pipeline (`--strict`). */
+export function isTelemetryLoss(f: Finding): boolean {
+  return f.kind === 'telemetry-loss' || f.kind === 'pipeline-problem'
 }

@@ -23,6 +23,7 @@ import { replayRecording } from '../../run/replay.js'
 import type { RunResult } from '../../run/result.js'
 import { runScenarios } from '../../run/runner.js'
 import { applyStrictBenign, exitCodeFor, headline, summarize } from '../../run/summary.js'
+import { isTelemetryLoss } from '../../run/telemetry-bus.js'
 import { loadScenarios, type Scenario } from '../../scenario/load.js'
 import { createOutput, type Output } from '../../util/output.js'
 import { compareWithBaseline } from './diff.js'
@@ -124,6 +125,8 @@ interface ReportFlags {
   baseline?: string
   /** NOISY benign steps fail the run. */
   strictBenign?: boolean
+  /** Lost telemetry (unreadable lines, dropped events) or a failing detection pipeline fails the run (exit 2). */
+  strict?: boolean
 }
 
 async function finish(result: RunResult, redactor: Redactor, f: ReportFlags, o: Output): Promise<number> {
@@ -134,7 +137,9 @@ async function finish(result: RunResult, redactor: Redactor, f: ReportFlags, o: 
   const written = await writeReports(result, { dir: f.reports, redactor })
   const s = result.summary
   const diff = f.baseline ? await compareWithBaseline(f.baseline, written.dir, o) : undefined
-  const code = Math.max(exitCodeFor(result.steps), diff?.regressions.length ? 1 : 0)
+  const lost = f.strict ? result.findings.filter(isTelemetryLoss) : []
+  const code = Math.max(exitCodeFor(result.steps), diff?.regressions.length ? 1 : 0, lost.length ? 2 : 0)
+  for (const l of lost) o.log(`${o.color.red('✖')} --strict: ${redactor.redact(l.message)}`)
   if (o.json)
     o.out(
       JSON.stringify({
@@ -147,7 +152,7 @@ async function finish(result: RunResult, redactor: Redactor, f: ReportFlags, o: 
     )
   else {
     o.out(
-      `${code === 0 ? o.color.green('✔ all expectations met') : o.color.red('✖ detection gaps')}: ${headline(s)}`,
+      `${code === 0 ? o.color.green('✔ all expectations met') : lost.length ? o.color.red('✖ telemetry lost') : o.color.red('✖ detection gaps')}: ${headline(s)}`,
     )
     o.out(`reports: ${path.join(f.reports, 'latest', 'report.md')} (run ${result.runId})`)
   }
@@ -413,6 +418,10 @@ export function registerRunCommands(program: Command): void {
     )
     .option('--baseline <run>', 'compare with an earlier run (folder or report.json): exit 1 on a regression')
     .option('--strict-benign', 'a NOISY benign step (an unasserted rule fired) fails the run')
+    .option(
+      '--strict',
+      'lost telemetry (unreadable lines, dropped events) or a failing pipeline fails the run (exit 2)',
+    )
     .action(async (paths: string[], f: RunFlags) => {
       const o = createOutput(program.opts())
       if (f.env === 'replay') {
@@ -481,6 +490,10 @@ export function registerRunCommands(program: Command): void {
     )
     .option('--baseline <run>', 'compare with an earlier run (folder or report.json): exit 1 on a regression')
     .option('--strict-benign', 'a NOISY benign step (an unasserted rule fired) fails the run')
+    .option(
+      '--strict',
+      'lost telemetry (unreadable lines, dropped events) or a failing pipeline fails the run (exit 2)',
+    )
     .action(async (recording: string, paths: string[], f: ReplayFlags) => {
       process.exitCode = await replayRun(recording, paths, f, createOutput(program.opts()))
     })

@@ -90,10 +90,12 @@ describe('decoy-access from moto’s recorder', () => {
       awsRecording: recording,
       canaryIds: ['AKIAEXAMPLECANARY01'],
       pollMs: 20,
-      onError: (e) => errors.push(e.message),
     })
     try {
-      await collector.start((e) => events.push(e))
+      await collector.start(
+        (e) => events.push(e),
+        (loss) => errors.push(`${loss.source} ${loss.kind}: ${loss.reason}`),
+      )
       await fetch(`${imds.url}/latest/meta-data/iam/security-credentials/`)
       const [first, second] = (await readFile(MOTO, 'utf8')).trim().split('\n')
       await appendFile(recording, `${first}\n{"broken"\n`)
@@ -109,6 +111,6 @@ describe('decoy-access from moto’s recorder', () => {
       ['aws', '/', 'ListAccessKeys', true],
       ['aws', '/', 'GetCallerIdentity', true],
     ])
-    expect(errors).toEqual(['decoy-access: a moto recorder line is not a request record'])
+    expect(errors).toEqual(['decoy-access unreadable: a moto recorder line is not a request record'])
   })
 })

@@ -2,7 +2,7 @@
 // memory (`events()`); moto writes its recorder file (MOTO_RECORDER_FILEPATH, headers included), read
 // here incrementally and reduced at once to the caller's key id, service and action — no secret leaves.
 import { closeSync, openSync, readSync } from 'node:fs'
-import type { TelemetryCollector } from '../../../lab/provider.js'
+import type { LossReporter, TelemetryCollector } from '../../../lab/provider.js'
 import type { TelemetryEvent } from '../../event.js'
 import { normalizeDecoyAccess } from './normalize.js'
 
@@ -25,8 +25,6 @@ export interface DecoyAccessOptions {
   /** Credential ids (access key ids, client ids) planted by the run. */
   canaryIds: readonly string[]
   pollMs?: number
-  /** Telemetry loss: a line that could not be read (counted by the caller). */
-  onError?: (error: Error) => void
 }
 
 /** Longest moto recorder line read (a request with a large body); longer ones are skipped and reported. */
@@ -38,7 +36,8 @@ export function decoyAccessCollector(o: DecoyAccessOptions): TelemetryCollector 
   let offset = 0
   let partial = ''
   const canary = (id: string | undefined) => id !== undefined && o.canaryIds.includes(id)
-  const report = (why: string) => o.onError?.(new Error(`decoy-access: ${why}`))
+  let lost: LossReporter | undefined
+  const report = (reason: string) => lost?.({ source: 'decoy-access', kind: 'unreadable', count: 1, reason })
 
   const poll = (sink: (e: TelemetryEvent) => void) => {
     const emit = (record: Record<string, unknown>) => {
@@ -110,8 +109,9 @@ export function decoyAccessCollector(o: DecoyAccessOptions): TelemetryCollector 
   let sink: ((e: TelemetryEvent) => void) | undefined
   return {
     source: 'decoy-access',
-    async start(deliver) {
+    async start(deliver, onLoss) {
       sink = deliver
+      lost = onLoss
       timer = setInterval(() => poll(deliver), o.pollMs ?? 250)
       timer.unref()
     },
