@@ -108,8 +108,6 @@ export interface Lab {
   connectPods?(run: RunPodDecoys): Promise<{ template: PodTemplate; disconnect(): Promise<void> }>
   /** Set by the run (compose.ts) from connectPods: the container of this run's pods. */
   readonly podTemplate?: PodTemplate
-  /** Extra environment for commands exec'd in simulated pods (e.g. cloud CLI endpoints of the decoys). */
-  readonly podEnv?: Record<string, string>
   /**
    * Where commands exec'd in simulated pods expect the run's cloud decoys (local lab): the loopback ports
    * bridged into the exec sandbox, on which the run must serve moto (`awsPort`) and the Azure decoy
