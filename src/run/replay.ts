@@ -7,13 +7,13 @@ import { PurpleError } from '../errors.js'
 import type { Scenario } from '../scenario/load.js'
 import { SOURCES, type TelemetryEvent } from '../telemetry/event.js'
 import { parseLine } from '../telemetry/normalize.js'
+import { assembleResult } from './assemble.js'
 import { correlate, harnessTraffic } from './correlate.js'
 import { judgeStep, unrunStep } from './judge.js'
 import type { DetectionPipeline } from './pipelines/pipeline.js'
 import { readRecording } from './record.js'
 import type { Finding, RunResult, StepResult } from './result.js'
-import { noisyRuleFindings, scenarioSummary, summarize } from './summary.js'
-import { problemFindings, TelemetryBus } from './telemetry-bus.js'
+import { TelemetryBus } from './telemetry-bus.js'
 
 /**
  * Re-asserts scenarios' expectations against a recorded run, with no lab: the recorded telemetry goes
@@ -106,23 +106,20 @@ export async function replayRecording(
       `${dir}: the recording matches none of the given scenarios`,
       { hint: `it recorded run ${rec.runId}: ${[...new Set(rec.steps.map((s) => s.scenario))].join(', ')}` },
     )
-  const counts: Record<string, number> = {}
-  for (const e of events) counts[e.source] = (counts[e.source] ?? 0) + 1
   const times = rec.steps.map((s) => s.trace.sentAt)
-  return {
+  return assembleResult({
     runId,
     startedAt: new Date(Math.min(...times)).toISOString(),
     finishedAt: new Date(Math.max(...rec.steps.map((s) => s.trace.endedAt))).toISOString(),
     lab: `replay of ${rec.runId}`,
     provider: 'replay',
-    scenarios: scenarios.map(scenarioSummary),
-    steps,
-    summary: summarize(steps),
     manifest: { ...rec.manifest, recordedRun: rec.runId, recordedProvider: rec.provider },
-    findings: [...noisyRuleFindings(steps), ...findings, ...problemFindings(bus.problems)],
-    telemetry: counts,
-    rules: ruleSet.rules.map((r) => ({ id: r.id, title: r.title, file: r.file, language: r.language })),
-  }
+    scenarios,
+    steps,
+    findings,
+    bus,
+    ruleSet,
+  })
 }
 
 // Offline, every event is in: feed them in time order, let each pipeline finish, then read its alerts.

@@ -18,6 +18,7 @@ import {
   serviceAccountToken,
 } from './actions.js'
 import type { ExternalAlerts } from './alert-intake.js'
+import { assembleResult } from './assemble.js'
 import { type ActionTrace, correlate, dockerTargets, harnessTraffic, kubectlTargets } from './correlate.js'
 import { judgeStep, unrunStep } from './judge.js'
 import { KubeApi } from './kube-api.js'
@@ -25,9 +26,8 @@ import type { DetectionPipeline } from './pipelines/pipeline.js'
 import type { Recorder } from './record.js'
 import type { Finding, RunResult, StepResult } from './result.js'
 import { applyKubeSetup, deleteKubeObjects } from './setup.js'
-import { noisyRuleFindings, scenarioSummary, summarize } from './summary.js'
-import { lossFindings, problemFindings, TelemetryBus } from './telemetry-bus.js'
-import { parseDuration } from './verdict.js'
+import { TelemetryBus } from './telemetry-bus.js'
+import { isDetected, parseDuration } from './verdict.js'
 
 export interface RunOptions {
   lab: Lab
@@ -125,25 +125,19 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
     await rm(o.runDir, { recursive: true, force: true })
   }
   if (o.recorder) await o.recorder.writeTelemetry(bus.events, api.sent)
-  return {
+  return assembleResult({
     runId: o.runId,
     startedAt,
     finishedAt: new Date().toISOString(),
     lab: o.lab.name,
     provider: o.lab.provider,
-    scenarios: o.scenarios.map(scenarioSummary),
-    steps,
-    summary: summarize(steps),
     manifest: { ...o.lab.manifest },
-    findings: [
-      ...noisyRuleFindings(steps),
-      ...findings,
-      ...problemFindings(bus.problems),
-      ...lossFindings(bus.losses.values()),
-    ],
-    telemetry: countBySource(bus.events),
-    rules: o.ruleSet.rules.map((r) => ({ id: r.id, title: r.title, file: r.file, language: r.language })),
-  }
+    scenarios: o.scenarios,
+    steps,
+    findings,
+    bus,
+    ruleSet: o.ruleSet,
+  })
 }
 
 /** Steps this lab cannot run, with why (a missing capability). */
@@ -223,11 +217,7 @@ async function runStep(
   while (Date.now() < waitUntil && !o.signal.aborted) {
     const { events } = correlate(trace, bus.events, ignore)
     const fired = new Set(alertsOn(events).map((a) => a.rule))
-    const want = step.expect.alerts
-    const done =
-      step.kind === 'attack' &&
-      events.length > 0 &&
-      (want.length ? want.every((r) => fired.has(r)) : fired.size > 0)
+    const done = step.kind === 'attack' && events.length > 0 && isDetected(step.expect.alerts, fired)
     if (done) {
       satisfiedAt ??= Date.now()
       if (Date.now() - satisfiedAt >= TAIL_MS) break
@@ -305,10 +295,4 @@ export function failedAction(step: Step, e: unknown): ActionRecord {
     stderr: why,
     auditIDs: [],
   }
-}
-
-function countBySource(events: readonly { source: string }[]): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const e of events) out[e.source] = (out[e.source] ?? 0) + 1
-  return out
 }
