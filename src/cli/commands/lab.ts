@@ -7,11 +7,12 @@ import { buildAssets, cacheRoot } from '../../lab/assets.js'
 import { chooseProvider } from '../../lab/detect.js'
 import { DEFAULT_DOCKER_SOCKET } from '../../lab/docker/engine.js'
 import { sweepJournals } from '../../lab/journal.js'
-import { kindClusterName, kindProvider } from '../../lab/kind/index.js'
+import { kindClusterName } from '../../lab/kind/index.js'
 import { buildNodeImage } from '../../lab/kind/node-image.js'
 import { mergeLabContext, removeLabContext } from '../../lab/kubeconfig-merge.js'
-import { labDir, labHome, localProvider } from '../../lab/local/index.js'
+import { labDir, labHome } from '../../lab/local/index.js'
 import type { LabProvider } from '../../lab/provider.js'
+import { LAB_PROVIDERS, loadProviders, providerDescriptor } from '../../lab/registry.js'
 import { sweep } from '../../lab/sweep.js'
 import { createOutput } from '../../util/output.js'
 
@@ -23,19 +24,30 @@ async function pickProvider(
   log: (l: string) => void,
 ): Promise<LabProvider> {
   if (env !== 'auto') return provider(env)
+  const managed = await loadProviders({}, (d) => d.managed)
   if (action === 'up') {
-    const choice = await chooseProvider('auto', { kind: kindProvider, local: localProvider })
+    const choice = await chooseProvider('auto', managed)
     log(choice.reason)
     return choice.provider
   }
-  const kind = await kindProvider.status({ name: lab }).catch(() => ({ running: false }))
-  return kind.running ? kindProvider : localProvider
+  // down/status: the first managed lab of that name that runs (registry order), else the last.
+  const all = Object.values(managed)
+  for (const p of all) if ((await p.status({ name: lab }).catch(() => ({ running: false }))).running) return p
+  const last = all.at(-1)
+  if (!last) throw new PurpleError('PURPLE_INTERNAL', 'no managed lab provider is registered')
+  return last
 }
 
-function provider(env: string): LabProvider {
-  if (env === 'local') return localProvider
-  if (env === 'kind') return kindProvider
-  throw new PurpleError('PURPLE_USAGE', `--env ${env}: lab commands manage local or kind labs`)
+async function provider(env: string): Promise<LabProvider> {
+  const d = providerDescriptor(env)
+  if (!d?.managed)
+    throw new PurpleError(
+      'PURPLE_USAGE',
+      `--env ${env}: lab commands manage ${LAB_PROVIDERS.filter((p) => p.managed)
+        .map((p) => p.name)
+        .join(' or ')} labs`,
+    )
+  return d.load({})
 }
 
 // `purplekind lab build|up|down|status` and `purplekind sweep`.
@@ -54,7 +66,7 @@ export function registerLabCommands(program: Command): void {
         o.out(o.json ? JSON.stringify({ nodeImage: image }) : `kind node image ${image}`)
         return
       }
-      provider(f.env)
+      await provider(f.env)
       const assets = await buildAssets(o.log)
       o.out(o.json ? JSON.stringify(assets) : `binaries in ${assets.binDir}`)
     })

@@ -9,10 +9,9 @@ import { awsEnv } from '../../lab/decoys/aws.js'
 import { canaryValues } from '../../lab/decoys/canaries.js'
 import { venvDir } from '../../lab/decoys/venv.js'
 import { chooseProvider, type EnvChoice } from '../../lab/detect.js'
-import { createExistingProvider } from '../../lab/existing/index.js'
-import { kindProvider } from '../../lab/kind/index.js'
-import { labHome, localProvider } from '../../lab/local/index.js'
+import { labHome } from '../../lab/local/index.js'
 import type { LabProvider } from '../../lab/provider.js'
+import { LAB_PROVIDERS, loadProviders } from '../../lab/registry.js'
 import { assertSafeContext } from '../../lab/safety.js'
 import { Redactor } from '../../redact/redactor.js'
 import { writeReports } from '../../report/write-reports.js'
@@ -97,8 +96,7 @@ export function checkRuleReferences(
   else if (issues.length) throw new ValidationError(issues)
 }
 
-function providers(f: RunFlags): Partial<Record<string, LabProvider>> {
-  const out: Partial<Record<string, LabProvider>> = { local: localProvider, kind: kindProvider }
+function providers(f: RunFlags): Promise<Partial<Record<string, LabProvider>>> {
   if (f.env === 'existing') {
     if (!f.kubeconfig || !f.context)
       throw new PurpleError('PURPLE_USAGE', '--env existing needs --kubeconfig and --context', {
@@ -106,16 +104,18 @@ function providers(f: RunFlags): Partial<Record<string, LabProvider>> {
       })
     if (!f.auditLog)
       throw new PurpleError('PURPLE_USAGE', '--env existing needs --audit-log <apiserver audit log file>')
-    out.existing = createExistingProvider({
-      kubeconfig: f.kubeconfig,
-      context: f.context,
-      allowContexts: f.allowContext,
-      audit: { logFile: f.auditLog },
-      ...(f.iKnowThisIsNotALab ? { iKnowThisIsNotALab: true } : {}),
-      ...(f.auditPolicy ? { policyFile: f.auditPolicy } : {}),
+    return loadProviders({
+      existing: {
+        kubeconfig: f.kubeconfig,
+        context: f.context,
+        allowContexts: f.allowContext,
+        audit: { logFile: f.auditLog },
+        ...(f.iKnowThisIsNotALab ? { iKnowThisIsNotALab: true } : {}),
+        ...(f.auditPolicy ? { policyFile: f.auditPolicy } : {}),
+      },
     })
   }
-  return out
+  return loadProviders()
 }
 
 /** Flags every way of running shares: where reports go and how they are judged. */
@@ -379,7 +379,11 @@ export function registerRunCommands(program: Command): void {
     .command('run')
     .description('replay scenarios in a lab, collect telemetry, run the detections and write reports')
     .argument('[paths...]', 'scenario files or directories', ['scenarios'])
-    .option('--env <env>', 'lab: auto | local | kind | existing | replay (with --from)', 'auto')
+    .option(
+      '--env <env>',
+      `lab: auto | ${LAB_PROVIDERS.map((p) => p.name).join(' | ')} | replay (with --from)`,
+      'auto',
+    )
     .option('--from <recording>', 'with --env replay: a directory written by --record')
     .option('--rules <path>', 'rule file or directory (repeatable)', collect, [])
     .option('--lab <name>', 'lab name', 'default')
@@ -444,7 +448,7 @@ export function registerRunCommands(program: Command): void {
       const runDir = path.join(labHome(), 'runs', runId)
       const redactor = new Redactor()
       const log = (l: string) => o.log(redactor.redact(l))
-      const choice = await chooseProvider(f.env, providers(f))
+      const choice = await chooseProvider(f.env, await providers(f))
       log(`lab: ${choice.provider.name} — ${choice.reason}`)
       const abort = new AbortController()
       const forceQuit = () => process.exit(130)
