@@ -37,7 +37,7 @@ export class TelemetryBus implements PipelineHost {
   constructor(engine?: Engine, options: TelemetryBusOptions = {}) {
     this.#clock = options.clock ?? 'wall'
     if (engine) {
-      const builtin = builtinPipeline(engine)
+      const builtin = builtinPipeline(engine, { offline: this.#clock === 'event' })
       void builtin.attach(this)
       this.#pipelines.push(builtin)
     }
@@ -89,10 +89,11 @@ export class TelemetryBus implements PipelineHost {
 
   addAlert(alert: Alert): void {
     this.alerts.push(alert)
-    if (alert.evidence) {
-      const list = this.#alertsByEvent.get(alert.evidence) ?? []
+    // A pipeline row's alert belongs to every event that formed it.
+    for (const e of alert.contributors ?? (alert.evidence ? [alert.evidence] : [])) {
+      const list = this.#alertsByEvent.get(e) ?? []
       list.push(alert)
-      this.#alertsByEvent.set(alert.evidence, list)
+      this.#alertsByEvent.set(e, list)
     }
     for (const w of this.#waiters.splice(0)) w()
   }

@@ -31,6 +31,8 @@ interface RunFlags {
   env: EnvChoice
   from?: string
   rules: string[]
+  /** SPL macros (macros.conf files or macros/ directories). */
+  macros?: string[]
   lab: string
   reports: string
   record?: string
@@ -232,6 +234,7 @@ function noteExternalAlerts(result: RunResult, alerts: ExternalAlerts, builtin: 
 
 interface ReplayFlags extends ReportFlags {
   rules: string[]
+  macros?: string[]
   pipeline?: string[]
 }
 
@@ -250,7 +253,7 @@ function externalRuleWarning(
 // The `replay` lab: no lab at all, a recorded run re-asserted against today's rules.
 async function replayRun(recording: string, paths: string[], f: ReplayFlags, o: Output): Promise<number> {
   const scenarios = await loadScenarios(paths)
-  const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'])
+  const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'], { macros: f.macros ?? [] })
   checkRuleReferences(scenarios, ruleSet, externalRuleWarning(f.pipeline ?? [], o))
   const pipelines = f.pipeline?.length
     ? createPipelines(f.pipeline, { ruleSet, live: false, log: (l) => o.log(l) })
@@ -272,7 +275,7 @@ interface LabRun {
 }
 
 /** IMDS role credentials as captured from a step's output; never quotes the text (it holds secrets). */
-function parseRoleCredentials(text: string): {
+export function parseRoleCredentials(text: string): {
   AccessKeyId: string
   SecretAccessKey: string
   Token?: string
@@ -386,6 +389,7 @@ export function registerRunCommands(program: Command): void {
     )
     .option('--from <recording>', 'with --env replay: a directory written by --record')
     .option('--rules <path>', 'rule file or directory (repeatable)', collect, [])
+    .option('--macros <path>', 'SPL macros: macros.conf or a macros/ directory (repeatable)', collect, [])
     .option('--lab <name>', 'lab name', 'default')
     .option('--reports <dir>', 'reports directory', 'reports')
     .option('--record <dir>', "save the run's redacted telemetry and traces for `purplekind replay`")
@@ -438,7 +442,7 @@ export function registerRunCommands(program: Command): void {
       }
       checkIntakeFlags(f)
       const scenarios = await loadScenarios(paths)
-      const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'])
+      const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'], { macros: f.macros ?? [] })
       checkRuleReferences(
         scenarios,
         ruleSet,
@@ -485,6 +489,7 @@ export function registerRunCommands(program: Command): void {
     .argument('<recording>', 'directory written by `purplekind run --record`')
     .argument('[paths...]', 'scenario files or directories', ['scenarios'])
     .option('--rules <path>', 'rule file or directory (repeatable)', collect, [])
+    .option('--macros <path>', 'SPL macros: macros.conf or a macros/ directory (repeatable)', collect, [])
     .option('--reports <dir>', 'reports directory', 'reports')
     .option(
       '--pipeline <name[=arg]>',

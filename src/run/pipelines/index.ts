@@ -38,7 +38,7 @@ export const PIPELINES: readonly PipelineDescriptor[] = [
     summary: "the harness's Sigma, SPL and Falco engines over the loaded rules",
     create: (arg, ctx) => {
       if (arg !== undefined) throw new PurpleError('PURPLE_USAGE', '--pipeline builtin takes no argument')
-      return builtinPipeline(new Engine(ctx.ruleSet))
+      return builtinPipeline(new Engine(ctx.ruleSet), { offline: !ctx.live })
     },
   },
   {
