@@ -8,6 +8,7 @@ import type { Actor, Step } from '../scenario/schema.js'
 import { unsafeStepArgs } from '../scenario/step-flags.js'
 import { type ClientCert, mintClientCert } from './client-cert.js'
 import { type KubeApi, resourcePath } from './kube-api.js'
+import { parseDuration } from './verdict.js'
 
 /** What the harness did for one step and what came back (outputs stay in memory; reporters redact). */
 export interface ActionRecord {
@@ -37,6 +38,22 @@ export interface ActionContext {
   venvBin: string
   cloudEnv: (cloud: 'aws' | 'azure', credentials?: string) => Record<string, string>
   signal?: AbortSignal
+  /** `--step-timeout`: how long an action may run when its step sets no `timeout:` (default 60 s). */
+  stepTimeoutMs?: number
+}
+
+export const DEFAULT_STEP_TIMEOUT_MS = 60_000
+/** The exit code timeout(1) uses for a command it killed; a timed-out action reports it too. */
+export const TIMED_OUT_EXIT = 124
+
+/** The step's own `timeout:`, else the run's default. */
+export function actionTimeoutMs(step: Step, ctx: Pick<ActionContext, 'stepTimeoutMs'>): number {
+  return step.timeout ? parseDuration(step.timeout) : (ctx.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS)
+}
+
+/** The first stderr line of an action that was killed at its timeout: the verdict quotes it. */
+export function timedOutMessage(ms: number): string {
+  return `timed out after ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`} and was killed (raise the step's timeout: or --step-timeout)`
 }
 
 export const MARKER_EXTRA = 'purplekind.io/step'
@@ -239,27 +256,29 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionR
       throw new PurpleError('PURPLE_INTERNAL', `unknown tool ${tool}`)
   }
   const sentAt = Date.now()
+  const timeoutMs = actionTimeoutMs(step, ctx)
   const r = await execa(cmd, args, {
     // Only what the harness sets: an inherited AWS_*, DOCKER_CONTEXT or KUBECONFIG could point a real CLI
     // somewhere other than the lab and its decoys.
     env: { ...baseEnv(), ...env },
     extendEnv: false,
     reject: false,
-    timeout: 60_000,
+    timeout: timeoutMs,
     stdin: 'ignore',
     ...(ctx.signal ? { cancelSignal: ctx.signal } : {}),
   })
   const endedAt = Date.now()
   if (step.capture) ctx.captures.set(step.capture, r.stdout)
+  const stderr = r.stderr || (r.failed && !r.exitCode ? (r.shortMessage ?? '') : '')
   return {
     ...base,
     argv: [tool as string, ...rest],
     identity,
     sentAt,
     endedAt,
-    exitCode: r.exitCode ?? (r.failed ? 1 : 0),
+    exitCode: r.timedOut ? TIMED_OUT_EXIT : (r.exitCode ?? (r.failed ? 1 : 0)),
     stdout: r.stdout,
-    stderr: r.stderr || (r.failed && !r.exitCode ? (r.shortMessage ?? '') : ''),
+    stderr: r.timedOut ? `${timedOutMessage(timeoutMs)}\n${stderr}` : stderr,
     ...(marker ? { marker } : {}),
   }
 }

@@ -46,6 +46,8 @@ export interface RunOptions {
   keep?: boolean
   /** Alerts posted by an external pipeline (`--alerts-listen`); they count next to the built-in ones. */
   externalAlerts?: ExternalAlerts
+  /** `--step-timeout` in ms: the action timeout for steps without their own `timeout:`. */
+  stepTimeoutMs?: number
 }
 
 /** Benign steps: how long to keep listening for (unwanted) alerts after the action. */
@@ -73,6 +75,7 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
     venvBin: o.venvBin,
     cloudEnv: o.cloudEnv,
     signal: o.signal,
+    ...(o.stepTimeoutMs !== undefined ? { stepTimeoutMs: o.stepTimeoutMs } : {}),
   }
   try {
     // Inside the try: if a collector fails to start, bus.stop() releases the ones that did.

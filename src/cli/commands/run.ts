@@ -24,15 +24,18 @@ import {
   suppliedIntakeToken,
 } from '../../run/alert-intake.js'
 import { Recorder } from '../../run/record.js'
+import { mergeAttempts, parseRepeat } from '../../run/repeat.js'
 import { replayRecording } from '../../run/replay.js'
 import type { RunResult } from '../../run/result.js'
 import { runScenarios } from '../../run/runner.js'
+import { type Selection, type SelectionFlags, selectScenarios } from '../../run/select.js'
 import { applyStrictBenign, exitCodeFor, headline, summarize } from '../../run/summary.js'
+import { parseDuration } from '../../run/verdict.js'
 import { loadScenarios, type Scenario } from '../../scenario/load.js'
 import { createOutput, type Output } from '../../util/output.js'
 import { compareWithBaseline } from './diff.js'
 
-interface RunFlags {
+interface RunFlags extends SelectionFlags {
   env: EnvChoice
   from?: string
   rules: string[]
@@ -54,6 +57,8 @@ interface RunFlags {
   builtin: boolean
   baseline?: string
   strictBenign?: boolean
+  stepTimeout?: string
+  repeat?: string
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v]
@@ -120,8 +125,8 @@ function providers(f: RunFlags): Partial<Record<string, LabProvider>> {
   return out
 }
 
-/** Flags every way of running shares: where reports go and how they are judged. */
-interface ReportFlags {
+/** Flags every way of running shares: where reports go, how they are judged, which steps run. */
+interface ReportFlags extends SelectionFlags {
   reports: string
   /** A run to compare with (`--baseline`): a regression makes the exit code 1. */
   baseline?: string
@@ -228,10 +233,12 @@ async function replayRun(
   f: { rules: string[] } & ReportFlags,
   o: Output,
 ): Promise<number> {
-  const scenarios = await loadScenarios(paths)
+  const all = await loadScenarios(paths)
+  const { scenarios, selection } = selectScenarios(all, f)
   const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'])
   checkRuleReferences(scenarios, ruleSet)
-  const result = await replayRecording(recording, scenarios, ruleSet, `replay-${newRunId()}`)
+  const result = await replayRecording(recording, scenarios, ruleSet, `replay-${newRunId()}`, all)
+  if (selection) result.selection = selection
   return await finish(result, new Redactor(), f, o)
 }
 
@@ -245,6 +252,7 @@ interface LabRun {
   redactor: Redactor
   log: (line: string) => void
   abort: AbortController
+  selection?: Selection
 }
 
 /** IMDS role credentials as captured from a step's output; never quotes the text (it holds secrets). */
@@ -272,7 +280,9 @@ function parseRoleCredentials(text: string): {
 
 // Brings the lab up, attaches the run's services, runs the scenarios and writes the reports.
 async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
-  const { f, o, scenarios, ruleSet, runId, runDir, redactor, log, abort } = r
+  const { f, o, scenarios, ruleSet, runId, runDir, redactor, log, abort, selection } = r
+  const repeat = f.repeat ? parseRepeat(f.repeat) : 1
+  const stepTimeoutMs = f.stepTimeout ? parseStepTimeout(f.stepTimeout) : undefined
   const done = o.task(`bringing up the ${provider.name} lab "${f.lab}"`)
   let base: Awaited<ReturnType<LabProvider['up']>>
   try {
@@ -292,45 +302,54 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
     const recorder = f.record
       ? new Recorder(f.record, redactor, { runId, provider: lab.provider, manifest: lab.manifest })
       : undefined
-    const result = await runScenarios({
-      lab,
-      scenarios,
-      ruleSet,
-      runId,
-      canaries: services.canaries,
-      redactor,
-      log,
-      signal: abort.signal,
-      runDir,
-      venvBin: path.join(venvDir(), 'bin'),
-      cloudEnv: (cloud, captured) => {
-        if (cloud === 'azure') return lab.decoys.azure?.env ?? {}
-        const aws = services.decoys.aws
-        if (!aws)
-          throw new PurpleError(
-            'PURPLE_PROVIDER_UNAVAILABLE',
-            `AWS decoy unavailable: ${services.decoys.unavailable.aws ?? 'not started'}`,
-          )
-        const c = captured ? parseRoleCredentials(captured) : undefined
-        return awsEnv(
-          aws,
-          c
-            ? {
-                accessKeyId: c.AccessKeyId,
-                secretAccessKey: c.SecretAccessKey,
-                ...(c.Token ? { sessionToken: c.Token } : {}),
-              }
-            : {
-                accessKeyId: services.canaries.awsAccessKeyId,
-                secretAccessKey: services.canaries.awsSecretAccessKey,
-              },
-        )
-      },
-      ...(services.docker ? { docker: services.docker } : {}),
-      ...(recorder ? { recorder } : {}),
-      ...(f.keep ? { keep: true } : {}),
-      ...(intake ? { externalAlerts: intake.alerts } : {}),
-    })
+    const runs: RunResult[] = []
+    for (let n = 1; n <= repeat && !abort.signal.aborted; n++) {
+      if (repeat > 1) log(`— attempt ${n}/${repeat}`)
+      runs.push(
+        await runScenarios({
+          lab,
+          scenarios,
+          ruleSet,
+          runId,
+          canaries: services.canaries,
+          redactor,
+          log,
+          signal: abort.signal,
+          runDir,
+          venvBin: path.join(venvDir(), 'bin'),
+          cloudEnv: (cloud, captured) => {
+            if (cloud === 'azure') return lab.decoys.azure?.env ?? {}
+            const aws = services.decoys.aws
+            if (!aws)
+              throw new PurpleError(
+                'PURPLE_PROVIDER_UNAVAILABLE',
+                `AWS decoy unavailable: ${services.decoys.unavailable.aws ?? 'not started'}`,
+              )
+            const c = captured ? parseRoleCredentials(captured) : undefined
+            return awsEnv(
+              aws,
+              c
+                ? {
+                    accessKeyId: c.AccessKeyId,
+                    secretAccessKey: c.SecretAccessKey,
+                    ...(c.Token ? { sessionToken: c.Token } : {}),
+                  }
+                : {
+                    accessKeyId: services.canaries.awsAccessKeyId,
+                    secretAccessKey: services.canaries.awsSecretAccessKey,
+                  },
+            )
+          },
+          ...(services.docker ? { docker: services.docker } : {}),
+          ...(recorder ? { recorder } : {}),
+          ...(f.keep ? { keep: true } : {}),
+          ...(intake ? { externalAlerts: intake.alerts } : {}),
+          ...(stepTimeoutMs !== undefined ? { stepTimeoutMs } : {}),
+        }),
+      )
+    }
+    const result = mergeAttempts(runs)
+    if (selection) result.selection = selection
     if (abort.signal.aborted)
       throw new PurpleError('PURPLE_INTERRUPTED', 'run interrupted; lab objects were cleaned up', {
         hint: 'leftovers, if any: purplekind sweep',
@@ -348,6 +367,55 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
   } finally {
     await intake?.server.stop()
     await services.stop()
+  }
+}
+
+/** --only, --technique, --tag and --shard, shared by run and replay. */
+function addSelectionOptions(cmd: Command | undefined): void {
+  cmd
+    ?.option('--only <glob>', 'run only scenario[/step] ids matching a glob (* ?; repeatable)', collect, [])
+    .option(
+      '--technique <id>',
+      'run only steps exercising an ATT&CK technique, sub-techniques included (repeatable)',
+      collect,
+      [],
+    )
+    .option('--tag <tag>', 'run only scenarios with this metadata tag (repeatable)', collect, [])
+    .option('--shard <i/n>', 'run the i-th of n deterministic parts of the selected scenarios (CI matrices)')
+}
+
+function parseStepTimeout(text: string): number {
+  if (!/^\d{1,6}(\.\d{1,3})?(ms|s|m)$/.test(text) || parseDuration(text) <= 0)
+    throw new PurpleError(
+      'PURPLE_USAGE',
+      `--step-timeout must be a duration like 30s, 2m or 500ms, got "${text}"`,
+    )
+  return parseDuration(text)
+}
+
+function checkControlFlags(f: RunFlags): void {
+  if (f.stepTimeout) parseStepTimeout(f.stepTimeout)
+  if (f.repeat && parseRepeat(f.repeat) > 1 && f.record)
+    throw new PurpleError('PURPLE_USAGE', '--record records one run: use it without --repeat')
+}
+
+/** A selection with nothing in it (an empty --shard): a run with no steps, written like any other. */
+export function emptyRun(runId: string, selection: Selection | undefined): RunResult {
+  const now = new Date().toISOString()
+  return {
+    runId,
+    startedAt: now,
+    finishedAt: now,
+    lab: 'none (nothing selected)',
+    provider: 'none',
+    scenarios: [],
+    steps: [],
+    summary: summarize([]),
+    manifest: { harness: 'purplekind 0.1.0' },
+    findings: [],
+    telemetry: {},
+    rules: [],
+    ...(selection ? { selection } : {}),
   }
 }
 
@@ -389,6 +457,12 @@ export function registerRunCommands(program: Command): void {
     .option('--no-builtin', 'with --alerts-listen: only external alerts count for verdicts')
     .option('--baseline <run>', 'compare with an earlier run (folder or report.json): exit 1 on a regression')
     .option('--strict-benign', 'a NOISY benign step (an unasserted rule fired) fails the run')
+    .option(
+      '--step-timeout <duration>',
+      "kill a step's action after this long (a step may set timeout:)",
+      '60s',
+    )
+    .option('--repeat <n>', 'run the selected steps n times and report a detection rate per step')
     .action(async (paths: string[], f: RunFlags) => {
       const o = createOutput(program.opts())
       if (f.env === 'replay') {
@@ -400,7 +474,17 @@ export function registerRunCommands(program: Command): void {
         return
       }
       checkIntakeFlags(f)
-      const scenarios = await loadScenarios(paths)
+      checkControlFlags(f)
+      const { scenarios, selection } = selectScenarios(await loadScenarios(paths), f)
+      if (!scenarios.length) {
+        process.exitCode = await finish(
+          emptyRun(newRunId(), selection),
+          new Redactor(),
+          f,
+          createOutput(program.opts()),
+        )
+        return
+      }
       const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'])
       checkRuleReferences(
         scenarios,
@@ -439,6 +523,7 @@ export function registerRunCommands(program: Command): void {
           redactor,
           log,
           abort,
+          ...(selection ? { selection } : {}),
         })
       } finally {
         process.off('SIGINT', onSignal)
@@ -459,4 +544,5 @@ export function registerRunCommands(program: Command): void {
     .action(async (recording: string, paths: string[], f: { rules: string[] } & ReportFlags) => {
       process.exitCode = await replayRun(recording, paths, f, createOutput(program.opts()))
     })
+  for (const name of ['run', 'replay']) addSelectionOptions(program.commands.find((c) => c.name() === name))
 }

@@ -1,6 +1,9 @@
 import type { Command } from 'commander'
+import { describeSelection, type SelectionFlags, selectScenarios } from '../../run/select.js'
 import { loadScenarios } from '../../scenario/load.js'
 import { createOutput } from '../../util/output.js'
+
+const collect = (v: string, prev: string[]) => [...prev, v]
 
 // `purplekind validate` and `purplekind list`: schema + reference checks only, no lab.
 export function registerScenarioCommands(program: Command): void {
@@ -17,25 +20,36 @@ export function registerScenarioCommands(program: Command): void {
     })
   program
     .command('list')
-    .description('list scenarios and their steps')
+    .description('list scenarios and their steps (with selection flags: what run would run)')
     .argument('[paths...]', 'scenario files or directories', ['scenarios'])
-    .action(async (paths: string[]) => {
+    .option('--only <glob>', 'scenario[/step] ids matching a glob (repeatable)', collect, [])
+    .option('--technique <id>', 'steps exercising an ATT&CK technique (repeatable)', collect, [])
+    .option('--tag <tag>', 'scenarios with this metadata tag (repeatable)', collect, [])
+    .option('--shard <i/n>', 'the i-th of n deterministic parts of the selected scenarios')
+    .action(async (paths: string[], f: SelectionFlags) => {
       const o = createOutput(program.opts())
-      const scenarios = await loadScenarios(paths)
+      const { scenarios, selection } = selectScenarios(await loadScenarios(paths), f)
+      if (selection && !o.json) o.log(o.color.dim(`selection: ${describeSelection(selection)}`))
       if (o.json) {
         const rows = scenarios.map((s) => ({
           id: s.metadata.id,
           title: s.metadata.title,
           techniques: s.metadata.techniques,
+          tags: s.metadata.tags,
           file: s.file,
-          steps: s.steps.map((st) => ({ id: st.id, kind: st.kind, run: st.run.join(' ') })),
+          steps: s.steps.map((st) => ({
+            id: st.id,
+            kind: st.kind,
+            run: st.run.join(' '),
+            techniques: st.techniques ?? s.metadata.techniques,
+          })),
         }))
         o.out(JSON.stringify(rows, null, 2))
         return
       }
       for (const s of scenarios) {
         o.out(
-          `${o.color.bold(s.metadata.id)}  ${s.metadata.title}  [${s.metadata.techniques.join(', ')}]  ${o.color.dim(s.file)}`,
+          `${o.color.bold(s.metadata.id)}  ${s.metadata.title}  [${s.metadata.techniques.join(', ')}]${s.metadata.tags.length ? `  tags: ${s.metadata.tags.join(', ')}` : ''}  ${o.color.dim(s.file)}`,
         )
         for (const st of s.steps) {
           const tag = st.kind === 'attack' ? o.color.red('attack') : o.color.green('benign')
