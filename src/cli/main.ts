@@ -8,6 +8,7 @@ import { registerEvaluate } from './commands/evaluate.js'
 import { registerImport } from './commands/import.js'
 import { registerLabCommands } from './commands/lab.js'
 import { registerLintRules } from './commands/lint-rules.js'
+import { registerMergeReports } from './commands/merge-reports.js'
 import { registerRunCommands } from './commands/run.js'
 import { registerScenarioCommands } from './commands/scenarios.js'
 
@@ -41,6 +42,7 @@ export function buildProgram(opts: { json?: boolean } = {}): Command {
   registerEvaluate(program)
   registerScenarioCommands(program)
   registerDiff(program)
+  registerMergeReports(program)
   registerLabCommands(program)
   registerLintRules(program)
   registerImport(program)

@@ -13,6 +13,7 @@ const alert = z.strictObject({
   title: z.string(),
   level: z.string().optional(),
   tags: z.array(z.string()),
+  message: z.string().optional(),
   file: z.string().optional(),
   event: z.number().optional(),
   auditID: z.string().optional(),
