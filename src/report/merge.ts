@@ -128,7 +128,11 @@ function mergedSelection(results: readonly RunResult[], selectedSteps: number): 
 
 function uniqueBy<T>(items: readonly T[], key: (t: T) => string): T[] {
   const seen = new Set<string>()
-  return items.filter((t) => (seen.has(key(t)) ? false : (seen.add(key(t)), true)))
+  return items.filter((t) => {
+    if (seen.has(key(t))) return false
+    seen.add(key(t))
+    return true
+  })
 }
 
 const minIso = (xs: string[]) => xs.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a))

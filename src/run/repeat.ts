@@ -53,7 +53,9 @@ export function mergeAttempts(runs: readonly RunResult[]): RunResult {
   const seen = new Set<string>()
   const findings = [...flaky, ...runs.flatMap((r) => r.findings)].filter((f) => {
     const k = `${f.kind}\0${f.step ?? ''}\0${f.rule ?? ''}\0${f.message}`
-    return seen.has(k) ? false : (seen.add(k), true)
+    if (seen.has(k)) return false
+    seen.add(k)
+    return true
   })
   const telemetry: TelemetryCounts = {}
   for (const r of runs)

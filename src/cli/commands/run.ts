@@ -3,7 +3,7 @@ import path from 'node:path'
 import { type Command, Option } from 'commander'
 import { loadRules } from '../../detection/load-rules.js'
 import type { RuleSet } from '../../detection/types.js'
-import { formatIssue, type Issue, PurpleError, ValidationError } from '../../errors.js'
+import { formatIssue, PurpleError } from '../../errors.js'
 import { attachRunServices } from '../../lab/compose.js'
 import { awsEnv } from '../../lab/decoys/aws.js'
 import { canaryValues } from '../../lab/decoys/canaries.js'
@@ -32,6 +32,7 @@ import { type Selection, type SelectionFlags, selectScenarios } from '../../run/
 import { applyStrictBenign, exitCodeFor, headline, summarize } from '../../run/summary.js'
 import { parseDuration } from '../../run/verdict.js'
 import { loadScenarios, type Scenario } from '../../scenario/load.js'
+import { checkRuleReferences } from '../../scenario/references.js'
 import { createOutput, type Output } from '../../util/output.js'
 import { compareWithBaseline } from './diff.js'
 
@@ -67,42 +68,7 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`
 }
 
-// Every `expect.alerts` / `silent` / `knownGaps` rule must exist: a typo would otherwise read as a miss.
-// With an alert intake, ids may name external rules: unknown ones go to `warn` instead of failing.
-export function checkRuleReferences(
-  scenarios: readonly Scenario[],
-  rules: RuleSet,
-  warn?: (issues: readonly Issue[]) => void,
-): void {
-  const known = new Set([...rules.rules.map((r) => r.id), ...rules.correlations.map((c) => c.id)])
-  const issues: Issue[] = []
-  for (const s of scenarios) {
-    s.steps.forEach((st, n) => {
-      const refs: [string, string][] = [
-        ...st.expect.alerts.map((r, i) => [`steps[${n}].expect.alerts[${i}]`, r] as [string, string]),
-        ...(Array.isArray(st.expect.silent) ? st.expect.silent : []).map(
-          (r, i) => [`steps[${n}].expect.silent[${i}]`, r] as [string, string],
-        ),
-        ...st.expect.knownGaps.map(
-          (g, i) => [`steps[${n}].expect.knownGaps[${i}].rule`, g.rule] as [string, string],
-        ),
-      ]
-      for (const [p, id] of refs) {
-        if (!known.has(id)) {
-          const near = [...known].filter((k) => k.includes(id) || id.includes(k)).slice(0, 3)
-          issues.push({
-            file: s.file,
-            path: p,
-            message: `unknown rule "${id}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`,
-            code: 'PURPLE_SCENARIO_BAD_REFERENCE',
-          })
-        }
-      }
-    })
-  }
-  if (issues.length && warn) warn(issues)
-  else if (issues.length) throw new ValidationError(issues)
-}
+export { checkRuleReferences }
 
 function providers(f: RunFlags): Partial<Record<string, LabProvider>> {
   const out: Partial<Record<string, LabProvider>> = { local: localProvider, kind: kindProvider }

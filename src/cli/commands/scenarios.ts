@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { describeSelection, type SelectionFlags, selectScenarios } from '../../run/select.js'
 import { loadScenarios } from '../../scenario/load.js'
+import { validateInputs } from '../../scenario/validate.js'
 import { createOutput } from '../../util/output.js'
 
 const collect = (v: string, prev: string[]) => [...prev, v]
@@ -9,14 +10,35 @@ const collect = (v: string, prev: string[]) => [...prev, v]
 export function registerScenarioCommands(program: Command): void {
   program
     .command('validate')
-    .description('validate scenario files (every problem is reported as file:field.path: message [CODE])')
-    .argument('[paths...]', 'scenario files or directories', ['scenarios'])
-    .action(async (paths: string[]) => {
+    .description(
+      'validate scenarios and detection rules (each file is recognised as one or the other); every problem is reported as file:field.path: message [CODE]',
+    )
+    .argument('[paths...]', 'scenario and rule files or directories', ['scenarios'])
+    .option(
+      '--rules <path>',
+      'rules the scenarios reference (repeatable; default: the rules among the paths, else ./detections)',
+      collect,
+      [],
+    )
+    .option(
+      '--recordings <dir...>',
+      'recorded runs the dead-rule check learns logged fields and verbs from',
+      [],
+    )
+    .action(async (paths: string[], f: { rules: string[]; recordings: string[] }) => {
       const o = createOutput(program.opts())
-      const scenarios = await loadScenarios(paths)
-      const steps = scenarios.reduce((n, s) => n + s.steps.length, 0)
-      if (o.json) o.out(JSON.stringify({ valid: true, scenarios: scenarios.length, steps }))
-      else o.out(`${o.color.green('✔')} ${scenarios.length} scenario(s), ${steps} step(s) valid`)
+      const report = await validateInputs(paths, f)
+      const { scenarios, steps, rules, warnings } = report
+      if (o.json) o.out(JSON.stringify({ valid: true, scenarios, steps, rules, warnings }))
+      else {
+        for (const w of warnings)
+          o.log(
+            `${o.color.yellow('!')} ${w.file}: rule "${w.title}" (${w.rule}) can never fire: ${w.reasons.join('; ')} [DEAD]`,
+          )
+        o.out(
+          `${o.color.green('✔')} ${scenarios} scenario(s), ${steps} step(s)${rules ? `, ${rules} rule(s)` : ''} valid${warnings.length ? `; ${warnings.length} warning(s)` : ''}`,
+        )
+      }
     })
   program
     .command('list')
