@@ -42,6 +42,9 @@ if [ ! -x "$VENV/bin/aws" ] || [ ! -x "$VENV/bin/moto_server" ] || [ ! -x "$VENV
   "$VENV/bin/pip" install -q --disable-pip-version-check awscli 'moto[server]' azure-cli
 fi
 
+# 2b. Independent reference implementations the tests compare the engines with (pySigma).
+bash "$here/scripts/pytools.sh" >/dev/null
+
 # 3. Kubernetes binaries for the local lab, unless the user points at their own.
 if [ -z "${PURPLEKIND_ASSETS:-}${KUBEBUILDER_ASSETS:-}" ]; then
   phase "lab binaries (cached by version; a cold build takes ~15 min on 2 cores)"

@@ -5,6 +5,7 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
+import { K8S_RULES, k8sRuleYaml } from './k8s-rules.js'
 
 /** Bumped whenever the generated content changes, so stale cached data sets are rebuilt. */
 const GENERATOR_VERSION = 2
@@ -13,6 +14,8 @@ export interface BenchData {
   dir: string
   events: string
   rulesDir: string
+  /** The Kubernetes-shaped rule set (k8s-rules.ts). */
+  k8sRulesDir: string
   lines: number
 }
 
@@ -1323,15 +1326,33 @@ export async function ensureBenchData(opts: {
   lines: number
 }): Promise<BenchData> {
   const dir = join(opts.root, `purplekind-bench-v${GENERATOR_VERSION}-seed${opts.seed}-${opts.lines}`)
-  const data = { dir, events: join(dir, 'audit.jsonl'), rulesDir: join(dir, 'rules'), lines: opts.lines }
+  const data = {
+    dir,
+    events: join(dir, 'audit.jsonl'),
+    rulesDir: join(dir, 'rules'),
+    k8sRulesDir: join(dir, 'rules-k8s'),
+    lines: opts.lines,
+  }
   const marker = join(dir, 'complete')
-  if ((await readFile(marker, 'utf8').catch(() => '')) === 'ok') return data
+  // The Kubernetes set is small and written every time, so data sets made before it existed get it too.
+  const writeK8sRules = async () => {
+    await rm(data.k8sRulesDir, { recursive: true, force: true })
+    await mkdir(data.k8sRulesDir, { recursive: true })
+    const ids = createRng(opts.seed ^ 0x8a5)
+    for (const rule of K8S_RULES)
+      await writeFile(join(data.k8sRulesDir, `${rule.name}.yml`), k8sRuleYaml(rule, ids.uuid()))
+  }
+  if ((await readFile(marker, 'utf8').catch(() => '')) === 'ok') {
+    await writeK8sRules()
+    return data
+  }
   await rm(dir, { recursive: true, force: true })
   await mkdir(data.rulesDir, { recursive: true })
   const rng = createRng(opts.seed ^ 0x5eed)
   for (const spec of benchRules())
     await writeFile(join(data.rulesDir, `${spec.name}.yml`), ruleYaml(spec, rng))
   await writeAuditLog(data.events, opts.lines, opts.seed)
+  await writeK8sRules()
   await writeFile(marker, 'ok')
   return data
 }

@@ -38,19 +38,37 @@ export interface LineOrigin {
 interface SourcePlan {
   /** Every rule that applies to the source, in rule-set order. */
   readonly rules: readonly CompiledRule[]
-  /** Undefined when prefiltering is off: every line is parsed and every rule run. */
-  readonly prefilter: Prefilter | undefined
+  /** Undefined when prefiltering is off (or does not pay): every line is parsed and every rule run. */
+  prefilter: Prefilter | undefined
+  /** While set, events files' first lines are sampled to choose each rule's rarest literals. */
+  calibration: Calibration | undefined
 }
 
 /**
- * One automaton over the literals of all the source's rules. A line is parsed only if it contains a
- * literal or some rule has no prefilter, and then only the rules whose literals it contains (plus those
- * without a prefilter) are run on its events.
+ * Which literals filter is a property of the data (`"get"` is on half of all audit lines, `"exec"` on
+ * few): the first SAMPLE_LINES lines of an events file are sampled, then literal lists found on more
+ * than COMMON_RATE of them are dropped from the rules' requirements (they cost scanning and filter
+ * nothing), and the scan is dropped altogether when the prefilter would still pass more than
+ * MAX_PASS_RATE of the lines.
+ */
+interface Calibration {
+  /** Per sampled line: the literal ids found in it. */
+  readonly lines: number[][]
+}
+
+const SAMPLE_LINES = 2000
+const COMMON_RATE = 0.3
+const MAX_PASS_RATE = 0.85
+
+/**
+ * One automaton over the literals of all the source's rules. A line is parsed only if some rule has
+ * no prefilter or finds one literal of each of its lists in it, and then only those rules are run on
+ * its events.
  */
 interface Prefilter {
   readonly matcher: LiteralMatcher
-  /** Per rule: ids of its literals in the matcher, or undefined when it must always run. */
-  readonly ruleLiterals: readonly (readonly number[] | undefined)[]
+  /** Per rule: its required literal lists as ids in the matcher, or undefined when it must always run. */
+  readonly ruleLiterals: readonly (readonly (readonly number[])[] | undefined)[]
   readonly someAlwaysRun: boolean
   /** Scratch, per literal id: the stamp of the last line it was found in. */
   readonly seen: Uint32Array
@@ -62,6 +80,12 @@ interface Prefilter {
 const JSON_LINE_SOURCES: ReadonlySet<SourceName> = new Set(['k8s-audit', 'docker-events', 'container-logs'])
 
 export class Engine {
+  /** Per pipeline rule: the events its first search matched so far (the window its commands run over). */
+  readonly #windows = new Map<CompiledRule, TelemetryEvent[]>()
+  /** Pipeline rows already alerted (rule id + row fields), so a re-run over a grown window re-alerts nothing. */
+  readonly #emittedRows = new Set<string>()
+  /** Some window grew since the last flush. */
+  #dirty = false
   readonly #plans: ReadonlyMap<SourceName, SourcePlan>
   readonly #correlations: ReadonlyMap<string, readonly CorrelationRule[]>
 
@@ -70,7 +94,12 @@ export class Engine {
     this.#plans = new Map(
       SOURCES.map((source) => {
         const rules = ruleSet.rules.filter((r) => r.sources === undefined || r.sources.includes(source))
-        return [source, { rules, prefilter: usePrefilter ? buildPrefilter(rules) : undefined }] as const
+        const plan: SourcePlan = {
+          rules,
+          prefilter: usePrefilter ? buildPrefilter(rules) : undefined,
+          calibration: usePrefilter ? { lines: [] } : undefined,
+        }
+        return [source, plan] as const
       }),
     )
     const byBaseRule = new Map<string, CorrelationRule[]>()
@@ -107,6 +136,7 @@ export class Engine {
       plan ??= this.#plan(source)
       line.index = i
       const result = this.#evaluateRaw(plan, source, bytes, start, end, line, onAlert)
+      if (plan.calibration) calibrate(plan, plan.calibration)
       if (result === SKIPPED) return
       stats.parsed++
       stats.events += result.events
@@ -128,6 +158,34 @@ export class Engine {
     for (const event of ordered) {
       const where = event.origin ? { file: event.origin.file, event: event.origin.line - 1 } : {}
       this.#matchEvent(this.#plan(event.source).rules, event, where, now, alerts)
+    }
+    return alerts
+  }
+
+  /**
+   * Runs every SPL pipeline rule over the events its first search matched so far and returns an alert
+   * per new result row. A row's alert carries the time, audit ID and origin of its last event (the
+   * latency that matters: the row could not exist before it) and all its events' audit IDs.
+   */
+  flushPipelines(liveTime?: string): Alert[] {
+    const alerts: Alert[] = []
+    if (!this.#dirty) return alerts
+    this.#dirty = false
+    for (const [rule, events] of this.#windows) {
+      for (const row of rule.aggregate?.(events) ?? []) {
+        const key = `${rule.id}\u0000${JSON.stringify(row.fields)}`
+        if (this.#emittedRows.has(key) || row.events.length === 0) continue
+        this.#emittedRows.add(key)
+        const last = row.events[row.events.length - 1] as TelemetryEvent
+        const where = last.origin ? { file: last.origin.file, event: last.origin.line - 1 } : {}
+        const ids = row.events.map((e) => e.auditID).filter((id): id is string => id !== undefined)
+        alerts.push({
+          ...toAlert(rule, last, where, liveTime),
+          fields: row.fields,
+          ...(ids.length ? { auditIDs: ids } : {}),
+          contributors: row.events,
+        })
+      }
     }
     return alerts
   }
@@ -182,6 +240,13 @@ export class Engine {
     }
     for (const rule of rules) {
       if (!rule.match(event)) continue
+      if (rule.aggregate) {
+        const window = this.#windows.get(rule) ?? []
+        window.push(event)
+        this.#windows.set(rule, window)
+        this.#dirty = true
+        continue
+      }
       if (!rule.correlationOnly) push(toAlert(rule, event, where, liveTime))
       for (const correlation of this.#correlations.get(rule.id) ?? []) {
         // A correlation alerts at most once per event, even when several of its base rules match it.
@@ -261,14 +326,26 @@ function checkSkippedLine(
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/
 
-/** Literal ids per rule; a rule without a prefilter (or with a literal the byte matcher cannot fold) always runs. */
+/**
+ * Per rule, the literal lists it requires (all of them: each list is one AND-ed part of the rule, and
+ * one literal of each must occur); a rule without any (or only with literals the byte matcher cannot
+ * fold) always runs.
+ */
 function buildPrefilter(rules: readonly CompiledRule[]): Prefilter {
+  return prefilterFrom(
+    rules.map((rule) => {
+      const lists = (rule.prefilterChoices ?? (rule.prefilter ? [rule.prefilter] : []))
+        .map((list) => list.map((l) => l.toLowerCase()))
+        .filter((list) => list.length > 0 && list.every((l) => PRINTABLE_ASCII.test(l)))
+      return lists.length > 0 ? lists : undefined
+    }),
+  )
+}
+
+function prefilterFrom(perRule: readonly (readonly (readonly string[])[] | undefined)[]): Prefilter {
   const ids = new Map<string, number>()
-  const ruleLiterals = rules.map((rule) => {
-    const literals = rule.prefilter?.map((l) => l.toLowerCase())
-    if (!literals?.length || !literals.every((l) => PRINTABLE_ASCII.test(l))) return undefined
-    return literals.map((l) => ids.get(l) ?? ids.set(l, ids.size).get(l)!)
-  })
+  const idOf = (l: string) => ids.get(l) ?? ids.set(l, ids.size).get(l)!
+  const ruleLiterals = perRule.map((lists) => lists?.map((list) => list.map(idOf)))
   return {
     matcher: new LiteralMatcher([...ids.keys()]),
     ruleLiterals,
@@ -276,6 +353,37 @@ function buildPrefilter(rules: readonly CompiledRule[]): Prefilter {
     seen: new Uint32Array(ids.size),
     stamp: 0,
   }
+}
+
+/** Records the literals of the line just scanned; after SAMPLE_LINES, rebuilds or drops the prefilter. */
+function calibrate(plan: SourcePlan, c: Calibration): void {
+  const p = plan.prefilter
+  if (!p) {
+    plan.calibration = undefined
+    return
+  }
+  const found: number[] = []
+  // The line was scanned with `p.stamp` (a line the source check skipped has no stamp: nothing found).
+  for (let id = 0; id < p.seen.length; id++) if (p.seen[id] === p.stamp) found.push(id)
+  c.lines.push(found)
+  if (c.lines.length < SAMPLE_LINES) return
+  plan.calibration = undefined
+  const lineCount = c.lines.length
+  const hits = (list: readonly number[]) =>
+    c.lines.filter((ids) => list.some((id) => ids.includes(id))).length
+  const kept = p.ruleLiterals.map((lists) => {
+    const rare = lists?.filter((list) => hits(list) <= COMMON_RATE * lineCount)
+    return rare?.length ? rare : undefined
+  })
+  const passing = c.lines.filter((ids) =>
+    kept.some((lists) => lists === undefined || lists.every((list) => list.some((id) => ids.includes(id)))),
+  ).length
+  if (passing > MAX_PASS_RATE * lineCount) {
+    plan.prefilter = undefined
+    return
+  }
+  const literals = p.matcher.literals
+  plan.prefilter = prefilterFrom(kept.map((lists) => lists?.map((list) => list.map((id) => literals[id]!))))
 }
 
 /** The rules that can match this line: those whose literals it contains, plus those that always run. */
@@ -295,8 +403,8 @@ function candidateRules(
   if (!found && !prefilter.someAlwaysRun) return []
   const { seen, stamp } = prefilter
   return plan.rules.filter((_, i) => {
-    const literals = prefilter.ruleLiterals[i]
-    return literals === undefined || literals.some((id) => seen[id] === stamp)
+    const lists = prefilter.ruleLiterals[i]
+    return lists === undefined || lists.every((list) => list.some((id) => seen[id] === stamp))
   })
 }
 
@@ -307,6 +415,8 @@ function candidateRules(
  * (charCodeAt), ~2.5x faster than one `/a|b|…/i` RegExp and ~5x faster than toLowerCase + indexOf.
  */
 export class LiteralMatcher {
+  /** The literals, lower-cased, by id. */
+  readonly literals: readonly string[]
   /**
    * Next state's row offset by row offset + byte (rows of 256: no byte-class lookup on the scan's path,
    * measured ~20% faster than classes); `-state - 1` when the next state accepts.
@@ -325,7 +435,8 @@ export class LiteralMatcher {
       }
     }
     this.#overlap = Math.max(0, ...literals.map((l) => l.length - 1))
-    const automaton = buildAutomaton(literals.map((l) => l.toLowerCase()))
+    this.literals = literals.map((l) => l.toLowerCase())
+    const automaton = buildAutomaton(this.literals)
     this.#delta = automaton.delta
     this.#outFrom = automaton.outFrom
     this.#outIds = automaton.outIds

@@ -1,12 +1,14 @@
 // Rule files and directories → one RuleSet: `.yml`/`.yaml` are Sigma, `.spl` one SPL search each.
 // Every file is read and compiled before failing, so all problems are reported together.
+
+import { existsSync, statSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
-import { extname, join } from 'node:path'
+import { dirname, extname, join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { type Issue, PurpleError, ValidationError } from '../errors.js'
 import { isFalcoRuleFile, loadFalcoRules } from './falco/index.js'
 import { parseSigma } from './sigma/index.js'
-import { parseSpl } from './spl/index.js'
+import { loadMacros, parseSpl, type SplContext } from './spl/index.js'
 import type { CompiledRule, CorrelationRule, RuleSet } from './types.js'
 
 const SIGMA_EXTENSIONS = new Set(['.yml', '.yaml'])
@@ -19,8 +21,12 @@ interface RuleFile {
 }
 
 // Loads every rule under `paths` (files, or directories searched recursively, in sorted order).
-export async function loadRules(paths: readonly string[]): Promise<RuleSet & { files: string[] }> {
+export async function loadRules(
+  paths: readonly string[],
+  options: { macros?: readonly string[] } = {},
+): Promise<RuleSet & { files: string[] }> {
   const issues: Issue[] = []
+  const spl = splContext(options.macros ?? [])
   const files = await ruleFiles(paths, issues)
   if (files.length === 0 && issues.length === 0) {
     throw new PurpleError(
@@ -48,7 +54,7 @@ export async function loadRules(paths: readonly string[]): Promise<RuleSet & { f
   }
   // Base rules first, so correlations can reference rules defined in other files.
   for (const file of orderForCorrelations(others)) {
-    const set = compileFile(file, known, issues)
+    const set = compileFile(file, known, issues, spl)
     if (!set) continue
     for (const item of [...set.rules, ...set.correlations]) {
       const first = origin.get(item.id)
@@ -71,6 +77,15 @@ export async function loadRules(paths: readonly string[]): Promise<RuleSet & { f
   }
   if (issues.length > 0) throw new ValidationError(issues)
   return { rules, correlations, files: files.map((f) => f.path) }
+}
+
+/** The user's macros, and the lookups directory beside them (`<macros dir>/lookups` or `../lookups`). */
+function splContext(macroPaths: readonly string[]): SplContext {
+  if (macroPaths.length === 0) return {}
+  const first = macroPaths[0] as string
+  const dir = statSync(first, { throwIfNoEntry: false })?.isDirectory() ? first : dirname(first)
+  const lookupsDir = [join(dir, 'lookups'), join(dir, '..', 'lookups')].find((d) => existsSync(d))
+  return { macros: loadMacros(macroPaths), ...(lookupsDir ? { lookupsDir } : {}) }
 }
 
 async function ruleFiles(paths: readonly string[], issues: Issue[]): Promise<RuleFile[]> {
@@ -125,9 +140,14 @@ function splitFalcoFiles(files: readonly RuleFile[]): [RuleFile[], RuleFile[]] {
 }
 
 /** Compiles one file, turning its PurpleErrors into issues (anything else is a bug and propagates). */
-function compileFile(file: RuleFile, known: ReadonlyMap<string, CompiledRule>, issues: Issue[]) {
+function compileFile(
+  file: RuleFile,
+  known: ReadonlyMap<string, CompiledRule>,
+  issues: Issue[],
+  spl: SplContext,
+) {
   try {
-    if (file.language === 'spl') return { rules: [parseSpl(file.text, file.path)], correlations: [] }
+    if (file.language === 'spl') return { rules: [parseSpl(file.text, file.path, spl)], correlations: [] }
     return parseSigma(file.text, file.path, known)
   } catch (error) {
     if (error instanceof ValidationError) issues.push(...error.issues)

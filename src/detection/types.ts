@@ -29,15 +29,31 @@ export interface CompiledRule {
    */
   readonly prefilter?: readonly string[]
   /**
+   * Every literal list the rule requires, one per AND-ed part: when the rule matches, each list has a
+   * literal in the raw line (`prefilter` is the one list guessed most selective).
+   */
+  readonly prefilterChoices?: readonly (readonly string[])[]
+  /**
    * True when the rule only feeds correlation rules (Sigma `generate: false`, the default): evaluate it
    * and pass its matches to `CorrelationRule.onMatch`, but raise no alert of its own.
    */
   readonly correlationOnly?: boolean
   match(event: TelemetryEvent): boolean
+  /**
+   * SPL pipelines (commands after the first search): `match` selects the events, and this turns the
+   * window of matching events into result rows, each of which is one alert tied to its events.
+   */
+  aggregate?(events: readonly TelemetryEvent[]): ResultRow[]
   /** Best-effort explanation of a non-match (for LOGGED_NOT_ALERTED verdicts). */
   nearMiss?(event: TelemetryEvent): NearMiss | undefined
   /** The alert text for a matching event (Falco's rendered `output`), when the language has one. */
   describe?(event: TelemetryEvent): string
+}
+
+/** One row of an SPL pipeline's result: its fields and the events that formed it (time order). */
+export interface ResultRow {
+  fields: Record<string, unknown>
+  events: readonly TelemetryEvent[]
 }
 
 /** A stateful rule (Sigma correlation): sees every event in time order and may emit alerts. */
@@ -77,6 +93,12 @@ export interface Alert {
   alertTime: string
   /** Which pipeline raised it: `builtin` for the harness's engines, or an external name (falco, splunk). */
   pipeline: string
+  /** A pipeline row's fields (SPL rules with commands such as stats). */
+  fields?: Record<string, unknown>
+  /** Audit IDs of every event that formed a pipeline row (the last one is `auditID`). */
+  auditIDs?: string[]
+  /** Every event that formed a pipeline row, in memory, so correlation ties the alert to each step. */
+  contributors?: readonly TelemetryEvent[]
   /** The triggering event, kept in memory for correlation and evidence (never written unredacted). */
   evidence?: TelemetryEvent
   /**

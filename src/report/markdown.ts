@@ -40,13 +40,19 @@ export function renderMarkdown(result: RunResult): string {
 function header(result: RunResult): string {
   const facts = [
     `**Lab:** ${code(result.lab)}`,
-    `**Provider:** ${code(result.provider)}`,
+    `**Provider:** ${code(result.provider)}${podsNote(result)}`,
     `**Started:** ${mdText(result.startedAt)}`,
     `**Duration:** ${formatLatency(runDurationMs(result))}`,
   ]
   const scope = scopeFacts(result).map((f) => `> **Partial run:** ${mdText(f)}`)
   const head = `# purplekind run ${code(result.runId)}\n\n${facts.join(' · ')}`
   return [head, ...(scope.length ? [scope.join('\n>\n')] : []), verdictLine(result)].join('\n\n')
+}
+
+/** Where pods are not real containers (the local lab's kwok), every report says so up front. */
+function podsNote(result: RunResult): string {
+  const pods = result.manifest.pods ?? ''
+  return pods.startsWith('simulated') ? ' (**simulated pods**: no kubelet, no runtime, no NetworkPolicy)' : ''
 }
 
 /** One line a CI summary can show: all met, or how many gaps and of which kinds; skips are always named. */

@@ -44,6 +44,10 @@ export async function replayRecording(
     const alerts = engine.evaluateEvents([e]).map((a) => ({ ...a, alertTime: e.time }))
     if (alerts.length) alertsByEvent.set(e, alerts)
   }
+  // SPL pipelines run once over the whole recording's matching events; a row's alert is on each of its events.
+  for (const a of engine.flushPipelines()) {
+    for (const e of a.contributors ?? []) alertsByEvent.set(e, [...(alertsByEvent.get(e) ?? []), a])
+  }
   const rules = new Map<string, CompiledRule>(ruleSet.rules.map((r) => [r.id, r]))
   const ignore = new Set(rec.harnessAuditIDs)
   const steps: StepResult[] = []

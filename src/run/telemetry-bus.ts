@@ -32,15 +32,18 @@ export class TelemetryBus {
     const now = new Date().toISOString()
     for (const a of this.#engine.evaluateEvents([event]))
       this.addAlert({ ...a, alertTime: now, evidence: a.evidence ?? event })
+    // SPL pipelines run over every event their first search matched so far in this run (see docs/spl.md).
+    for (const a of this.#engine.flushPipelines(now)) this.addAlert(a)
     for (const w of this.#waiters.splice(0)) w()
   }
 
   addAlert(alert: Alert): void {
     this.alerts.push(alert)
-    if (alert.evidence) {
-      const list = this.#alertsByEvent.get(alert.evidence) ?? []
+    // A pipeline row's alert belongs to every event that formed it.
+    for (const e of alert.contributors ?? (alert.evidence ? [alert.evidence] : [])) {
+      const list = this.#alertsByEvent.get(e) ?? []
       list.push(alert)
-      this.#alertsByEvent.set(alert.evidence, list)
+      this.#alertsByEvent.set(e, list)
     }
   }
 

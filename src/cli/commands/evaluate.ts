@@ -15,6 +15,8 @@ export interface EvaluateOptions {
   source: SourceName | 'auto'
   format: EvaluateFormat
   index?: string
+  /** macros.conf files or macros/ directories for SPL searches (lookups: a sibling `lookups/`). */
+  macros?: string[]
 }
 
 export interface EvaluateHooks {
@@ -29,7 +31,7 @@ export async function runEvaluate(
   hooks: EvaluateHooks = {},
 ): Promise<number> {
   validateOptions(opts)
-  const engine = new Engine(await loadRules(opts.rules))
+  const engine = new Engine(await loadRules(opts.rules, { macros: opts.macros ?? [] }))
   const collected: Alert[] = []
   const onAlert = opts.format === 'jsonl' ? (a: Alert) => out(alertLine(a)) : (a: Alert) => collected.push(a)
   for (const file of opts.events) {
@@ -40,6 +42,8 @@ export async function runEvaluate(
     )
     hooks.onFileDone?.(file, stats)
   }
+  // SPL pipelines (stats, dedup, …) run over all the files' matching events once they are read.
+  for (const a of engine.flushPipelines()) onAlert(a)
   if (opts.format === 'table') for (const line of alertTable(collected)) out(line)
   return 0
 }
@@ -100,6 +104,7 @@ export function registerEvaluate(program: Command): void {
     )
     .addOption(new Option('--format <format>', 'output format').choices(EVALUATE_FORMATS).default('jsonl'))
     .option('--index <name>', 'Splunk index stamped on the events', DEFAULT_INDEX)
+    .option('--macros <dir|file...>', 'SPL macros: macros.conf files or security_content macros/ directories')
     .action(async (opts: EvaluateOptions) => {
       const writer = bufferedStdout()
       try {

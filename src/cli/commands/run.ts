@@ -40,6 +40,8 @@ interface RunFlags extends SelectionFlags {
   env: EnvChoice
   from?: string
   rules: string[]
+  /** SPL macros (macros.conf files or macros/ directories). */
+  macros?: string[]
   lab: string
   reports: string
   record?: string
@@ -196,12 +198,12 @@ function noteExternalAlerts(result: RunResult, alerts: ExternalAlerts, builtin: 
 async function replayRun(
   recording: string,
   paths: string[],
-  f: { rules: string[] } & ReportFlags,
+  f: { rules: string[]; macros?: string[] } & ReportFlags,
   o: Output,
 ): Promise<number> {
   const all = await loadScenarios(paths)
   const { scenarios, selection } = selectScenarios(all, f)
-  const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'])
+  const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'], { macros: f.macros ?? [] })
   checkRuleReferences(scenarios, ruleSet)
   const result = await replayRecording(recording, scenarios, ruleSet, `replay-${newRunId()}`, all)
   if (selection) result.selection = selection
@@ -222,7 +224,7 @@ interface LabRun {
 }
 
 /** IMDS role credentials as captured from a step's output; never quotes the text (it holds secrets). */
-function parseRoleCredentials(text: string): {
+export function parseRoleCredentials(text: string): {
   AccessKeyId: string
   SecretAccessKey: string
   Token?: string
@@ -393,6 +395,7 @@ export function registerRunCommands(program: Command): void {
     .option('--env <env>', 'lab: auto | local | kind | existing | replay (with --from)', 'auto')
     .option('--from <recording>', 'with --env replay: a directory written by --record')
     .option('--rules <path>', 'rule file or directory (repeatable)', collect, [])
+    .option('--macros <path>', 'SPL macros: macros.conf or a macros/ directory (repeatable)', collect, [])
     .option('--lab <name>', 'lab name', 'default')
     .option('--reports <dir>', 'reports directory', 'reports')
     .option('--record <dir>', "save the run's redacted telemetry and traces for `purplekind replay`")
@@ -451,7 +454,7 @@ export function registerRunCommands(program: Command): void {
         )
         return
       }
-      const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'])
+      const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'], { macros: f.macros ?? [] })
       checkRuleReferences(
         scenarios,
         ruleSet,
@@ -504,6 +507,7 @@ export function registerRunCommands(program: Command): void {
     .argument('<recording>', 'directory written by `purplekind run --record`')
     .argument('[paths...]', 'scenario files or directories', ['scenarios'])
     .option('--rules <path>', 'rule file or directory (repeatable)', collect, [])
+    .option('--macros <path>', 'SPL macros: macros.conf or a macros/ directory (repeatable)', collect, [])
     .option('--reports <dir>', 'reports directory', 'reports')
     .option('--baseline <run>', 'compare with an earlier run (folder or report.json): exit 1 on a regression')
     .option('--strict-benign', 'a NOISY benign step (an unasserted rule fired) fails the run')

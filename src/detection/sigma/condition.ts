@@ -32,6 +32,8 @@ function tokenize(src: string): Token[] {
 }
 
 const IDENT = /^[A-Za-z0-9_*.-]+$/
+/** Deepest nesting of `not` and parentheses: deeper conditions would overflow the stack. */
+export const MAX_CONDITION_DEPTH = 100
 const RESERVED = new Set(['and', 'or', 'not', 'of', 'them', 'all'])
 
 /**
@@ -43,11 +45,12 @@ export function parseCondition(src: string, selections: readonly string[]): Cond
   let pos = 0
   const known = new Set(selections)
 
+  let depth = 0
   const peek = (): string | undefined => tokens[pos]?.text.toLowerCase()
   const fail = (what: string): never => {
     const t = tokens[pos]
     if (!t) throw new ConditionError(`${what} at end of condition`)
-    throw new ConditionError(`${what} at column ${t.col} ('${t.text}')`)
+    throw new ConditionError(`${what} at column ${t.col} ('${t.text.slice(0, 40)}')`)
   }
 
   function expr(): Condition {
@@ -71,15 +74,16 @@ export function parseCondition(src: string, selections: readonly string[]): Cond
   function unary(): Condition {
     const word = peek()
     if (word === undefined) return fail('expected a selection')
-    if (word === 'not') {
+    if (word === 'not' || word === '(') {
+      if (++depth > MAX_CONDITION_DEPTH)
+        fail(`'not' and parentheses nested deeper than ${MAX_CONDITION_DEPTH}`)
       pos++
-      return { kind: 'not', item: unary() }
-    }
-    if (word === '(') {
-      pos++
-      const inner = expr()
-      if (peek() !== ')') fail("expected ')'")
-      pos++
+      const inner = word === 'not' ? { kind: 'not' as const, item: unary() } : expr()
+      if (word === '(') {
+        if (peek() !== ')') fail("expected ')'")
+        pos++
+      }
+      depth--
       return inner
     }
     if (word === '|') fail('aggregations (`| count() …`) are not supported, use a correlation rule')

@@ -38,11 +38,24 @@ export function base64Offsets(v: Encodable): string[] {
 }
 
 const DASHES = ['-', '/', '\u2013', '\u2014', '\u2015']
-const FLAG_START = /(^|\s)[-/\u2013\u2014\u2015]/g
+const FLAG_START = /(?<=^|\s)[-/\u2013\u2014\u2015]/g
+/** 5^5 = 3,125 variants at most: beyond, a value is refused rather than blowing up memory. */
+export const MAX_WINDASH_FLAGS = 5
 
-/** Windows command-line flags may start with any dash-like character: one variant per character. */
-export function windash(v: string): string[] {
-  if (!FLAG_START.test(v)) return [v]
-  FLAG_START.lastIndex = 0
-  return [...new Set(DASHES.map((d) => v.replace(FLAG_START, (_m, pre: string) => pre + d)))]
+/**
+ * Windows command-line flags may start with any dash-like character, and each flag independently
+ * (`-s /i` is as valid as `-s -i`): every permutation, or undefined past MAX_WINDASH_FLAGS flags.
+ */
+export function windash(v: string): string[] | undefined {
+  const starts = [...v.matchAll(FLAG_START)].map((m) => m.index)
+  if (starts.length > MAX_WINDASH_FLAGS) return undefined
+  let variants = ['']
+  let from = 0
+  for (const at of starts) {
+    const between = v.slice(from, at)
+    variants = variants.flatMap((prefix) => DASHES.map((d) => prefix + between + d))
+    from = at + 1
+  }
+  const rest = v.slice(from)
+  return variants.map((prefix) => prefix + rest)
 }

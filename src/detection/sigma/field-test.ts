@@ -1,7 +1,17 @@
 // One `field|modifiers: value(s)` entry of a selection, compiled into a closure over the per-event
 // field cache (see fields.ts). Modifier semantics follow the Sigma modifiers appendix v2.1.
+import { compileRegex, RegexError } from '../linear-regex.js'
 import { cidrPredicate, parseCidr } from './cidr.js'
-import { base64, base64Offsets, type Encodable, utf16be, utf16bom, utf16le, windash } from './encode.js'
+import {
+  base64,
+  base64Offsets,
+  type Encodable,
+  MAX_WINDASH_FLAGS,
+  utf16be,
+  utf16bom,
+  utf16le,
+  windash,
+} from './encode.js'
 import { fieldId, fieldValue, lowerArray, lowerValue, RAW_TEXT } from './fields.js'
 import { type Issues, isScalar, suggest } from './issues.js'
 import {
@@ -79,6 +89,10 @@ export const PREFILTER_UNSAFE_FIELDS: ReadonlySet<string> = new Set([
 /** Characters no JSON encoder escapes (`/` is left out: some write `\/`; `&<>` are escaped by Go). */
 const NEVER_ESCAPED_RUN = /[A-Za-z0-9 ._:@=,+-]+/g
 const MIN_LITERAL = 3
+/** Text that could be a bare JSON number, `true`, `false` or `null` (written without quotes). */
+const JSON_BARE = /^[-+.0-9eEtrufalsn]*$/i
+/** Longest value accepted: real values are short, and encodings multiply a value's size. */
+export const MAX_VALUE_LENGTH = 1 << 16
 
 interface Modifiers {
   matchType: MatchType
@@ -100,7 +114,12 @@ export function compileFieldTest(
   const modifiers = parseModifiers(mods, path, issues)
   if (values.length === 0) issues.add(path, 'empty list of values')
   values.forEach((v, i) => {
-    if (!isScalar(v))
+    if (typeof v === 'string' && v.length > MAX_VALUE_LENGTH) {
+      issues.add(
+        Array.isArray(raw) ? `${path}[${i}]` : path,
+        `value longer than ${MAX_VALUE_LENGTH} characters`,
+      )
+    } else if (!isScalar(v))
       issues.add(
         Array.isArray(raw) ? `${path}[${i}]` : path,
         'value must be a string, number, boolean or null (nested maps are not supported: use a dotted field name)',
@@ -314,6 +333,10 @@ function stringTest(ctx: Ctx): FieldTest | undefined {
 function expandValue(s: string, ctx: Ctx): Glob[] {
   const { mods } = ctx
   const variants = mods.has('windash') ? windash(s) : [s]
+  if (!variants) {
+    ctx.issues.add(ctx.path, `'windash' value has more than ${MAX_WINDASH_FLAGS} flags`)
+    return []
+  }
   if (!mods.has('base64') && !mods.has('base64offset')) return variants.map(parseGlob)
   const wide = mods.names.find((n) => WIDE.has(n))
   const bytes: Encodable[] = variants.map((v) =>
@@ -366,17 +389,14 @@ function anyElement(p: StrPred, items: readonly unknown[]): boolean {
   return false
 }
 
-const INLINE_FLAGS = /^\(\?([ims]+)\)/
-
+/** `re` runs on the linear-time matcher (PCRE syntax and dot; no backreferences or lookaround). */
 function regexPred(source: string, ctx: Ctx): StrPred | undefined {
-  // PCRE-style leading inline flags `(?i)` become JS flags (JS has no inline modifiers in Node 20).
-  const inline = INLINE_FLAGS.exec(source)
-  const flags = [...new Set(ctx.mods.reFlags + (inline?.[1] ?? ''))].join('')
   try {
-    const re = new RegExp(inline ? source.slice(inline[0].length) : source, flags)
+    const re = compileRegex(source, ctx.mods.reFlags)
     return (s) => re.test(s)
   } catch (e) {
-    ctx.issues.add(ctx.path, `invalid regular expression ${showValue(source)}: ${(e as Error).message}`)
+    if (!(e instanceof RegexError)) throw e
+    ctx.issues.add(ctx.path, `invalid regular expression ${showValue(source)}: ${e.message}`)
     return undefined
   }
 }
@@ -395,7 +415,10 @@ function cidrPred(source: string, ctx: Ctx): StrPred | undefined {
  * longest run of never-escaped characters (OR of values ⇒ union; `all` ⇒ the single best run).
  */
 function prefilterLiterals(ctx: Ctx, globsPerValue: Glob[][]): string[] | undefined {
-  if (ctx.values.some((v) => typeof v !== 'string')) return undefined
+  // Integers too: JSON prints them as written (`401`); other numbers may be printed differently.
+  if (ctx.values.some((v) => typeof v !== 'string' && !(typeof v === 'number' && Number.isSafeInteger(v)))) {
+    return undefined
+  }
   const runs = globsPerValue.map((globs) => (globs.length === 1 ? longestRun(globs[0]!) : undefined))
   if (ctx.mods.has('all')) {
     const best = runs.filter((r) => r !== undefined).sort((a, b) => b.length - a.length)[0]
@@ -405,10 +428,29 @@ function prefilterLiterals(ctx: Ctx, globsPerValue: Glob[][]): string[] | undefi
   return [...new Set(runs as string[])]
 }
 
+/**
+ * The longest never-escaped run of a glob's literal text. A run anchored at the value's start (or end)
+ * keeps the JSON string's quote there (`"secrets"` for an exact `secrets`, `"curl` for `curl/*`),
+ * which is rarer in a line; not when the piece could be a bare JSON number, boolean or null, which
+ * Sigma also matches as text.
+ */
 function longestRun(glob: Glob): string | undefined {
   let best = ''
-  for (const piece of glob.pieces) {
-    for (const m of piece.matchAll(NEVER_ESCAPED_RUN)) if (m[0].length > best.length) best = m[0]
+  let bestAt = { piece: -1, start: 0 }
+  glob.pieces.forEach((piece, i) => {
+    for (const m of piece.matchAll(NEVER_ESCAPED_RUN)) {
+      if (m[0].length > best.length) {
+        best = m[0]
+        bestAt = { piece: i, start: m.index }
+      }
+    }
+  })
+  if (best.length < MIN_LITERAL) return undefined
+  const piece = glob.pieces[bestAt.piece]!
+  if (!JSON_BARE.test(piece)) {
+    const atEnd = bestAt.start + best.length === piece.length
+    if (bestAt.piece === 0 && bestAt.start === 0) best = `"${best}`
+    if (bestAt.piece === glob.pieces.length - 1 && atEnd) best = `${best}"`
   }
-  return best.length >= MIN_LITERAL ? best.toLowerCase() : undefined
+  return best.toLowerCase()
 }

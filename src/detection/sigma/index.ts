@@ -2,7 +2,7 @@
 // detection rules compile to closures, correlation rules to stateful matchers.
 import { basename, extname } from 'node:path'
 import { parseAllDocuments } from 'yaml'
-import { ValidationError } from '../../errors.js'
+import { type Issue, ValidationError } from '../../errors.js'
 import type { CompiledRule, CorrelationRule, RuleSet } from '../types.js'
 import { type CorrelationSpec, createMatcher, type Member, parseCorrelationSpec } from './correlation.js'
 import { useEvent } from './fields.js'
@@ -62,11 +62,42 @@ export function parseSigma(
     }
   })
   const linked = linkCorrelations(correlations, rules, ruleNames, known, file, issues)
-  if (issues.list.length > 0) throw new ValidationError(issues.list)
+  if (issues.list.length > 0) throw new ValidationError(capped(issues.list))
   return { rules: markCorrelationOnly(rules, correlations, linked.members), correlations: linked.rules }
 }
 
+/** Largest Sigma file accepted: real rules are a few KB; bigger ones only cost memory and time. */
+export const MAX_SIGMA_BYTES = 1 << 20
+
+/** At most MAX_ISSUES problems per file, then one line saying how many more there were. */
+const MAX_ISSUES = 50
+function capped(list: readonly Issue[]): Issue[] {
+  if (list.length <= MAX_ISSUES) return [...list]
+  const more = {
+    ...list[MAX_ISSUES]!,
+    path: '(file)',
+    message: `… and ${list.length - MAX_ISSUES} more problems`,
+  }
+  return [...list.slice(0, MAX_ISSUES), more]
+}
+
 function readDocuments(text: string, issues: Issues): Record<string, unknown>[] {
+  if (text.length > MAX_SIGMA_BYTES) {
+    issues.add('(file)', `file is larger than ${MAX_SIGMA_BYTES} bytes`)
+    return []
+  }
+  try {
+    return loadDocuments(text, issues)
+  } catch (error) {
+    // The YAML library throws on alias bombs, unresolved aliases and nesting deep enough to exhaust
+    // the stack: hostile input, reported as such.
+    if (!(error instanceof ReferenceError || error instanceof RangeError)) throw error
+    issues.add('(yaml)', `YAML cannot be loaded: ${error.message}`)
+    return []
+  }
+}
+
+function loadDocuments(text: string, issues: Issues): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = []
   const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true })
   if (!Array.isArray(docs)) return out
@@ -135,7 +166,7 @@ function compileRule(
   const sources = mapLogsource(doc.logsource, issues)
   const detection = compileDetection(doc.detection, issues)
   if (!detection) return undefined
-  const { matches, prefilter, nearMiss } = detection
+  const { matches, prefilter, prefilterChoices, nearMiss } = detection
   return {
     id: meta.id,
     title: meta.title,
@@ -144,7 +175,7 @@ function compileRule(
     ...(meta.level === undefined ? {} : { level: meta.level }),
     tags: meta.tags,
     ...(sources === undefined ? {} : { sources }),
-    ...(prefilter === undefined ? {} : { prefilter }),
+    ...(prefilter === undefined ? {} : { prefilter, prefilterChoices }),
     match(event) {
       useEvent(event)
       return matches()

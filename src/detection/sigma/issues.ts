@@ -10,8 +10,18 @@ export class Issues {
   ) {}
 
   add(path: string, message: string): void {
-    this.list.push({ file: this.file, path: this.prefix + path, message, code: 'PURPLE_RULE_INVALID' })
+    this.list.push({
+      file: this.file,
+      path: clip(this.prefix + path, 200),
+      message: clip(message, 400),
+      code: 'PURPLE_RULE_INVALID',
+    })
   }
+}
+
+/** Text echoed in messages is cut short: a rule may hold megabyte values or keys. */
+export function clip(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`
 }
 
 export function isRecord(v: unknown): v is Record<string, unknown> {

@@ -1,5 +1,6 @@
-// Sigma `logsource` → the harness's telemetry sources. Unknown or absent logsources apply to every
-// source (the rule's own fields then decide).
+// Sigma `logsource` → the harness's telemetry sources. A rule for another product (`windows`, `aws`…)
+// applies to none of them; one without a product, or a kubernetes/docker one whose service we do not
+// map, applies to every source (the rule's own fields then decide).
 import type { SourceName } from '../../telemetry/event.js'
 import { type Issues, isRecord } from './issues.js'
 
@@ -32,5 +33,6 @@ export function mapLogsource(logsource: unknown, issues: Issues): SourceName[] |
   ) {
     return ['container-logs']
   }
+  if (product !== undefined && product !== 'kubernetes' && product !== 'docker') return []
   return undefined
 }

@@ -15,6 +15,7 @@ interface Selection {
 export interface CompiledDetection {
   matches(): boolean
   prefilter: string[] | undefined
+  prefilterChoices: string[][]
   nearMiss(rule: string): NearMiss | undefined
 }
 
@@ -51,6 +52,7 @@ export function compileDetection(detection: unknown, issues: Issues): CompiledDe
   return {
     matches,
     prefilter: conditionLiterals(root, selections),
+    prefilterChoices: conditionChoices(root, selections),
     nearMiss: (rule) => explain(rule, root, selections),
   }
 }
@@ -183,6 +185,26 @@ function conditionLiterals(cond: Condition, sels: ReadonlyMap<string, Selection>
       return best(cond.items.map((c) => conditionLiterals(c, sels)))
     case 'or':
       return union(cond.items.map((c) => conditionLiterals(c, sels)))
+  }
+}
+
+/** Every literal list the condition requires (any one is a valid prefilter): AND-ed parts each give theirs. */
+function conditionChoices(cond: Condition, sels: ReadonlyMap<string, Selection>): string[][] {
+  const one = (list: string[] | undefined) => (list ? [list] : [])
+  switch (cond.kind) {
+    case 'ref': {
+      const sel = sels.get(cond.name)!
+      if (sel.branches.length !== 1) return one(selectionLiterals(sel))
+      return sel.branches[0]!.flatMap((t) => (t.literals ? [[...t.literals]] : []))
+    }
+    case 'and':
+      return cond.items.flatMap((c) => conditionChoices(c, sels))
+    case 'of':
+      if (cond.min === cond.names.length)
+        return cond.names.flatMap((n) => conditionChoices({ kind: 'ref', name: n }, sels))
+      return one(conditionLiterals(cond, sels))
+    default:
+      return one(conditionLiterals(cond, sels))
   }
 }
 

@@ -1,6 +1,7 @@
 // Sigma string values: `*` / `?` wildcards with `\*`, `\?`, `\\` escapes, compiled to plain string
-// operations when possible (equality, startsWith, endsWith, includes, ordered indexOf) and to an
-// anchored RegExp only when `?` is used.
+// operations (equality, startsWith, endsWith, includes, ordered indexOf) and, when `?` is used, to the
+// segment matcher of ../glob.ts; nothing backtracks.
+import { ANY, type Segment, segmentMatcher, starMatch } from '../glob.js'
 
 export type MatchType = 'equals' | 'contains' | 'startswith' | 'endswith'
 
@@ -68,7 +69,7 @@ export function globPredicate(glob: Glob): StrPred {
     const lit = pieces[0]!
     return (s) => s === lit
   }
-  if (wildcards.includes('?')) return regexPredicate(glob)
+  if (wildcards.includes('?')) return withAnyChar(glob)
   const first = pieces[0]!
   const last = pieces[pieces.length - 1]!
   const middle = pieces.slice(1, -1).filter((p) => p !== '')
@@ -83,34 +84,24 @@ export function globPredicate(glob: Glob): StrPred {
     const lit = middle[0]!
     return (s) => s.includes(lit)
   }
-  return (s) => orderedMatch(s, first, middle, last)
+  return (s) => starMatch(s, first, middle, last)
 }
 
-/** `first*m1*m2*…*last`: prefix, then each middle piece in order, then a suffix that doesn't overlap. */
-function orderedMatch(s: string, first: string, middle: readonly string[], last: string): boolean {
-  if (!s.startsWith(first)) return false
-  let pos = first.length
-  for (const piece of middle) {
-    const at = s.indexOf(piece, pos)
-    if (at < 0) return false
-    pos = at + piece.length
-  }
-  return s.length - last.length >= pos && s.endsWith(last)
-}
-
-function regexPredicate(glob: Glob): StrPred {
-  let src = '^'
+/** A glob with `?`: pieces regrouped into `*`-separated segments of characters and ANY. */
+function withAnyChar(glob: Glob): StrPred {
+  const segments: Segment[] = []
+  let current: (string | typeof ANY)[] = []
   glob.pieces.forEach((piece, i) => {
-    src += escapeRegExp(piece)
+    current.push(...Array.from(piece))
     const w = glob.wildcards[i]
-    if (w) src += w === '*' ? '[\\s\\S]*' : '[\\s\\S]'
+    if (w === '?') current.push(ANY)
+    else if (w === '*') {
+      segments.push(current)
+      current = []
+    }
   })
-  const re = new RegExp(`${src}$`, 'u')
-  return (s) => re.test(s)
-}
-
-export function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  segments.push(current)
+  return segmentMatcher(segments)
 }
 
 /** OR of many predicates; exact literals collapse into one Set lookup. */

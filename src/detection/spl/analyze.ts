@@ -42,6 +42,13 @@ export function prefilterOf(node: SplNode): string[] | undefined {
   }
 }
 
+/** Every literal list `node` requires (any one is a valid prefilter): AND-ed parts each give theirs. */
+export function prefilterChoicesOf(node: SplNode): string[][] {
+  if (node.kind === 'and') return node.children.flatMap(prefilterChoicesOf)
+  const list = prefilterOf(node)
+  return list ? [list] : []
+}
+
 // The longest literal run of a value, when it is safe to look for in the raw JSON line.
 function literalOf(field: string, value: Pattern): string[] | undefined {
   if (NOT_RAW.has(field)) return undefined

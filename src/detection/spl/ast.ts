@@ -6,6 +6,8 @@ export interface Pattern {
   readonly segments: readonly string[]
   /** The value as it appeared in the search (for messages and near-miss reports). */
   readonly text: string
+  /** The value is a network in CIDR notation (`10.0.0.0/8`): it matches the addresses inside it. */
+  readonly cidr?: boolean
 }
 
 export type CompareOp = '=' | '!=' | '<' | '>' | '<=' | '>='

@@ -1,12 +1,20 @@
 // SPL subset engine: parses a `.spl` rule file once into a CompiledRule (see docs/spl.md).
 import { basename, extname } from 'node:path'
-import { PurpleError } from '../../errors.js'
 import type { CompiledRule } from '../types.js'
-import { nearMissOf, prefilterOf, sourcesOf } from './analyze.js'
+import { nearMissOf, prefilterChoicesOf, prefilterOf, sourcesOf } from './analyze.js'
+import { splIssue } from './lexer.js'
+import { expandMacros, type MacroTable } from './macros.js'
 import { compileNode } from './match.js'
-import { parseSearch } from './parser.js'
+import { parsePipeline, runPipeline } from './pipeline.js'
 
+export { loadMacros, type MacroTable } from './macros.js'
 export { parseSearch } from './parser.js'
+
+/** What a search may use beyond itself: the user's macros and lookup tables. */
+export interface SplContext {
+  macros?: MacroTable
+  lookupsDir?: string
+}
 
 const LEVELS = new Set(['informational', 'low', 'medium', 'high', 'critical'])
 
@@ -19,23 +27,52 @@ interface Header {
 }
 
 // Compiles one SPL rule file; `file` names the rule (id = base name without extension) and errors.
-export function parseSpl(text: string, file: string): CompiledRule {
+export function parseSpl(text: string, file: string, ctx: SplContext = {}): CompiledRule {
   const id = basename(file, extname(file))
   const header = parseHeader(text, file)
-  const tree = parseSearch(header.search, file)
+  return compileSearch(
+    header.search,
+    file,
+    {
+      id,
+      title: header.title ?? id,
+      ...(header.level ? { level: header.level } : {}),
+      tags: header.tags,
+    },
+    ctx,
+  )
+}
+
+/** Compiles a search (macros expanded first) with the rule's metadata. */
+export function compileSearch(
+  search: string,
+  file: string,
+  meta: { id: string; title: string; level?: string; tags: string[] },
+  ctx: SplContext = {},
+): CompiledRule {
+  const { id } = meta
+  const expanded = expandMacros(search, ctx.macros ?? new Map(), file)
+  const pipeline = parsePipeline(expanded, file, ctx.lookupsDir ? { lookupsDir: ctx.lookupsDir } : {})
+  const tree = pipeline.base
   const match = compileNode(tree)
   const sources = sourcesOf(tree)
   const prefilter = prefilterOf(tree)
   return {
-    id,
-    title: header.title ?? id,
+    ...meta,
     file,
     language: 'spl',
-    ...(header.level ? { level: header.level } : {}),
-    tags: header.tags,
     ...(sources ? { sources } : {}),
-    ...(prefilter ? { prefilter } : {}),
+    ...(prefilter ? { prefilter, prefilterChoices: prefilterChoicesOf(tree) } : {}),
     match,
+    ...(pipeline.stages.length
+      ? {
+          aggregate: (events) =>
+            runPipeline(pipeline, events).map((row) => ({
+              fields: Object.fromEntries([...row.fields].filter(([k]) => k !== '_raw')),
+              events: [...row.events].sort((a, b) => a.timeMs - b.timeMs),
+            })),
+        }
+      : {}),
     nearMiss: (event) => (match(event) ? undefined : nearMissOf(id, tree, event)),
   }
 }
@@ -57,9 +94,11 @@ function parseHeader(text: string, file: string): Header {
     if (key === 'tags') header.tags = value.split(/[\s,]+/).filter(Boolean)
     if (key === 'level') {
       if (!LEVELS.has(value)) {
-        throw new PurpleError(
+        throw splIssue(
+          file,
+          `${i + 1}`,
+          `level must be one of ${[...LEVELS].join(', ')}, got '${value.slice(0, 40)}'`,
           'PURPLE_RULE_INVALID',
-          `${file}:${i + 1}: level must be one of ${[...LEVELS].join(', ')}, got '${value}'`,
         )
       }
       header.level = value

@@ -1,4 +1,4 @@
-import { PurpleError } from '../../errors.js'
+import { type ErrorCode, ValidationError } from '../../errors.js'
 import type { Pattern } from './ast.js'
 
 export type TokenType = 'word' | 'string' | 'op' | 'lparen' | 'rparen' | 'pipe' | 'comma' | 'eof'
@@ -9,6 +9,8 @@ export interface Token {
   readonly text: string
   /** Words and strings: the value with escapes resolved and `*` kept as a wildcard. */
   readonly pattern?: Pattern
+  /** Strings: the content with escapes resolved and `*` as written, case kept (quoted field names). */
+  readonly literal?: string
   readonly start: number
   readonly end: number
 }
@@ -31,6 +33,11 @@ export class SplLexer {
     readonly file: string,
   ) {
     for (let i = 0; i < src.length; i++) if (src[i] === '\n') this.lineStarts.push(i + 1)
+  }
+
+  /** Continues scanning at `offset` (the pipeline parser hands each `search` stage its own start). */
+  seek(offset: number): void {
+    this.pos = offset
   }
 
   next(): Token {
@@ -72,21 +79,18 @@ export class SplLexer {
     return { line, column: offset - (this.lineStarts[line - 1] ?? 0) + 1 }
   }
 
-  unsupported(what: string, token: string, offset: number): PurpleError {
-    const { line, column } = this.position(offset)
-    return new PurpleError(
-      'PURPLE_SPL_UNSUPPORTED',
-      `${this.file}: ${what} is not supported ('${token}' at line ${line}, column ${column})`,
-      { hint: 'purplekind evaluates a subset of the SPL search command; see docs/spl.md' },
-    )
+  unsupported(what: string, token: string, offset: number): ValidationError {
+    return this.error('PURPLE_SPL_UNSUPPORTED', `${what} is not supported ('${clip(token)}')`, offset)
   }
 
-  invalid(what: string, offset: number): PurpleError {
+  invalid(what: string, offset: number): ValidationError {
+    return this.error('PURPLE_RULE_INVALID', `invalid SPL: ${what}`, offset)
+  }
+
+  /** One issue at `line:column` of the file (the file is named once, by the issue). */
+  error(code: ErrorCode, message: string, offset: number): ValidationError {
     const { line, column } = this.position(offset)
-    return new PurpleError(
-      'PURPLE_RULE_INVALID',
-      `${this.file}: invalid SPL at line ${line}, column ${column}: ${what}`,
-    )
+    return splIssue(this.file, `${line}:${column}`, message, code)
   }
 
   private skipSpace(): void {
@@ -97,6 +101,7 @@ export class SplLexer {
   private quoted(): Token {
     const start = this.pos
     const b = new PatternBuilder()
+    let literal = ''
     for (let i = start + 1; i < this.src.length; i++) {
       const ch = this.src[i] as string
       if (ch === '"') {
@@ -105,13 +110,22 @@ export class SplLexer {
           type: 'string',
           text: this.src.slice(start, this.pos),
           pattern: b.done(this.src.slice(start + 1, i)),
+          literal,
           start,
           end: this.pos,
         }
       }
-      if (ch === '\\' && '"\\*'.includes(this.src[i + 1] ?? '')) b.literal(this.src[++i] as string)
-      else if (ch === '*') b.wildcard()
-      else b.literal(ch)
+      const next = this.src[i + 1]
+      if (ch === '\\' && next !== undefined && '"\\*'.includes(next)) {
+        b.literal(this.src[++i] as string)
+        literal += this.src[i]
+      } else if (ch === '*') {
+        b.wildcard()
+        literal += ch
+      } else {
+        b.literal(ch)
+        literal += ch
+      }
     }
     throw this.invalid('unterminated quoted string', start)
   }
@@ -151,4 +165,15 @@ class PatternBuilder {
   done(text: string): Pattern {
     return { segments: this.segments, text }
   }
+}
+
+export function splIssue(file: string, path: string, message: string, code: ErrorCode): ValidationError {
+  const hint =
+    code === 'PURPLE_SPL_UNSUPPORTED' ? ' (purplekind evaluates a subset of SPL: see docs/spl.md)' : ''
+  return new ValidationError([{ file, path, message: message + hint, code }])
+}
+
+/** Values echoed in messages are cut short: a rule may hold megabytes. */
+export function clip(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`
 }

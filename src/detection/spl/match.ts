@@ -1,34 +1,36 @@
-import { getField, type TelemetryEvent } from '../../telemetry/event.js'
+import type { TelemetryEvent } from '../../telemetry/event.js'
+import { starMatch } from '../glob.js'
+import { cidrPredicate, parseCidr } from '../sigma/cidr.js'
 import type { CompareOp, Pattern, SplNode } from './ast.js'
+import { eventField } from './rows.js'
 
 export type Predicate = (event: TelemetryEvent) => boolean
 
-// Matches a lower-cased string against a compiled wildcard pattern.
+// Matches a lower-cased string against a compiled wildcard pattern, without backtracking.
 export function compileGlob(p: Pattern): (s: string) => boolean {
   const seg = p.segments
   if (seg.length === 1) {
     const exact = seg[0] as string
     return (s) => s === exact
   }
-  const [head, ...rest] = seg as [string, ...string[]]
-  const tail = rest.pop() as string
-  if (rest.length === 0)
+  const head = seg[0] as string
+  const tail = seg[seg.length - 1] as string
+  const middle = seg.slice(1, -1).filter((m) => m !== '')
+  if (middle.length === 0) {
+    if (head === '' && tail === '') return () => true
     return (s) => s.length >= head.length + tail.length && s.startsWith(head) && s.endsWith(tail)
-  if (rest.length === 1 && head === '' && tail === '') {
-    const middle = rest[0] as string
-    return (s) => s.includes(middle)
   }
-  const re = new RegExp(`^${seg.map(escapeRegExp).join('.*')}$`, 's')
-  return (s) => re.test(s)
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  if (middle.length === 1 && head === '' && tail === '') {
+    const only = middle[0] as string
+    return (s) => s.includes(only)
+  }
+  return (s) => starMatch(s, head, middle, tail)
 }
 
 /**
  * The comparable values of a field: strings, numbers and booleans as strings, list elements flattened.
- * `present` is false when the field is absent (undefined, null or an empty list).
+ * `present` is false when the field has no such value (absent, null, an empty list, or an object —
+ * Splunk flattens objects into `field.key` fields, so `field` itself does not exist; Sigma agrees).
  */
 export function fieldValues(value: unknown): { present: boolean; values: string[] } {
   if (value === undefined || value === null) return { present: false, values: [] }
@@ -38,11 +40,12 @@ export function fieldValues(value: unknown): { present: boolean; values: string[
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
       values.push(String(v).toLowerCase())
   }
-  return { present: items.length > 0, values }
+  return { present: values.length > 0, values }
 }
 
+/** `*`, `**`…: any value. An empty pattern (`""`) is not one: it matches only the empty string. */
 function isMatchAll(p: Pattern): boolean {
-  return p.segments.every((s) => s === '')
+  return p.segments.length > 1 && p.segments.every((s) => s === '')
 }
 
 type FieldValues = ReturnType<typeof fieldValues>
@@ -58,7 +61,7 @@ function valuesOf(e: TelemetryEvent, field: string): FieldValues {
   }
   let v = cachedFields.get(field)
   if (!v) {
-    v = fieldValues(getField(e, field))
+    v = fieldValues(eventField(e, field))
     cachedFields.set(field, v)
   }
   return v
@@ -66,9 +69,12 @@ function valuesOf(e: TelemetryEvent, field: string): FieldValues {
 
 // Whether any value matches any pattern; exact patterns go through one Set lookup per value.
 function anyValueMatcher(patterns: readonly Pattern[]): (values: string[]) => boolean {
-  if (patterns.some(isMatchAll)) return () => true
-  const exact = new Set(patterns.filter((p) => p.segments.length === 1).map((p) => p.segments[0] as string))
-  const globs = patterns.filter((p) => p.segments.length > 1).map(compileGlob)
+  if (patterns.some(isMatchAll)) return (values) => values.length > 0
+  const plain = patterns.filter((p) => !p.cidr)
+  const exact = new Set(plain.filter((p) => p.segments.length === 1).map((p) => p.segments[0] as string))
+  const globs = plain.filter((p) => p.segments.length > 1).map(compileGlob)
+  const networks = patterns.filter((p) => p.cidr).map((p) => parseCidr(p.text)!)
+  if (networks.length > 0) globs.push(cidrPredicate(networks))
   // Plain loops: this runs for every test of every rule on every event.
   return (values) => {
     for (const v of values) {

@@ -1,7 +1,8 @@
 import { SOURCETYPES } from '../../telemetry/event.js'
+import { parseCidr } from '../sigma/cidr.js'
 import { sourcesMatching } from './analyze.js'
 import type { CompareOp, Pattern, SplNode } from './ast.js'
-import { SplLexer, type Token } from './lexer.js'
+import { clip, SplLexer, type Token } from './lexer.js'
 
 // Time modifiers and knowledge objects need a Splunk deployment behind them.
 const UNSUPPORTED_FIELDS = new Set([
@@ -29,6 +30,10 @@ const UNSUPPORTED_FIELDS = new Set([
 ])
 
 const CIDR = /^[0-9a-f:.]*[:.][0-9a-f:.]*\/\d{1,3}$/i
+/** Deepest nesting of parentheses and NOTs: deeper input would overflow the stack of later passes. */
+export const MAX_SPL_DEPTH = 100
+/** Longest search accepted (characters). */
+export const MAX_SPL_LENGTH = 1 << 20
 
 /**
  * Parses the supported SPL subset into one tree: the initial search and every `| search` stage,
@@ -36,16 +41,41 @@ const CIDR = /^[0-9a-f:.]*[:.][0-9a-f:.]*\/\d{1,3}$/i
  * `a OR b c` is `(a OR b) AND c`.
  */
 export function parseSearch(src: string, file: string): SplNode {
-  return new SplParser(new SplLexer(src, file)).pipeline()
+  const lexer = new SplLexer(src, file)
+  if (src.length > MAX_SPL_LENGTH)
+    throw lexer.invalid(`the search is longer than ${MAX_SPL_LENGTH} characters`, 0)
+  return new SplParser(lexer).pipeline()
+}
+
+/**
+ * Parses one `search` stage starting at `offset` (after `| search`, or the whole first stage): stops at
+ * the next top-level pipe; `end` is that pipe's offset (or the search's length).
+ */
+export function parseStageAt(
+  lexer: SplLexer,
+  offset: number,
+  first: boolean,
+): { node: SplNode; end: number } {
+  lexer.seek(offset)
+  const parser = new SplParser(lexer)
+  return parser.stageAt(first)
 }
 
 class SplParser {
   private readonly ahead: Token[] = []
+  private depth = 0
 
   constructor(private readonly lx: SplLexer) {}
 
   pipeline(): SplNode {
     const first = this.peek()
+    if (first.type === 'pipe') {
+      throw this.lx.unsupported(
+        'a search that starts with a command',
+        clip(this.lx.src.trim(), 20),
+        first.start,
+      )
+    }
     if (first.type === 'word' && first.text.toLowerCase() === 'search' && this.peek(1).type !== 'op')
       this.take()
     const stages = [this.stage()]
@@ -58,15 +88,32 @@ class SplParser {
       stages.push(this.stage())
     }
     const end = this.peek()
-    if (end.type !== 'eof') throw this.lx.invalid(`unexpected '${end.text}'`, end.start)
+    if (end.type !== 'eof') throw this.lx.invalid(`unexpected '${clip(end.text)}'`, end.start)
     return stages.length === 1 ? (stages[0] as SplNode) : { kind: 'and', children: stages }
+  }
+
+  stageAt(first: boolean): { node: SplNode; end: number } {
+    const t = this.peek()
+    if (first && t.type === 'pipe') {
+      throw this.lx.unsupported('a search that starts with a command', clip(this.lx.src.trim(), 20), t.start)
+    }
+    if (first && t.type === 'word' && t.text.toLowerCase() === 'search' && this.peek(1).type !== 'op')
+      this.take()
+    const node = this.stage()
+    const end = this.peek()
+    if (end.type !== 'eof' && end.type !== 'pipe')
+      throw this.lx.invalid(`unexpected '${clip(end.text)}'`, end.start)
+    return { node, end: end.start }
   }
 
   private stage(): SplNode {
     const node = this.conjunction()
     if (!node) {
       const t = this.peek()
-      throw this.lx.invalid(t.type === 'eof' ? 'the search is empty' : `unexpected '${t.text}'`, t.start)
+      throw this.lx.invalid(
+        t.type === 'eof' ? 'the search is empty' : `unexpected '${clip(t.text)}'`,
+        t.start,
+      )
     }
     return node
   }
@@ -97,23 +144,34 @@ class SplParser {
 
   private negation(): SplNode {
     if (!isKeyword(this.peek(), 'NOT')) return this.primary()
-    this.take()
-    return { kind: 'not', child: this.negation() }
+    const not = this.take()
+    this.enter(not)
+    const child = this.negation()
+    this.depth--
+    return { kind: 'not', child }
+  }
+
+  private enter(t: Token): void {
+    if (++this.depth > MAX_SPL_DEPTH) {
+      throw this.lx.invalid(`parentheses and NOTs nested deeper than ${MAX_SPL_DEPTH}`, t.start)
+    }
   }
 
   private primary(): SplNode {
     const t = this.take()
     if (t.type === 'lparen') {
+      this.enter(t)
       const inner = this.conjunction()
       const close = this.take()
       if (!inner) throw this.lx.invalid('empty parentheses', t.start)
       if (close.type !== 'rparen') throw this.lx.invalid("missing ')'", close.start)
+      this.depth--
       return inner
     }
     if (t.type === 'string') return this.stringTerm(t)
     if (t.type !== 'word' || isKeyword(t, 'AND') || isKeyword(t, 'OR')) {
       throw this.lx.invalid(
-        t.type === 'eof' ? 'a term is missing at the end' : `unexpected '${t.text}'`,
+        t.type === 'eof' ? 'a term is missing at the end' : `unexpected '${clip(t.text)}'`,
         t.start,
       )
     }
@@ -127,9 +185,17 @@ class SplParser {
     return { kind: 'keyword', value: t.pattern as Pattern }
   }
 
+  // A quoted string is a keyword, or a field name before an operator or IN (`"c-useragent"=…`).
   private stringTerm(t: Token): SplNode {
-    if (this.peek().type === 'op') throw this.lx.invalid('a field name cannot be quoted', t.start)
-    return { kind: 'keyword', value: t.pattern as Pattern }
+    const next = this.peek()
+    const isField = next.type === 'op' || (isKeyword(next, 'IN') && this.peek(1).type === 'lparen')
+    if (!isField) return { kind: 'keyword', value: t.pattern as Pattern }
+    const name = t.literal as string
+    if (name === '' || (t.pattern as Pattern).segments.length > 1) {
+      throw this.lx.invalid('a quoted field name must be non-empty and without wildcards', t.start)
+    }
+    const field = { ...t, text: name }
+    return next.type === 'op' ? this.comparison(field) : this.inList(field)
   }
 
   private comparison(fieldTok: Token): SplNode {
@@ -176,7 +242,11 @@ class SplParser {
     if (t.type === 'word' && pattern.text.startsWith('=')) {
       throw this.lx.unsupported("the '==' operator", '==', t.start - 1)
     }
-    if (CIDR.test(pattern.text)) throw this.lx.unsupported('CIDR matching', pattern.text, t.start)
+    // Like Splunk, a value in CIDR notation matches the addresses of that network.
+    if (pattern.segments.length === 1 && CIDR.test(pattern.text)) {
+      if (!parseCidr(pattern.text)) throw this.lx.invalid(`invalid CIDR '${clip(pattern.text)}'`, t.start)
+      return { ...pattern, cidr: true }
+    }
     // A sourcetype no source produces would leave the rule silently dead: refuse it instead.
     if (field === 'sourcetype' && sourcesMatching(pattern).length === 0) {
       const known = Object.values(SOURCETYPES).join(', ')

@@ -89,21 +89,27 @@ function apiCallFromDaemonLog(
     : { time, method: m[1], path: m[2].slice(0, q), query: m[2].slice(q + 1) }
 }
 
-// logrus text format: key=value pairs, values Go-quoted when they contain spaces or quotes.
-const LOGFMT_PAIR = /([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)/g
+// logrus text format: key=value pairs, values Go-quoted when they contain spaces or quotes. Sticky, and
+// tried only where the previous pair ended: scanning for the next match anywhere made hostile lines
+// (many unterminated `k="`) quadratic.
+const LOGFMT_PAIR = /\s*([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)/y
 
 /** Parses one dockerd text log line into its fields, or undefined when it is not `key=value` text. */
 export function parseDaemonLogLine(line: string): Record<string, unknown> | undefined {
   const fields: Record<string, unknown> = {}
-  let consumed = 0
-  for (const m of line.matchAll(LOGFMT_PAIR)) {
-    if (line.slice(consumed, m.index).trim() !== '') return undefined
+  LOGFMT_PAIR.lastIndex = 0
+  for (;;) {
+    const at = LOGFMT_PAIR.lastIndex
+    const m = LOGFMT_PAIR.exec(line)
+    if (!m) {
+      if (line.slice(at).trim() !== '') return undefined
+      break
+    }
     const value = m[2] ?? ''
     fields[m[1] ?? ''] = value.startsWith('"') ? unquoteGo(value) : value
-    consumed = m.index + m[0].length
+    if (LOGFMT_PAIR.lastIndex === at) break
   }
-  if (line.slice(consumed).trim() !== '' || fields.time === undefined || fields.msg === undefined)
-    return undefined
+  if (fields.time === undefined || fields.msg === undefined) return undefined
   return fields
 }
 

@@ -120,7 +120,7 @@ describe('loadRules', () => {
     await writeFile(join(dir, 'ok.yml'), sigma('fine'))
     await writeFile(join(dir, 'bad-yaml.yml'), 'title: [unclosed\n')
     await writeFile(join(dir, 'bad-modifier.yml'), sigma('bad-mod').replace('verb: list', 'verb|bogus: list'))
-    await writeFile(join(dir, 'stats.spl'), 'index=containers verb=list | stats count by user\n')
+    await writeFile(join(dir, 'stats.spl'), 'index=containers verb=list | transaction user\n')
     await writeFile(join(dir, 'other.txt'), 'ignored in a directory')
     const error = await rejection(loadRules([dir, join(dir, 'other.txt')]))
     expect(error).toBeInstanceOf(ValidationError)

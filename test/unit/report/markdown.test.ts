@@ -21,6 +21,16 @@ describe('renderMarkdown', () => {
     )
   })
 
+  it('says "simulated pods" in the header of a run whose pods were simulated, and only then', () => {
+    const simulated = runResult()
+    simulated.manifest = { ...simulated.manifest, pods: 'simulated (kwok): exec runs in a host sandbox' }
+    const header = renderMarkdown(simulated).split('\n').slice(0, 4).join('\n')
+    expect(header).toContain('**simulated pods**')
+    const real = runResult()
+    real.manifest = { ...real.manifest, pods: 'real containers (purplekind/workload:1)' }
+    expect(renderMarkdown(real)).not.toContain('simulated pods')
+  })
+
   it('says all expectations were met when every step passed', () => {
     const result = runResult()
     result.steps = result.steps.map((s) => ({ ...s, passed: true }))

@@ -235,7 +235,9 @@ describe('logsource mapping', () => {
     ['logsource: {product: kubernetes, service: container_logs}', ['container-logs']],
     ['logsource: {product: docker, category: container_logs}', ['container-logs']],
     ['logsource: {product: kubernetes, service: container}', ['container-logs']],
-    ['logsource: {product: windows, service: security}', undefined],
+    ['logsource: {product: windows, service: security}', []],
+    ['logsource: {product: aws, service: cloudtrail}', []],
+    ['logsource: {category: process_creation}', undefined],
     ['logsource: {product: kubernetes}', undefined],
     ['', undefined],
   ])('%s', (ls, expected) => expect(sources(ls)).toEqual(expected))

@@ -8,18 +8,23 @@ const prefilterOf = (detection: string) => detectionRule(detection).prefilter
 
 describe('prefilter derivation', () => {
   it.each([
-    ['sel:\n  verb: list\n  objectRef.resource: secrets\ncondition: sel', [['list'], ['secrets']]],
-    ['sel:\n  objectRef.resource: secrets\n  objectRef.subresource: exec\ncondition: sel', [['secrets']]],
-    ['sel:\n  verb: [get, list, watch]\ncondition: sel', [['get', 'list', 'watch']]],
+    ['sel:\n  verb: list\n  objectRef.resource: secrets\ncondition: sel', [['"list"'], ['"secrets"']]],
+    ['sel:\n  objectRef.resource: secrets\n  objectRef.subresource: exec\ncondition: sel', [['"secrets"']]],
+    ['sel:\n  verb: [get, list, watch]\ncondition: sel', [['"get"', '"list"', '"watch"']]],
+    ["sel:\n  userAgent|startswith: 'curl/'\ncondition: sel", [['"curl']]],
+    ["sel:\n  objectRef.name|endswith: '-db'\ncondition: sel", [['-db"']]],
+    ["sel:\n  objectRef.name: '1234'\ncondition: sel", [['1234']]],
+    ["sel:\n  objectRef.name: 'true'\ncondition: sel", [['true']]],
+    ['sel:\n  responseStatus.code: [401, 403]\ncondition: sel', [['401', '403']]],
     ["sel:\n  requestURI|contains: '/namespaces/t1552/secrets'\ncondition: sel", [['namespaces']]],
     [
       "sel:\n  requestURI|contains|all: ['command=curl', '169.254.169.254']\ncondition: sel",
       [['169.254.169.254']],
     ],
-    ["sel:\n  userAgent: 'kubectl/*'\ncondition: sel", [['kubectl']]],
-    ['a:\n  verb: list\nb:\n  verb: watch\ncondition: a or b', [['list', 'watch']]],
-    ['a:\n  verb: list\nb:\n  objectRef.resource: secrets\ncondition: a and not b', [['list']]],
-    ['a:\n  verb: list\nb:\n  objectRef.resource: secrets\ncondition: 1 of them', [['list', 'secrets']]],
+    ["sel:\n  userAgent: 'kubectl/*'\ncondition: sel", [['"kubectl']]],
+    ['a:\n  verb: list\nb:\n  verb: watch\ncondition: a or b', [['"list"', '"watch"']]],
+    ['a:\n  verb: list\nb:\n  objectRef.resource: secrets\ncondition: a and not b', [['"list"']]],
+    ['a:\n  verb: list\nb:\n  objectRef.resource: secrets\ncondition: 1 of them', [['"list"', '"secrets"']]],
   ])('%s', (detection, oneOf) => {
     expect(oneOf.map((o) => [...o].sort())).toContainEqual([...(prefilterOf(detection) ?? [])].sort())
   })
@@ -34,7 +39,8 @@ describe('prefilter derivation', () => {
     ['null', 'sel:\n  objectRef.name: null\ncondition: sel'],
     ['null among values', 'sel:\n  objectRef.name: [null, canary-db]\ncondition: sel'],
     ['numeric modifier', 'sel:\n  responseStatus.code|gte: 400\ncondition: sel'],
-    ['number value', 'sel:\n  responseStatus.code: 403\ncondition: sel'],
+    ['short number value', 'sel:\n  responseStatus.code: 40\ncondition: sel'],
+    ['fractional number value', 'sel:\n  responseStatus.code: 403.5\ncondition: sel'],
     ['base64', "sel:\n  requestObject.data|base64offset|contains: 'curl http'\ncondition: sel"],
     ['windash', "sel:\n  requestObject.cmd|windash|contains: ' -enc '\ncondition: sel"],
     ['re', "sel:\n  requestURI|re: 'secrets'\ncondition: sel"],
