@@ -7,7 +7,7 @@ import type { Lab } from '../lab/provider.js'
 import type { Actor, Step } from '../scenario/schema.js'
 import { unsafeStepArgs } from '../scenario/step-flags.js'
 import { type ClientCert, mintClientCert } from './client-cert.js'
-import { type KubeApi, resourcePath } from './kube-api.js'
+import { ApiTimeoutError, type KubeApi, resourcePath } from './kube-api.js'
 import { parseDuration } from './verdict.js'
 
 /** What the harness did for one step and what came back (outputs stay in memory; reporters redact). */
@@ -321,13 +321,29 @@ async function runApiAction(step: Step, argv: string[], ctx: ActionContext): Pro
     identity = jwtSubject(token) ?? 'token'
   }
   const sentAt = Date.now()
-  const res = await ctx.api.request(
-    method,
-    resourcePath(resource, namespace, verb === 'list' ? undefined : name),
-    undefined,
-    { ...who, userAgent },
-  )
+  const timeoutMs = actionTimeoutMs(step, ctx)
+  const res = await ctx.api
+    .request(method, resourcePath(resource, namespace, verb === 'list' ? undefined : name), undefined, {
+      ...who,
+      userAgent,
+      timeoutMs,
+    })
+    .catch((e: unknown) => {
+      if (e instanceof ApiTimeoutError) return e
+      throw e
+    })
   const endedAt = Date.now()
+  if (res instanceof ApiTimeoutError)
+    return {
+      argv: step.run,
+      identity,
+      sentAt,
+      endedAt,
+      exitCode: TIMED_OUT_EXIT,
+      stdout: '',
+      stderr: timedOutMessage(timeoutMs),
+      auditIDs: [res.auditID],
+    }
   const ok = res.status >= 200 && res.status < 300
   const stdout = typeof res.body === 'string' ? res.body : JSON.stringify(res.body)
   if (step.capture) ctx.captures.set(step.capture, stdout)

@@ -50,3 +50,77 @@ describe('per-step timeout', async () => {
     expect(v.explanation).toContain('timed out after 300 ms')
   })
 })
+
+// The harness's own API client (`api` steps) honours the same timeout: a loopback TLS server that
+// accepts the request and never answers stands in for a hung apiserver.
+describe('per-step timeout of api steps', async () => {
+  const { execFileSync } = await import('node:child_process')
+  const https = await import('node:https')
+  const { readFileSync } = await import('node:fs')
+  const { KubeApi } = await import('../../../src/run/kube-api.js')
+  const dir = await mkdtemp(path.join(tmpdir(), 'purplekind-api-timeout-'))
+  afterAll(() => rm(dir, { recursive: true, force: true }))
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  )
+  const seen: string[] = []
+  const server = https.createServer(
+    { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) },
+    (req) => {
+      seen.push(String(req.headers['audit-id']))
+      // never answers
+    },
+  )
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  afterAll(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  const port = (server.address() as { port: number }).port
+  const kubeconfig = path.join(dir, 'kubeconfig')
+  await writeFile(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        { name: 'c', cluster: { server: `https://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } },
+      ],
+      users: [{ name: 'u', user: { token: 'not-a-real-token' } }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'x',
+    }),
+  )
+
+  it('an api step that hangs is ACTION_FAILED "timed out", keeping its audit ID for correlation', async () => {
+    const s = step({
+      actor: { user: 'mallory' },
+      run: ['api', 'list', 'secrets', '-n', 'purple-app'],
+      timeout: '300ms',
+    })
+    const api = new KubeApi(kubeconfig, 'x')
+    const a = await runAction(s, { runId: 'r1', api, stepTimeoutMs: 60_000 } as unknown as ActionContext)
+    expect(a.exitCode).toBe(TIMED_OUT_EXIT)
+    expect(a.stderr).toMatch(/^timed out after 300 ms/)
+    expect(a.auditIDs).toEqual(seen)
+    expect(a.endedAt - a.sentAt).toBeLessThan(20_000)
+  })
+})
