@@ -59,7 +59,6 @@ describe('per-step timeout of api steps', async () => {
   const { readFileSync } = await import('node:fs')
   const { KubeApi } = await import('../../../src/run/kube-api.js')
   const dir = await mkdtemp(path.join(tmpdir(), 'purplekind-api-timeout-'))
-  afterAll(() => rm(dir, { recursive: true, force: true }))
   execFileSync(
     'openssl',
     [
@@ -90,9 +89,10 @@ describe('per-step timeout of api steps', async () => {
     },
   )
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  afterAll(() => {
+  afterAll(async () => {
     server.closeAllConnections()
     server.close()
+    await rm(dir, { recursive: true, force: true })
   })
   const port = (server.address() as { port: number }).port
   const kubeconfig = path.join(dir, 'kubeconfig')
