@@ -15,6 +15,7 @@ import { labHome, localProvider } from '../../lab/local/index.js'
 import type { LabProvider } from '../../lab/provider.js'
 import { assertSafeContext } from '../../lab/safety.js'
 import { Redactor } from '../../redact/redactor.js'
+import { scopeFacts } from '../../report/common.js'
 import { writeReports } from '../../report/write-reports.js'
 import {
   ALERTS_TOKEN_ENV,
@@ -119,6 +120,8 @@ async function finish(result: RunResult, redactor: Redactor, f: ReportFlags, o: 
         reports: written.files,
         exitCode: code,
         ...(diff ? { diff } : {}),
+        ...(result.selection ? { selection: result.selection } : {}),
+        ...(result.repeat ? { repeat: result.repeat } : {}),
       }),
     )
   else {
@@ -126,6 +129,7 @@ async function finish(result: RunResult, redactor: Redactor, f: ReportFlags, o: 
       `${code === 0 ? o.color.green('✔ all expectations met') : o.color.red('✖ detection gaps')}: ${headline(s)}`,
     )
     o.out(`reports: ${path.join(f.reports, 'latest', 'report.md')} (run ${result.runId})`)
+    for (const fact of scopeFacts(result)) o.out(o.color.dim(`partial run — ${fact}`))
   }
   for (const e of written.errors) o.log(`${o.color.red('✖')} reporter failed: ${e.message} [${e.code}]`)
   return written.errors.length ? 2 : code
