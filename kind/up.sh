@@ -74,12 +74,14 @@ if [[ -n ${PURPLEKIND_WORKLOAD_ARCHIVE:-} ]]; then
   done
 fi
 
+# kind's --wait covers the nodes only: the policy enforcer and CoreDNS must run, pods need the default
+# ServiceAccount. The three waits overlap.
+waits=()
 if [[ -n ${PURPLEKIND_NETPOL_MANIFEST:-} ]]; then
   k apply -f "$PURPLEKIND_NETPOL_MANIFEST" >/dev/null
-  k -n kube-system rollout status daemonset/purplekind-netpol --timeout "$wait_for" >/dev/null ||
-    die "the NetworkPolicy enforcer did not become ready"
+  k -n kube-system rollout status daemonset/purplekind-netpol --timeout "$wait_for" >/dev/null & waits+=($!)
 fi
-# kind's --wait covers the nodes only: pods need the default ServiceAccount, and names need CoreDNS.
+k -n kube-system rollout status deployment/coredns --timeout "$wait_for" >/dev/null & waits+=($!)
 until k get serviceaccount default >/dev/null 2>&1; do sleep 0.3; done
-k -n kube-system rollout status deployment/coredns --timeout "$wait_for" >/dev/null || die "CoreDNS did not become ready"
+for w in "${waits[@]}"; do wait "$w" || die "the NetworkPolicy enforcer or CoreDNS did not become ready"; done
 say "cluster $name is up (context kind-$name, $(took))"

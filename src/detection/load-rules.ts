@@ -1,4 +1,5 @@
-// Rule files and directories → one RuleSet: `.yml`/`.yaml` are Sigma, `.spl` one SPL search each.
+// Rule files and directories → one RuleSet: `.yml`/`.yaml` are Sigma, Falco rule files or Splunk ESCU
+// detections (told apart by content), `.spl` one SPL search each.
 // Every file is read and compiled before failing, so all problems are reported together.
 
 import { existsSync, statSync } from 'node:fs'
@@ -8,6 +9,7 @@ import { parseAllDocuments } from 'yaml'
 import { type Issue, PurpleError, ValidationError } from '../errors.js'
 import { isFalcoRuleFile, loadFalcoRules } from './falco/index.js'
 import { parseSigma } from './sigma/index.js'
+import { compileEscuDetection } from './spl/escu.js'
 import { loadMacros, parseSpl, type SplContext } from './spl/index.js'
 import type { CompiledRule, CorrelationRule, RuleSet } from './types.js'
 
@@ -148,6 +150,8 @@ function compileFile(
 ) {
   try {
     if (file.language === 'spl') return { rules: [parseSpl(file.text, file.path, spl)], correlations: [] }
+    if (isEscuDetection(file.text))
+      return { rules: [compileEscuDetection(file.text, file.path, spl)], correlations: [] }
     return parseSigma(file.text, file.path, known)
   } catch (error) {
     if (error instanceof ValidationError) issues.push(...error.issues)
@@ -155,6 +159,11 @@ function compileFile(
     else throw error
     return undefined
   }
+}
+
+/** A Splunk security_content detection (run as written): a top-level `search:` and no Sigma `detection:`. */
+export function isEscuDetection(text: string): boolean {
+  return /^search:/m.test(text) && /^name:/m.test(text) && !/^detection:/m.test(text)
 }
 
 /** Files without a Sigma `correlation:` document first (stable otherwise). */

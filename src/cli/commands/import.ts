@@ -72,6 +72,8 @@ export function registerImport(program: Command): void {
           (opts.out ? `; copied unchanged to ${opts.out}/${sel.kind}` : '; pass --out <dir> to copy them'),
       )
       if (sel.kind === 'escu')
-        o.log('note: ESCU searches use SPL pipelines, which the SPL engine does not run yet')
+        o.log(
+          'note: ESCU searches run as written; pass the copied macros/ with --macros, and a macros.conf that points `kube_audit` at sourcetype="kubernetes:api"',
+        )
     })
 }

@@ -132,4 +132,27 @@ describe('loadRules', () => {
     expect(issues.find((i) => i.file.endsWith('stats.spl'))?.code).toBe('PURPLE_SPL_UNSUPPORTED')
     expect(issues.find((i) => i.file.endsWith('other.txt'))?.code).toBe('PURPLE_RULE_INVALID')
   })
+
+  it('runs an ESCU-shaped detection found among YAML rules as SPL, with its macros', async () => {
+    await writeFile(
+      join(dir, 'kubernetes_secret_get_by_person.yml'),
+      [
+        'name: Kubernetes Secret Get By Person',
+        'id: 00000000-0000-4000-8000-000000000001',
+        "search: '`kube_audit` verb=get objectRef.resource=secrets | fillnull | stats count by user.username",
+        "  | `kubernetes_secret_get_by_person_filter`'",
+        'tags:',
+        '  mitre_attack_id: [T1552.007]',
+        '',
+      ].join('\n'),
+    )
+    await writeFile(join(dir, 'macros.conf'), '[kube_audit]\ndefinition = sourcetype="kubernetes:api"\n')
+    const set = await loadRules([join(dir, 'kubernetes_secret_get_by_person.yml')], {
+      macros: [join(dir, 'macros.conf')],
+    })
+    expect(set.rules.map((r) => [r.id, r.language, r.title])).toEqual([
+      ['kubernetes_secret_get_by_person', 'spl', 'Kubernetes Secret Get By Person'],
+    ])
+    expect(set.rules[0]?.tags).toContain('attack.t1552.007')
+  })
 })
