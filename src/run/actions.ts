@@ -8,7 +8,8 @@ import type { Actor, Step } from '../scenario/schema.js'
 import { unsafeStepArgs } from '../scenario/step-flags.js'
 import type { ClientCert } from './client-cert.js'
 import { type IdentityContext, MARKER_EXTRA, resolveKubeIdentity } from './identity.js'
-import { type ApiIdentity, type KubeApi, resourcePath } from './kube-api.js'
+import { type ApiIdentity, ApiTimeoutError, type KubeApi, resourcePath } from './kube-api.js'
+import { parseDuration } from './verdict.js'
 
 /** What the harness did for one step and what came back (outputs stay in memory; reporters redact). */
 export interface ActionRecord {
@@ -40,6 +41,22 @@ export interface ActionContext {
   venvBin: string
   cloudEnv: (cloud: 'aws' | 'azure', credentials?: string) => Record<string, string>
   signal?: AbortSignal
+  /** `--step-timeout`: how long an action may run when its step sets no `timeout:` (default 60 s). */
+  stepTimeoutMs?: number
+}
+
+export const DEFAULT_STEP_TIMEOUT_MS = 60_000
+/** The exit code timeout(1) uses for a command it killed; a timed-out action reports it too. */
+export const TIMED_OUT_EXIT = 124
+
+/** The step's own `timeout:`, else the run's default. */
+export function actionTimeoutMs(step: Step, ctx: Pick<ActionContext, 'stepTimeoutMs'>): number {
+  return step.timeout ? parseDuration(step.timeout) : (ctx.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS)
+}
+
+/** The first stderr line of an action that was killed at its timeout: the verdict quotes it. */
+export function timedOutMessage(ms: number): string {
+  return `timed out after ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`} and was killed (raise the step's timeout: or --step-timeout)`
 }
 
 export { jwtClaims, jwtSubject, MARKER_EXTRA } from './identity.js'
@@ -217,18 +234,20 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionR
       throw new PurpleError('PURPLE_INTERNAL', `unknown tool ${tool}`)
   }
   const sentAt = Date.now()
+  const timeoutMs = actionTimeoutMs(step, ctx)
   const r = await execa(cmd, args, {
     // Only what the harness sets: an inherited AWS_*, DOCKER_CONTEXT or KUBECONFIG could point a real CLI
     // somewhere other than the lab and its decoys.
     env: { ...baseEnv(), ...env },
     extendEnv: false,
     reject: false,
-    timeout: 60_000,
+    timeout: timeoutMs,
     stdin: 'ignore',
     ...(ctx.signal ? { cancelSignal: ctx.signal } : {}),
   })
   const endedAt = Date.now()
   if (step.capture) ctx.captures.set(step.capture, r.stdout)
+  const stderr = r.stderr || (r.failed && !r.exitCode ? (r.shortMessage ?? '') : '')
   return {
     ...base,
     ...(env.AWS_ACCESS_KEY_ID ? { credentials: [env.AWS_ACCESS_KEY_ID] } : {}),
@@ -236,9 +255,9 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionR
     identity,
     sentAt,
     endedAt,
-    exitCode: r.exitCode ?? (r.failed ? 1 : 0),
+    exitCode: r.timedOut ? TIMED_OUT_EXIT : (r.exitCode ?? (r.failed ? 1 : 0)),
     stdout: r.stdout,
-    stderr: r.stderr || (r.failed && !r.exitCode ? (r.shortMessage ?? '') : ''),
+    stderr: r.timedOut ? `${timedOutMessage(timeoutMs)}\n${stderr}` : stderr,
     ...(marker ? { marker } : {}),
   }
 }
@@ -274,13 +293,29 @@ async function runApiAction(step: Step, argv: string[], ctx: ActionContext): Pro
         ? { token: resolved.token }
         : { user: resolved.user, groups: [...resolved.groups] }
   const sentAt = Date.now()
-  const res = await ctx.api.request(
-    method,
-    resourcePath(resource, namespace, verb === 'list' ? undefined : name),
-    undefined,
-    { ...who, userAgent },
-  )
+  const timeoutMs = actionTimeoutMs(step, ctx)
+  const res = await ctx.api
+    .request(method, resourcePath(resource, namespace, verb === 'list' ? undefined : name), undefined, {
+      ...who,
+      userAgent,
+      timeoutMs,
+    })
+    .catch((e: unknown) => {
+      if (e instanceof ApiTimeoutError) return e
+      throw e
+    })
   const endedAt = Date.now()
+  if (res instanceof ApiTimeoutError)
+    return {
+      argv: step.run,
+      identity,
+      sentAt,
+      endedAt,
+      exitCode: TIMED_OUT_EXIT,
+      stdout: '',
+      stderr: timedOutMessage(timeoutMs),
+      auditIDs: [res.auditID],
+    }
   const ok = res.status >= 200 && res.status < 300
   const stdout = typeof res.body === 'string' ? res.body : JSON.stringify(res.body)
   if (step.capture) ctx.captures.set(step.capture, stdout)

@@ -12,6 +12,19 @@ export interface ApiIdentity {
   /** Act with this client certificate instead of the kubeconfig's credentials. */
   cert?: { certPem: string; keyPem: string }
   userAgent?: string
+  /** The whole request (not only an idle socket) is abandoned after this long: a step's timeout. */
+  timeoutMs?: number
+}
+
+/** A request abandoned at its `timeoutMs`; it was sent, so its audit ID may still be in the audit log. */
+export class ApiTimeoutError extends PurpleError {
+  constructor(
+    readonly auditID: string,
+    readonly timeoutMs: number,
+    what: string,
+  ) {
+    super('PURPLE_LAB_FAILED', `API ${what} timed out after ${timeoutMs} ms`)
+  }
 }
 
 export interface ApiResponse {
@@ -112,9 +125,19 @@ export class KubeApi {
         },
       )
       req.setTimeout(30_000, () => req.destroy(new Error(`timeout: ${method} ${path}`)))
+      const limit = who.timeoutMs
+      const timer =
+        limit === undefined
+          ? undefined
+          : setTimeout(() => req.destroy(new ApiTimeoutError(auditID, limit, `${method} ${path}`)), limit)
+      req.on('close', () => clearTimeout(timer))
       req.on('error', (e) =>
         reject(
-          new PurpleError('PURPLE_LAB_FAILED', `API ${method} ${path} failed: ${e.message}`, { cause: e }),
+          e instanceof ApiTimeoutError
+            ? e
+            : new PurpleError('PURPLE_LAB_FAILED', `API ${method} ${path} failed: ${e.message}`, {
+                cause: e,
+              }),
         ),
       )
       if (data) req.write(data)

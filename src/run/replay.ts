@@ -27,6 +27,8 @@ export async function replayRecording(
   runId: string,
   /** Detection pipelines (`--pipeline`); default: the built-in engines over `ruleSet`. */
   pipelines?: readonly DetectionPipeline[],
+  /** Every loaded scenario, when `scenarios` is a selection: recorded steps outside it are not stale. */
+  allScenarios: readonly Scenario[] = scenarios,
 ): Promise<RunResult> {
   const rec = await readRecording(dir)
   const events: TelemetryEvent[] = []
@@ -48,7 +50,7 @@ export async function replayRecording(
   const key = (scenario: string, step: string) => `${scenario}/${step}`
   const recorded = new Map(rec.steps.map((rs) => [key(rs.scenario, rs.step), rs]))
   const skipped = new Map((rec.skipped ?? []).map((k) => [key(k.scenario, k.step), k.reason]))
-  const defined = new Set(scenarios.flatMap((s) => s.steps.map((st) => key(s.metadata.id, st.id))))
+  const defined = new Set(allScenarios.flatMap((s) => s.steps.map((st) => key(s.metadata.id, st.id))))
   for (const rs of rec.steps) {
     if (!defined.has(key(rs.scenario, rs.step)))
       findings.push({
@@ -100,7 +102,8 @@ export async function replayRecording(
       steps.push(result)
     }
   }
-  if (!steps.some((s) => recorded.has(key(s.scenario, s.step))))
+  // An empty selection (an empty --shard) is an empty run; a recording of other scenarios is an error.
+  if (steps.length && !steps.some((s) => recorded.has(key(s.scenario, s.step))))
     throw new PurpleError(
       'PURPLE_EVENTS_INVALID',
       `${dir}: the recording matches none of the given scenarios`,

@@ -49,6 +49,8 @@ export interface RunOptions {
   externalAlerts?: ExternalAlerts
   /** Detection pipelines (`--pipeline`); default: the built-in engines over `ruleSet`. */
   pipelines?: readonly DetectionPipeline[]
+  /** `--step-timeout` in ms: the action timeout for steps without their own `timeout:`. */
+  stepTimeoutMs?: number
 }
 
 /** Benign steps: how long to keep listening for (unwanted) alerts after the action. */
@@ -75,6 +77,7 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
     venvBin: o.venvBin,
     cloudEnv: o.cloudEnv,
     signal: o.signal,
+    ...(o.stepTimeoutMs !== undefined ? { stepTimeoutMs: o.stepTimeoutMs } : {}),
   }
   try {
     // Inside the try: if a collector fails to start, bus.stop() releases the ones that did.

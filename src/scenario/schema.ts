@@ -126,6 +126,8 @@ const step = z.strictObject({
   techniques: z.array(techniqueId).min(1).optional(),
   /** Lab capability the step needs (skipped with a printed reason when absent). */
   requires: z.array(z.enum(['networkPolicy', 'realPods', 'docker'])).optional(),
+  /** How long the action may run before it is killed (ACTION_FAILED); default: the run's --step-timeout. */
+  timeout: duration.optional(),
   expect: expect.prefault({}),
 })
 
@@ -143,6 +145,8 @@ export const scenarioSchema = z.strictObject({
     tactic: z.string().min(1),
     description: z.string().default(''),
     references: z.array(z.url()).default([]),
+    /** Free labels for `--tag` selection (e.g. nightly, slow, cloud). */
+    tags: z.array(dnsName).default([]),
   }),
   setup: setup.prefault({}),
   steps: z.array(step).min(1),

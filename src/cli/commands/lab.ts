@@ -6,8 +6,8 @@ import { PurpleError } from '../../errors.js'
 import { buildAssets, cacheRoot } from '../../lab/assets.js'
 import { chooseProvider } from '../../lab/detect.js'
 import { DEFAULT_DOCKER_SOCKET } from '../../lab/docker/engine.js'
-import { sweepJournals } from '../../lab/journal.js'
-import { kindClusterName } from '../../lab/kind/index.js'
+import { liveRuns, sweepJournals } from '../../lab/journal.js'
+import { kindClusterName, kindProvider } from '../../lab/kind/index.js'
 import { buildNodeImage } from '../../lab/kind/node-image.js'
 import { mergeLabContext, removeLabContext } from '../../lab/kubeconfig-merge.js'
 import { labDir, labHome } from '../../lab/local/index.js'
@@ -48,6 +48,14 @@ async function provider(env: string): Promise<LabProvider> {
         .join(' or ')} labs`,
     )
   return d.load({})
+}
+
+/** `--older-than`: 90s, 30m, 6h, 2d. */
+export function parseAge(text: string): number {
+  const m = /^(\d{1,6})(s|m|h|d)$/.exec(text)
+  if (!m)
+    throw new PurpleError('PURPLE_USAGE', `--older-than must be a duration like 30m, 6h or 2d, got "${text}"`)
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd']
 }
 
 // `purplekind lab build|up|down|status` and `purplekind sweep`.
@@ -153,6 +161,7 @@ export function registerLabCommands(program: Command): void {
       [],
     )
     .option('--dry-run', 'only list what would be removed')
+    .option('--older-than <duration>', 'only what is at least this old, e.g. 30m, 6h, 2d')
     .action(
       async (f: {
         lab: string
@@ -160,10 +169,16 @@ export function registerLabCommands(program: Command): void {
         context?: string
         allowContext: string[]
         dryRun?: boolean
+        olderThan?: string
       }) => {
         const o = createOutput(program.opts())
+        const olderThanMs = f.olderThan === undefined ? undefined : parseAge(f.olderThan)
+        const age = olderThanMs === undefined ? {} : { olderThanMs }
         // Host leftovers of runs killed outright (processes, secret files, sockets), from their journals.
-        const host = await sweepJournals(labHome(), { dryRun: Boolean(f.dryRun) })
+        // A run whose journal's process is alive is in progress: neither its host resources nor its lab
+        // objects are touched.
+        const host = await sweepJournals(labHome(), { dryRun: Boolean(f.dryRun), ...age })
+        const live = liveRuns(labHome())
         if (!o.json) {
           for (const r of host.removed) o.out(`${f.dryRun ? 'would remove' : 'removed'} ${r}`)
           for (const id of host.live) o.log(`run ${id} is still running: its resources are left alone`)
@@ -182,12 +197,18 @@ export function registerLabCommands(program: Command): void {
           allowContexts: f.allowContext,
           ...(docker ? { docker } : {}),
           dryRun: Boolean(f.dryRun),
+          liveRuns: live,
+          ...age,
         })
         if (o.json) o.out(JSON.stringify({ ...report, host }))
         else {
           for (const r of report.removed)
             o.out(
               `${report.dryRun ? 'would remove' : 'removed'} ${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name}`,
+            )
+          if (report.live.length)
+            o.log(
+              `${report.live.length} object(s) of running run(s) ${[...new Set(report.live.map((i) => i.runId))].join(', ')} left alone`,
             )
           for (const x of report.failed)
             o.log(`${o.color.red('✖')} ${x.item.kind}/${x.item.name}: ${x.error}`)

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { type Command, Option } from 'commander'
 import { loadRules } from '../../detection/load-rules.js'
 import type { RuleSet } from '../../detection/types.js'
-import { formatIssue, type Issue, PurpleError, ValidationError } from '../../errors.js'
+import { formatIssue, type Issue, PurpleError } from '../../errors.js'
 import { attachRunServices } from '../../lab/compose.js'
 import { awsEnv } from '../../lab/decoys/aws.js'
 import { canaryValues } from '../../lab/decoys/canaries.js'
@@ -14,20 +14,25 @@ import type { LabProvider } from '../../lab/provider.js'
 import { LAB_PROVIDERS, loadProviders } from '../../lab/registry.js'
 import { assertSafeContext } from '../../lab/safety.js'
 import { Redactor } from '../../redact/redactor.js'
+import { scopeFacts } from '../../report/common.js'
 import { writeReports } from '../../report/write-reports.js'
 import { ALERTS_TOKEN_ENV, type ExternalAlerts, suppliedIntakeToken } from '../../run/alert-intake.js'
 import { createPipelines, type DetectionPipeline, PIPELINES } from '../../run/pipelines/index.js'
 import { Recorder } from '../../run/record.js'
+import { mergeAttempts, parseRepeat } from '../../run/repeat.js'
 import { replayRecording } from '../../run/replay.js'
 import type { RunResult } from '../../run/result.js'
 import { runScenarios } from '../../run/runner.js'
+import { type Selection, type SelectionFlags, selectScenarios } from '../../run/select.js'
 import { applyStrictBenign, exitCodeFor, headline, summarize } from '../../run/summary.js'
 import { isTelemetryLoss } from '../../run/telemetry-bus.js'
+import { parseDuration } from '../../run/verdict.js'
 import { loadScenarios, type Scenario } from '../../scenario/load.js'
+import { checkRuleReferences } from '../../scenario/references.js'
 import { createOutput, type Output } from '../../util/output.js'
 import { compareWithBaseline } from './diff.js'
 
-interface RunFlags {
+interface RunFlags extends SelectionFlags {
   env: EnvChoice
   from?: string
   rules: string[]
@@ -53,6 +58,8 @@ interface RunFlags {
   pipeline: string[]
   baseline?: string
   strictBenign?: boolean
+  stepTimeout?: string
+  repeat?: string
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v]
@@ -61,42 +68,7 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`
 }
 
-// Every `expect.alerts` / `silent` / `knownGaps` rule must exist: a typo would otherwise read as a miss.
-// With an alert intake, ids may name external rules: unknown ones go to `warn` instead of failing.
-export function checkRuleReferences(
-  scenarios: readonly Scenario[],
-  rules: RuleSet,
-  warn?: (issues: readonly Issue[]) => void,
-): void {
-  const known = new Set([...rules.rules.map((r) => r.id), ...rules.correlations.map((c) => c.id)])
-  const issues: Issue[] = []
-  for (const s of scenarios) {
-    s.steps.forEach((st, n) => {
-      const refs: [string, string][] = [
-        ...st.expect.alerts.map((r, i) => [`steps[${n}].expect.alerts[${i}]`, r] as [string, string]),
-        ...(Array.isArray(st.expect.silent) ? st.expect.silent : []).map(
-          (r, i) => [`steps[${n}].expect.silent[${i}]`, r] as [string, string],
-        ),
-        ...st.expect.knownGaps.map(
-          (g, i) => [`steps[${n}].expect.knownGaps[${i}].rule`, g.rule] as [string, string],
-        ),
-      ]
-      for (const [p, id] of refs) {
-        if (!known.has(id)) {
-          const near = [...known].filter((k) => k.includes(id) || id.includes(k)).slice(0, 3)
-          issues.push({
-            file: s.file,
-            path: p,
-            message: `unknown rule "${id}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`,
-            code: 'PURPLE_SCENARIO_BAD_REFERENCE',
-          })
-        }
-      }
-    })
-  }
-  if (issues.length && warn) warn(issues)
-  else if (issues.length) throw new ValidationError(issues)
-}
+export { checkRuleReferences }
 
 function providers(f: RunFlags): Promise<Partial<Record<string, LabProvider>>> {
   if (f.env === 'existing') {
@@ -120,8 +92,8 @@ function providers(f: RunFlags): Promise<Partial<Record<string, LabProvider>>> {
   return loadProviders()
 }
 
-/** Flags every way of running shares: where reports go and how they are judged. */
-interface ReportFlags {
+/** Flags every way of running shares: where reports go, how they are judged, which steps run. */
+interface ReportFlags extends SelectionFlags {
   reports: string
   /** A run to compare with (`--baseline`): a regression makes the exit code 1. */
   baseline?: string
@@ -150,6 +122,8 @@ async function finish(result: RunResult, redactor: Redactor, f: ReportFlags, o: 
         reports: written.files,
         exitCode: code,
         ...(diff ? { diff } : {}),
+        ...(result.selection ? { selection: result.selection } : {}),
+        ...(result.repeat ? { repeat: result.repeat } : {}),
       }),
     )
   else {
@@ -157,6 +131,7 @@ async function finish(result: RunResult, redactor: Redactor, f: ReportFlags, o: 
       `${code === 0 ? o.color.green('✔ all expectations met') : lost.length ? o.color.red('✖ telemetry lost') : o.color.red('✖ detection gaps')}: ${headline(s)}`,
     )
     o.out(`reports: ${path.join(f.reports, 'latest', 'report.md')} (run ${result.runId})`)
+    for (const fact of scopeFacts(result)) o.out(o.color.dim(`partial run — ${fact}`))
   }
   for (const e of written.errors) o.log(`${o.color.red('✖')} reporter failed: ${e.message} [${e.code}]`)
   return written.errors.length ? 2 : code
@@ -252,13 +227,16 @@ function externalRuleWarning(
 
 // The `replay` lab: no lab at all, a recorded run re-asserted against today's rules.
 async function replayRun(recording: string, paths: string[], f: ReplayFlags, o: Output): Promise<number> {
-  const scenarios = await loadScenarios(paths)
+  const all = await loadScenarios(paths)
+  const { scenarios, selection } = selectScenarios(all, f)
   const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'], { macros: f.macros ?? [] })
   checkRuleReferences(scenarios, ruleSet, externalRuleWarning(f.pipeline ?? [], o))
   const pipelines = f.pipeline?.length
     ? createPipelines(f.pipeline, { ruleSet, live: false, log: (l) => o.log(l) })
     : undefined
-  const result = await replayRecording(recording, scenarios, ruleSet, `replay-${newRunId()}`, pipelines)
+  const runId = `replay-${newRunId()}`
+  const result = await replayRecording(recording, scenarios, ruleSet, runId, pipelines, all)
+  if (selection) result.selection = selection
   return await finish(result, new Redactor(), f, o)
 }
 
@@ -272,6 +250,7 @@ interface LabRun {
   redactor: Redactor
   log: (line: string) => void
   abort: AbortController
+  selection?: Selection
 }
 
 /** IMDS role credentials as captured from a step's output; never quotes the text (it holds secrets). */
@@ -299,7 +278,9 @@ export function parseRoleCredentials(text: string): {
 
 // Brings the lab up, attaches the run's services, runs the scenarios and writes the reports.
 async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
-  const { f, o, scenarios, ruleSet, runId, runDir, redactor, log, abort } = r
+  const { f, o, scenarios, ruleSet, runId, runDir, redactor, log, abort, selection } = r
+  const repeat = f.repeat ? parseRepeat(f.repeat) : 1
+  const stepTimeoutMs = f.stepTimeout ? parseStepTimeout(f.stepTimeout) : undefined
   const done = o.task(`bringing up the ${provider.name} lab "${f.lab}"`)
   let base: Awaited<ReturnType<LabProvider['up']>>
   try {
@@ -318,46 +299,55 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
     const recorder = f.record
       ? new Recorder(f.record, redactor, { runId, provider: lab.provider, manifest: lab.manifest })
       : undefined
-    const result = await runScenarios({
-      lab,
-      scenarios,
-      ruleSet,
-      runId,
-      canaries: services.canaries,
-      redactor,
-      log,
-      signal: abort.signal,
-      runDir,
-      venvBin: path.join(venvDir(), 'bin'),
-      cloudEnv: (cloud, captured) => {
-        if (cloud === 'azure') return lab.decoys.azure?.env ?? {}
-        const aws = services.decoys.aws
-        if (!aws)
-          throw new PurpleError(
-            'PURPLE_PROVIDER_UNAVAILABLE',
-            `AWS decoy unavailable: ${services.decoys.unavailable.aws ?? 'not started'}`,
-          )
-        const c = captured ? parseRoleCredentials(captured) : undefined
-        return awsEnv(
-          aws,
-          c
-            ? {
-                accessKeyId: c.AccessKeyId,
-                secretAccessKey: c.SecretAccessKey,
-                ...(c.Token ? { sessionToken: c.Token } : {}),
-              }
-            : {
-                accessKeyId: services.canaries.awsAccessKeyId,
-                secretAccessKey: services.canaries.awsSecretAccessKey,
-              },
-        )
-      },
-      ...(services.docker ? { docker: services.docker } : {}),
-      ...(recorder ? { recorder } : {}),
-      ...(f.keep ? { keep: true } : {}),
-      pipelines: intake.pipelines,
-      ...(intake.alerts ? { externalAlerts: intake.alerts } : {}),
-    })
+    const runs: RunResult[] = []
+    for (let n = 1; n <= repeat && !abort.signal.aborted; n++) {
+      if (repeat > 1) log(`— attempt ${n}/${repeat}`)
+      runs.push(
+        await runScenarios({
+          lab,
+          scenarios,
+          ruleSet,
+          runId,
+          canaries: services.canaries,
+          redactor,
+          log,
+          signal: abort.signal,
+          runDir,
+          venvBin: path.join(venvDir(), 'bin'),
+          cloudEnv: (cloud, captured) => {
+            if (cloud === 'azure') return lab.decoys.azure?.env ?? {}
+            const aws = services.decoys.aws
+            if (!aws)
+              throw new PurpleError(
+                'PURPLE_PROVIDER_UNAVAILABLE',
+                `AWS decoy unavailable: ${services.decoys.unavailable.aws ?? 'not started'}`,
+              )
+            const c = captured ? parseRoleCredentials(captured) : undefined
+            return awsEnv(
+              aws,
+              c
+                ? {
+                    accessKeyId: c.AccessKeyId,
+                    secretAccessKey: c.SecretAccessKey,
+                    ...(c.Token ? { sessionToken: c.Token } : {}),
+                  }
+                : {
+                    accessKeyId: services.canaries.awsAccessKeyId,
+                    secretAccessKey: services.canaries.awsSecretAccessKey,
+                  },
+            )
+          },
+          ...(services.docker ? { docker: services.docker } : {}),
+          ...(recorder ? { recorder } : {}),
+          ...(f.keep ? { keep: true } : {}),
+          pipelines: intake.pipelines,
+          ...(intake.alerts ? { externalAlerts: intake.alerts } : {}),
+          ...(stepTimeoutMs !== undefined ? { stepTimeoutMs } : {}),
+        }),
+      )
+    }
+    const result = mergeAttempts(runs)
+    if (selection) result.selection = selection
     if (abort.signal.aborted)
       throw new PurpleError('PURPLE_INTERRUPTED', 'run interrupted; lab objects were cleaned up', {
         hint: 'leftovers, if any: purplekind sweep',
@@ -374,6 +364,55 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
     return code
   } finally {
     await services.stop()
+  }
+}
+
+/** --only, --technique, --tag and --shard, shared by run and replay. */
+function addSelectionOptions(cmd: Command | undefined): void {
+  cmd
+    ?.option('--only <glob>', 'run only scenario[/step] ids matching a glob (* ?; repeatable)', collect, [])
+    .option(
+      '--technique <id>',
+      'run only steps exercising an ATT&CK technique, sub-techniques included (repeatable)',
+      collect,
+      [],
+    )
+    .option('--tag <tag>', 'run only scenarios with this metadata tag (repeatable)', collect, [])
+    .option('--shard <i/n>', 'run the i-th of n deterministic parts of the selected scenarios (CI matrices)')
+}
+
+function parseStepTimeout(text: string): number {
+  if (!/^\d{1,6}(\.\d{1,3})?(ms|s|m)$/.test(text) || parseDuration(text) <= 0)
+    throw new PurpleError(
+      'PURPLE_USAGE',
+      `--step-timeout must be a duration like 30s, 2m or 500ms, got "${text}"`,
+    )
+  return parseDuration(text)
+}
+
+function checkControlFlags(f: RunFlags): void {
+  if (f.stepTimeout) parseStepTimeout(f.stepTimeout)
+  if (f.repeat && parseRepeat(f.repeat) > 1 && f.record)
+    throw new PurpleError('PURPLE_USAGE', '--record records one run: use it without --repeat')
+}
+
+/** A selection with nothing in it (an empty --shard): a run with no steps, written like any other. */
+export function emptyRun(runId: string, selection: Selection | undefined): RunResult {
+  const now = new Date().toISOString()
+  return {
+    runId,
+    startedAt: now,
+    finishedAt: now,
+    lab: 'none (nothing selected)',
+    provider: 'none',
+    scenarios: [],
+    steps: [],
+    summary: summarize([]),
+    manifest: { harness: 'purplekind 0.1.0' },
+    findings: [],
+    telemetry: {},
+    rules: [],
+    ...(selection ? { selection } : {}),
   }
 }
 
@@ -430,6 +469,12 @@ export function registerRunCommands(program: Command): void {
       '--strict',
       'lost telemetry (unreadable lines, dropped events) or a failing pipeline fails the run (exit 2)',
     )
+    .option(
+      '--step-timeout <duration>',
+      "kill a step's action after this long (a step may set timeout:)",
+      '60s',
+    )
+    .option('--repeat <n>', 'run the selected steps n times and report a detection rate per step')
     .action(async (paths: string[], f: RunFlags) => {
       const o = createOutput(program.opts())
       if (f.env === 'replay') {
@@ -441,7 +486,17 @@ export function registerRunCommands(program: Command): void {
         return
       }
       checkIntakeFlags(f)
-      const scenarios = await loadScenarios(paths)
+      checkControlFlags(f)
+      const { scenarios, selection } = selectScenarios(await loadScenarios(paths), f)
+      if (!scenarios.length) {
+        process.exitCode = await finish(
+          emptyRun(newRunId(), selection),
+          new Redactor(),
+          f,
+          createOutput(program.opts()),
+        )
+        return
+      }
       const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'], { macros: f.macros ?? [] })
       checkRuleReferences(
         scenarios,
@@ -475,6 +530,7 @@ export function registerRunCommands(program: Command): void {
           redactor,
           log,
           abort,
+          ...(selection ? { selection } : {}),
         })
       } finally {
         process.off('SIGINT', onSignal)
@@ -506,4 +562,5 @@ export function registerRunCommands(program: Command): void {
     .action(async (recording: string, paths: string[], f: ReplayFlags) => {
       process.exitCode = await replayRun(recording, paths, f, createOutput(program.opts()))
     })
+  for (const name of ['run', 'replay']) addSelectionOptions(program.commands.find((c) => c.name() === name))
 }
