@@ -12,6 +12,7 @@ const COMMANDS: readonly (readonly [string, () => Promise<Register>])[] = [
   ['evaluate', async () => (await import('./commands/evaluate.js')).registerEvaluate],
   ['scenarios', async () => (await import('./commands/scenarios.js')).registerScenarioCommands],
   ['diff', async () => (await import('./commands/diff.js')).registerDiff],
+  ['merge-reports', async () => (await import('./commands/merge-reports.js')).registerMergeReports],
   ['lab', async () => (await import('./commands/lab.js')).registerLabCommands],
   ['lint-rules', async () => (await import('./commands/lint-rules.js')).registerLintRules],
   ['import', async () => (await import('./commands/import.js')).registerImport],

@@ -24,6 +24,7 @@ export const BACKGROUND_SCENARIO: Scenario = {
     tactic: 'none',
     description: 'Controllers, a deployer and developers going about their day.',
     references: [],
+    tags: [],
   },
   setup: {
     namespaces: [NS],

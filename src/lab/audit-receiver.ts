@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:https'
 import { PurpleError } from '../errors.js'
 import type { TelemetryEvent } from '../telemetry/event.js'
 import { normalize } from '../telemetry/normalize.js'
-import type { TelemetryCollector } from './provider.js'
+import type { LossReporter, TelemetryCollector, TelemetryLoss } from './provider.js'
 
 type Sink = (event: TelemetryEvent) => void
 
@@ -70,6 +70,7 @@ export class AuditWebhookReceiver implements TelemetryCollector {
   private server: Server | undefined
   private boundPort: number | undefined
   private readonly expectedToken: Buffer
+  private lost: LossReporter | undefined
 
   constructor(private readonly opts: AuditWebhookOptions) {
     this.expectedToken = Buffer.from(`Bearer ${opts.token}`)
@@ -90,8 +91,9 @@ export class AuditWebhookReceiver implements TelemetryCollector {
     return this.subscribers.add(sink)
   }
 
-  async start(sink: Sink): Promise<void> {
+  async start(sink: Sink, lost?: LossReporter): Promise<void> {
     this.subscribers.add(sink)
+    this.lost ??= lost
     if (this.server) return
     const server = createServer({ cert: this.opts.cert, key: this.opts.key }, (req, res) => {
       void this.handle(req, res)
@@ -135,12 +137,21 @@ export class AuditWebhookReceiver implements TelemetryCollector {
           events.push(...normalize('k8s-audit', item))
         } catch (err) {
           this.opts.onError?.(err as Error)
+          this.lost?.(unreadable(err))
         }
       }
       this.subscribers.deliver(events, receivedMs)
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
     } catch (err) {
       const e = err instanceof HttpError ? err : new HttpError(500, 'internal error')
+      // An authenticated batch refused is audit telemetry lost (the apiserver does not resend it).
+      if (e.status === 400 || e.status === 413 || e.status === 500)
+        this.lost?.({
+          source: 'k8s-audit',
+          kind: 'dropped',
+          count: 1,
+          reason: `a webhook batch was refused (${e.status} ${e.message})`,
+        })
       if (!res.headersSent) res.writeHead(e.status, { 'content-type': 'text/plain', ...e.headers })
       res.end(`${e.message}\n`)
     }
@@ -206,11 +217,13 @@ export class AuditLogTailCollector implements TelemetryCollector {
   private lineNo = 0
   private partial = ''
   private reading: Promise<void> = Promise.resolve()
+  private lost: LossReporter | undefined
 
   constructor(private readonly opts: AuditLogTailOptions) {}
 
-  async start(sink: Sink): Promise<void> {
+  async start(sink: Sink, lost?: LossReporter): Promise<void> {
     this.subscribers.add(sink)
+    this.lost ??= lost
     if (this.timer) return
     if (!this.opts.fromStart) {
       // Skip what is already there, but keep counting lines so origins stay true file lines.
@@ -221,7 +234,15 @@ export class AuditLogTailCollector implements TelemetryCollector {
       // A failed poll (rotation race, EACCES) is reported, never left as an unhandled rejection.
       this.reading = this.reading
         .then(() => this.poll())
-        .catch((e: unknown) => this.opts.onError?.(e as Error))
+        .catch((e: unknown) => {
+          this.opts.onError?.(e as Error)
+          this.lost?.({
+            source: 'k8s-audit',
+            kind: 'dropped',
+            count: 1,
+            reason: `a poll of ${this.opts.file} failed: ${(e as Error).message}`,
+          })
+        })
     }, this.opts.pollMs ?? 100)
     await this.poll()
   }
@@ -265,8 +286,16 @@ export class AuditLogTailCollector implements TelemetryCollector {
       this.subscribers.deliver(normalize('k8s-audit', JSON.parse(line), { origin }), receivedMs)
     } catch (err) {
       this.opts.onError?.(err as Error)
+      this.lost?.(unreadable(err))
     }
   }
+}
+
+function unreadable(err: unknown): TelemetryLoss {
+  // A JSON syntax error quotes the line: name the problem, not the content (it may hold secrets).
+  const message =
+    err instanceof SyntaxError ? 'a line is not valid JSON' : err instanceof Error ? err.message : String(err)
+  return { source: 'k8s-audit', kind: 'unreadable', count: 1, reason: message.slice(0, 300) }
 }
 
 async function countLines(file: string, upTo: number): Promise<number> {

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { Scenario } from '../scenario/load.js'
+import { decoyAccessCollector } from '../telemetry/sources/decoy-access/index.js'
 import { azLogin, copyAzureProfile, removeAzureProfile, removeAzureProfileSync } from './decoys/azure.js'
 import type { Canaries } from './decoys/canaries.js'
 import { victimEnv } from './decoys/canaries.js'
@@ -144,7 +145,7 @@ export async function attachRunServices(
       stops.push(() => pods.disconnect())
       podTemplate = pods.template
     }
-    const collectors: TelemetryCollector[] = [...lab.collectors]
+    const collectors: TelemetryCollector[] = [...lab.collectors, decoyAccess(decoys)]
     let dockerEnv = lab.dockerEnv
     let docker: DockerSetup | undefined
     const needsDocker = scenarios.some(
@@ -200,4 +201,15 @@ export async function attachRunServices(
     await stop()
     throw err
   }
+}
+
+/** The run's decoys' request records as telemetry, with the run's planted credential ids. */
+function decoyAccess(d: RunDecoys): TelemetryCollector {
+  const c = d.canaries
+  return decoyAccessCollector({
+    ...(d.imds ? { imds: d.imds } : {}),
+    ...(d.azure ? { azure: d.azure } : {}),
+    ...(d.aws ? { awsRecording: d.aws.recordingFile } : {}),
+    canaryIds: [c.awsAccessKeyId, c.awsSessionAccessKeyId, c.azureClientId],
+  })
 }

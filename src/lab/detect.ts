@@ -3,6 +3,7 @@
 // `purplekind lab build --env kind`) — and otherwise the local control plane (simulated pods). The returned reason is printed by the CLI, so the choice is never silent.
 import { PurpleError } from '../errors.js'
 import type { LabProvider, ProviderName } from './provider.js'
+import { LAB_PROVIDERS } from './registry.js'
 
 export type EnvChoice = 'auto' | ProviderName
 
@@ -16,26 +17,31 @@ export async function chooseProvider(
   providers: Partial<Record<ProviderName, LabProvider>>,
 ): Promise<ProviderChoice> {
   if (env !== 'auto') return explicit(env, providers)
-  const kind = providers.kind
-  const local = providers.local
-  const kindProbe = kind ? await kind.available() : { ok: false, reason: 'kind provider not registered' }
-  if (kind && kindProbe.ok)
-    return { provider: kind, reason: 'auto: kind (Docker works and a kind node image is present)' }
-  if (!local) {
-    throw new PurpleError(
-      'PURPLE_PROVIDER_UNAVAILABLE',
-      `--env auto: kind is unavailable (${kindProbe.reason}) and no local provider is registered`,
-    )
+  // In rank order (the registry's); the first available wins, and says why the ones before it did not.
+  const ranked = LAB_PROVIDERS.filter((d) => d.autoRank !== undefined).sort(
+    (a, b) => (a.autoRank ?? 0) - (b.autoRank ?? 0),
+  )
+  const passed: string[] = []
+  for (const d of ranked) {
+    const provider = providers[d.name]
+    const probe = provider
+      ? await provider.available()
+      : { ok: false, reason: `${d.name} provider not registered` }
+    if (provider && probe.ok) {
+      const why = passed.length
+        ? passed.map((p) => p.replace(/^(\S+): /, '$1 unavailable: ')).join('; ')
+        : (d.autoReason ?? 'available')
+      return { provider, reason: `auto: ${d.name} (${why})` }
+    }
+    passed.push(`${d.name}: ${probe.reason ?? 'unavailable'}`)
   }
-  const localProbe = await local.available()
-  if (!localProbe.ok) {
-    throw new PurpleError(
-      'PURPLE_PROVIDER_UNAVAILABLE',
-      `--env auto: no lab can run here — kind: ${kindProbe.reason}; local: ${localProbe.reason}`,
-      { hint: 'see docs/kind.md for kind, or build the local lab binaries with lab/assets/build.sh' },
-    )
-  }
-  return { provider: local, reason: `auto: local (kind unavailable: ${kindProbe.reason})` }
+  throw new PurpleError(
+    'PURPLE_PROVIDER_UNAVAILABLE',
+    `--env auto: no lab can run here — ${passed.join('; ')}`,
+    {
+      hint: 'see docs/kind.md for kind, or build the local lab binaries with lab/assets/build.sh',
+    },
+  )
 }
 
 async function explicit(

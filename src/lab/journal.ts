@@ -12,6 +12,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
 } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
@@ -70,35 +71,89 @@ export interface JournalSweep {
   removed: string[]
   /** Journals left alone because their run is still alive. */
   live: string[]
+  /** Journals of dead runs left alone because they are younger than `olderThanMs`. */
+  young: string[]
 }
 
-/** Removes what every journal of a dead run recorded: processes first, then paths. */
-export async function sweepJournals(home: string, o: { dryRun: boolean }): Promise<JournalSweep> {
+interface JournalFile {
+  file: string
+  /** Last write (epoch ms): the run's last journalled resource. */
+  mtimeMs: number
+  header?: Header
+  entries: JournalEntry[]
+}
+
+function readJournals(home: string): JournalFile[] {
   const dir = journalDir(home)
-  const out: JournalSweep = { runs: [], removed: [], live: [] }
-  let files: string[] = []
+  let names: string[] = []
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.jsonl'))
+    names = readdirSync(dir).filter((f) => f.endsWith('.jsonl'))
   } catch {
-    return out
+    return []
   }
-  for (const name of files.sort()) {
+  return names.sort().flatMap((name) => {
     const file = join(dir, name)
-    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean)
-    const parsed = lines.flatMap((l) => {
-      try {
-        return [JSON.parse(l) as Header | JournalEntry]
-      } catch {
-        return [] // a line torn by the crash
-      }
-    })
+    let text: string
+    let mtimeMs: number
+    try {
+      mtimeMs = statSync(file).mtimeMs
+      text = readFileSync(file, 'utf8')
+    } catch {
+      return [] // closed by its run meanwhile
+    }
+    const parsed = text
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Header | JournalEntry]
+        } catch {
+          return [] // a line torn by the crash
+        }
+      })
     const header = parsed.find((e): e is Header => e.kind === 'run')
-    if (header && procStartTime(header.pid) === header.startTime) {
+    const entries = parsed.filter((e): e is JournalEntry => e.kind !== 'run')
+    return [{ file, mtimeMs, ...(header ? { header } : {}), entries }]
+  })
+}
+
+// The journal's header is the run's lock: its pid with that pid's /proc start time, so a pid reused by
+// another process after a crash does not keep a dead run "alive".
+function isLive(h: Header | undefined): h is Header {
+  return h !== undefined && procStartTime(h.pid) === h.startTime
+}
+
+/** Runs still in progress on this host (their journal's process is alive): sweep must not touch them. */
+export function liveRuns(home: string): Set<string> {
+  return new Set(
+    readJournals(home)
+      .map((j) => j.header)
+      .filter(isLive)
+      .map((h) => h.runId),
+  )
+}
+
+/**
+ * Removes what every journal of a dead run recorded: processes first, then paths. With `olderThanMs`,
+ * only journals last written at least that long ago.
+ */
+export async function sweepJournals(
+  home: string,
+  o: { dryRun: boolean; olderThanMs?: number; now?: number },
+): Promise<JournalSweep> {
+  const out: JournalSweep = { runs: [], removed: [], live: [], young: [] }
+  const now = o.now ?? Date.now()
+  for (const { file, mtimeMs, header, entries } of readJournals(home)) {
+    const name = header?.runId ?? file
+    if (isLive(header)) {
       out.live.push(header.runId)
       continue
     }
-    out.runs.push(header?.runId ?? name)
-    const entries = parsed.filter((e): e is JournalEntry => e.kind !== 'run')
+    if (o.olderThanMs !== undefined && now - mtimeMs < o.olderThanMs) {
+      out.young.push(name)
+      continue
+    }
+    out.runs.push(name)
     for (const e of entries) {
       if (e.kind !== 'process' || procStartTime(e.pid) !== e.startTime) continue
       out.removed.push(`process ${e.name} (pid ${e.pid})`)

@@ -2,11 +2,26 @@ import type { SourceName, TelemetryEvent } from '../telemetry/event.js'
 
 export type ProviderName = 'local' | 'kind' | 'existing' | 'replay'
 
+/** Telemetry a collector could not deliver: records it could not read, or events it had to drop. */
+export interface TelemetryLoss {
+  source: SourceName
+  kind: 'unreadable' | 'dropped'
+  count: number
+  /** Why, for the first such loss (never the record's content: it may hold secrets). */
+  reason: string
+}
+
+/** A collector's error channel: every loss is counted and shown in the report. */
+export type LossReporter = (loss: TelemetryLoss) => void
+
 /** Streams live telemetry into the harness; one per source the lab offers. */
 export interface TelemetryCollector {
   readonly source: SourceName
-  /** Begin delivering normalized events to `sink` (as they arrive, oldest first). */
-  start(sink: (event: TelemetryEvent) => void): Promise<void>
+  /**
+   * Begin delivering normalized events to `sink` (as they arrive, oldest first). What cannot be
+   * delivered goes to `lost`, never to an exception thrown from a stream handler.
+   */
+  start(sink: (event: TelemetryEvent) => void, lost?: LossReporter): Promise<void>
   /** Stop delivering; resolves once the source is released. Safe to call twice. */
   stop(): Promise<void>
 }
@@ -93,8 +108,6 @@ export interface Lab {
   connectPods?(run: RunPodDecoys): Promise<{ template: PodTemplate; disconnect(): Promise<void> }>
   /** Set by the run (compose.ts) from connectPods: the container of this run's pods. */
   readonly podTemplate?: PodTemplate
-  /** Extra environment for commands exec'd in simulated pods (e.g. cloud CLI endpoints of the decoys). */
-  readonly podEnv?: Record<string, string>
   /**
    * Where commands exec'd in simulated pods expect the run's cloud decoys (local lab): the loopback ports
    * bridged into the exec sandbox, on which the run must serve moto (`awsPort`) and the Azure decoy

@@ -5,11 +5,12 @@ import { isIP } from 'node:net'
 import { KubeConfig } from '@kubernetes/client-node'
 import { PurpleError } from '../errors.js'
 import { MANAGED_LABEL, RUN_LABEL } from './provider.js'
+import { labContextPatterns } from './registry.js'
 
 export { MANAGED_LABEL, RUN_LABEL }
 
-/** Context names a purplekind provider creates (`purplekind-…` for local, `kind-purplekind…` for kind). */
-export const LAB_CONTEXT_PATTERNS: readonly RegExp[] = [/^purplekind-/, /^kind-purplekind/]
+/** Context names a purplekind provider creates, as each provider declares them (registry.ts). */
+export const LAB_CONTEXT_PATTERNS: readonly RegExp[] = labContextPatterns()
 
 /** Selector matching every object the harness created, across runs. */
 export const MANAGED_SELECTOR = `${MANAGED_LABEL}=true`

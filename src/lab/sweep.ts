@@ -33,6 +33,8 @@ export interface SweepItem {
   namespace?: string
   /** Creation time (epoch ms) when known. */
   createdMs?: number
+  /** The run that created it (its purplekind.io/run label), when labelled. */
+  runId?: string
 }
 
 export interface SweepOptions {
@@ -43,6 +45,8 @@ export interface SweepOptions {
   docker?: Docker
   /** Only objects older than this many ms (so a concurrent run's objects survive). */
   olderThanMs?: number
+  /** Runs in progress (their journal's process is alive): their objects are never touched. */
+  liveRuns?: ReadonlySet<string>
   dryRun: boolean
   now?: number
 }
@@ -51,6 +55,8 @@ export interface SweepReport {
   dryRun: boolean
   /** Removed (or, in a dry run, would be removed). */
   removed: SweepItem[]
+  /** Left alone: they belong to a run still in progress. */
+  live: SweepItem[]
   failed: { item: SweepItem; error: string }[]
 }
 
@@ -65,11 +71,24 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   kc.loadFromFile(options.kubeconfig)
   kc.setCurrentContext(options.context)
   const api = KubernetesObjectApi.makeApiClient(kc)
-  const planOptions = { now: options.now ?? Date.now(), olderThanMs: options.olderThanMs }
+  const planOptions = {
+    now: options.now ?? Date.now(),
+    olderThanMs: options.olderThanMs,
+    liveRuns: options.liveRuns,
+  }
 
-  const kubeItems = planSweep(await listManaged(api), planOptions)
-  const dockerItems = options.docker ? planSweep(await listManagedDocker(options.docker), planOptions) : []
-  const report: SweepReport = { dryRun: options.dryRun, removed: [], failed: [] }
+  const kubeInventory = await listManaged(api)
+  const dockerInventory = options.docker ? await listManagedDocker(options.docker) : []
+  const kubeItems = planSweep(kubeInventory, planOptions)
+  const dockerItems = planSweep(dockerInventory, planOptions)
+  const report: SweepReport = {
+    dryRun: options.dryRun,
+    removed: [],
+    live: [...kubeInventory, ...dockerInventory].filter(
+      (i) => i.runId !== undefined && options.liveRuns?.has(i.runId),
+    ),
+    failed: [],
+  }
   for (const item of [...kubeItems, ...dockerItems]) {
     if (options.dryRun) {
       report.removed.push(item)
@@ -89,15 +108,17 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
 
 /**
  * Decides what to delete from an inventory (pure, unit-tested): drops objects inside a managed namespace
- * that is itself deleted, and objects younger than `olderThanMs`. Docker containers go before networks.
+ * that is itself deleted, objects younger than `olderThanMs`, and objects of a run still in progress.
+ * Docker containers go before networks.
  */
 export function planSweep(
   items: readonly SweepItem[],
-  options: { now: number; olderThanMs?: number },
+  options: { now: number; olderThanMs?: number | undefined; liveRuns?: ReadonlySet<string> | undefined },
 ): SweepItem[] {
   const old = (i: SweepItem) =>
-    options.olderThanMs === undefined ||
-    (i.createdMs !== undefined && options.now - i.createdMs >= options.olderThanMs)
+    !(i.runId !== undefined && options.liveRuns?.has(i.runId)) &&
+    (options.olderThanMs === undefined ||
+      (i.createdMs !== undefined && options.now - i.createdMs >= options.olderThanMs))
   const doomedNamespaces = new Set(items.filter((i) => i.kind === 'Namespace' && old(i)).map((i) => i.name))
   return items.filter((i) => old(i) && !(i.namespace && doomedNamespaces.has(i.namespace)))
 }
@@ -133,9 +154,11 @@ async function listManaged(api: KubernetesObjectApi): Promise<SweepItem[]> {
 
 function toItem(kind: string, obj: KubernetesObject): SweepItem {
   const created = obj.metadata?.creationTimestamp
+  const runId = obj.metadata?.labels?.[RUN_LABEL]
   return {
     kind,
     name: obj.metadata?.name ?? '',
+    ...(runId ? { runId } : {}),
     ...(obj.metadata?.namespace ? { namespace: obj.metadata.namespace } : {}),
     ...(created ? { createdMs: new Date(created).getTime() } : {}),
   }
@@ -166,10 +189,12 @@ async function listManagedDocker(docker: Docker): Promise<SweepItem[]> {
       kind: 'docker/container',
       name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
       createdMs: c.Created * 1000,
+      ...(c.Labels?.[RUN_LABEL] ? { runId: c.Labels[RUN_LABEL] } : {}),
     })),
     ...networks.map((n) => ({
       kind: 'docker/network',
       name: n.Name,
+      ...(n.Labels?.[RUN_LABEL] ? { runId: n.Labels[RUN_LABEL] } : {}),
       ...(n.Created ? { createdMs: new Date(n.Created).getTime() } : {}),
     })),
   ]

@@ -83,6 +83,11 @@ function secretForms(secret: string): string[] {
 
 interface Pattern {
   readonly kind: string
+  /**
+   * The secret was guessed from its context (a key or flag name in prose): an ordinary value there — a
+   * number, a date, a common word — is not a secret (`password: 16 bytes`, `bearer token`).
+   */
+  readonly guessed?: true
   readonly regex: RegExp
   /** Cheap check that lets most strings skip the regex entirely. */
   readonly mayMatch: (text: string) => boolean
@@ -148,6 +153,7 @@ const PATTERNS: readonly Pattern[] = [
     regex: new RegExp(`\\b(?:bearer|basic)\\s+(?<value>${NOT_PLACEHOLDER}[A-Za-z0-9._~+/=-]{4,})`, 'gi'),
     mayMatch: (t) => /bearer|basic/i.test(t),
     group: 'value',
+    guessed: true,
   },
   {
     kind: 'cli-arg',
@@ -158,6 +164,7 @@ const PATTERNS: readonly Pattern[] = [
       'gi',
     ),
     mayMatch: (t) => t.includes('--'),
+    guessed: true,
   },
   {
     // key=value, key: value, "key": "value" for credential-like keys (query strings, forms, YAML, JSON).
@@ -168,8 +175,33 @@ const PATTERNS: readonly Pattern[] = [
       'gi',
     ),
     mayMatch: (t) => /secret|token|passw|key/i.test(t),
+    guessed: true,
   },
 ]
+
+// Quantities (16, 3600, 1.5, 10Gi, 30s, 99%), ISO dates and times: never credentials in prose.
+const ORDINARY_NUMBER = /^[+-]?\d{1,9}(?:[.,:]\d{1,9}){0,3}(?:%|[kKMGTP]i?B?|bytes|ms|[smhd])?$/
+const ORDINARY_DATE =
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/
+/** Words CLI output puts after `password:`, `token:`, `--token`, `bearer` that are not the secret. */
+const COMMON_WORDS = new Set(
+  (
+    'true false null nil none n/a na yes no on off auto default required optional enabled disabled set unset ' +
+    'empty missing invalid expired valid ok unknown hidden redacted masked omitted present absent provided ' +
+    'given needed not is are was were be been has have had must should will can cannot may the a an of for ' +
+    'to from in on at by with and or if when must use used using uses see via per each any all this that ' +
+    'it its your their our bytes characters chars length long short too changed updated created deleted ' +
+    'rotated reset denied forbidden unauthorized refused found file files field fields value values string ' +
+    'type types key keys secret secrets token tokens password passwords authentication authorization auth ' +
+    'credentials credential access identity login user users account accounts policy expires expiry ' +
+    'expiration ttl lifetime age only also then than data+omitted'
+  ).split(' '),
+)
+
+/** A number, a date or a common word: what a guessed credential position holds in ordinary output. */
+export function isOrdinaryValue(value: string): boolean {
+  return ORDINARY_NUMBER.test(value) || ORDINARY_DATE.test(value) || COMMON_WORDS.has(value.toLowerCase())
+}
 
 /** The secret inside a match: the named group that matched, else the whole match. */
 function matchedSecret(match: string, groups: Record<string, string | undefined> | undefined): string {
@@ -185,6 +217,7 @@ function applyPattern(text: string, pattern: Pattern): string {
     const groups =
       typeof last === 'object' && last !== null ? (last as Record<string, string | undefined>) : undefined
     const secret = matchedSecret(match, groups)
+    if (pattern.guessed && isOrdinaryValue(secret)) return match
     if (secret === match) return placeholder(pattern.kind, secret)
     // Keep the key/flag and quotes around the secret; mask only the secret itself.
     const at = match.lastIndexOf(secret)

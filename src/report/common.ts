@@ -1,7 +1,10 @@
 // Facts every reporter derives from a RunResult the same way: verdict order and wording, latency text,
 // steps grouped by scenario and technique, and which data sources saw a step.
+
+import { attemptsText } from '../run/repeat.js'
 import type { RunResult, StepResult, Verdict } from '../run/result.js'
 import { VERDICTS } from '../run/result.js'
+import { describeSelection } from '../run/select.js'
 import type { SourceName } from '../telemetry/event.js'
 
 export const VERDICT_EMOJI: Record<Verdict, string> = {
@@ -109,6 +112,23 @@ export function verdictCounts(steps: readonly StepResult[]): string {
   return VERDICTS.filter((v) => counts.has(v))
     .map((v) => `${v}×${counts.get(v)}`)
     .join(', ')
+}
+
+/**
+ * What part of the suite ran and how often, for every header: `--only x (3 of 24 steps)`, `each step
+ * ran 3 times`; empty for a full single run. A partial run must never read as the whole suite.
+ */
+export function scopeFacts(result: RunResult): string[] {
+  const out: string[] = []
+  if (result.selection) out.push(`selection: ${describeSelection(result.selection)}`)
+  if (result.repeat && result.repeat > 1) out.push(`each step ran ${result.repeat} times`)
+  return out
+}
+
+/** ` — 2/3 detected` for a repeated step, else empty. */
+export function rateSuffix(step: StepResult): string {
+  const rate = attemptsText(step)
+  return rate ? ` — ${rate}` : ''
 }
 
 /** Run duration in ms, or undefined when a timestamp does not parse. */

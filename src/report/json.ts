@@ -34,6 +34,8 @@ export function renderJson(result: RunResult): string {
     telemetry: result.telemetry,
     rules: result.rules,
     manifest: result.manifest,
+    ...(result.selection ? { selection: result.selection } : {}),
+    ...(result.repeat ? { repeat: result.repeat } : {}),
   }
   return `${JSON.stringify(report, null, 2)}\n`
 }

@@ -1,8 +1,10 @@
 // junit.xml for CI annotations: one testsuite per scenario, one testcase per step, a <failure> for every
 // step that missed its expectation, a <skipped> for every step the lab could not run. Written by hand
 // (no XML dependency) with strict escaping; valid against schemas/junit-10.xsd.
+import { attemptsText } from '../run/repeat.js'
 import type { RunResult, StepResult } from '../run/result.js'
-import { formatLatency, gaps, runDurationMs, stepsByScenario, VERDICT_MEANING } from './common.js'
+import { describeSelection } from '../run/select.js'
+import { formatLatency, gaps, rateSuffix, runDurationMs, stepsByScenario, VERDICT_MEANING } from './common.js'
 
 // Characters XML 1.0 forbids (C0 controls other than tab/newline/CR, lone surrogates, U+FFFE/U+FFFF).
 const INVALID_XML_CHARS =
@@ -53,6 +55,7 @@ function seconds(ms: number | undefined): string | undefined {
 function systemOut(step: StepResult): string {
   const lines = [
     `verdict: ${step.verdict} (${VERDICT_MEANING[step.verdict]})`,
+    ...(step.attempts ? [`attempts: ${attemptsText(step)} (${step.attempts.verdicts.join(', ')})`] : []),
     `kind: ${step.kind}`,
     `command: ${step.command}`,
     `actor: ${step.actor}`,
@@ -92,7 +95,7 @@ function testcase(step: StepResult): string[] {
   if (step.verdict === 'SKIPPED') {
     body.push(`      <skipped${attrs({ message: step.explanation ?? VERDICT_MEANING.SKIPPED })}/>`)
   } else if (!step.passed) {
-    const message = step.explanation ? `${step.verdict}: ${step.explanation}` : step.verdict
+    const message = `${step.explanation ? `${step.verdict}: ${step.explanation}` : step.verdict}${rateSuffix(step)}`
     body.push(`      <failure${attrs({ message, type: step.verdict })}>${cdata(failureBody(step))}</failure>`)
   }
   body.push(`      <system-out>${cdata(systemOut(step))}</system-out>`)
@@ -115,7 +118,14 @@ function testsuite(result: RunResult, scenario: string, steps: readonly StepResu
     timestamp: steps[0]?.startedAt ?? result.startedAt,
   })}>`
   const props = properties(
-    { title: meta?.title, tactic: meta?.tactic, techniques: meta?.techniques.join(', '), file: meta?.file },
+    {
+      title: meta?.title,
+      tactic: meta?.tactic,
+      techniques: meta?.techniques.join(', '),
+      file: meta?.file,
+      ...(result.selection ? { selection: describeSelection(result.selection) } : {}),
+      ...(result.repeat && result.repeat > 1 ? { repeat: result.repeat } : {}),
+    },
     '    ',
   )
   return [open, ...props, ...steps.flatMap(testcase), '  </testsuite>']

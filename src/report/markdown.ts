@@ -1,6 +1,7 @@
 // report.md: what a detection engineer reads first. Summary, then the gaps (steps that missed their
 // expectation, explained), one row per step, technique × data-source coverage, notes on steps that passed
 // but deserve a look (blocked as expected, noisy, skipped), findings, and the evidence, collapsed.
+import { attemptsText } from '../run/repeat.js'
 import { type RunResult, type StepResult, wasJudged } from '../run/result.js'
 import { SOURCES } from '../telemetry/event.js'
 import {
@@ -8,7 +9,9 @@ import {
   formatLatency,
   gaps,
   isClean,
+  rateSuffix,
   runDurationMs,
+  scopeFacts,
   stepId,
   stepSources,
   techniqueIds,
@@ -41,7 +44,9 @@ function header(result: RunResult): string {
     `**Started:** ${mdText(result.startedAt)}`,
     `**Duration:** ${formatLatency(runDurationMs(result))}`,
   ]
-  return `# purplekind run ${code(result.runId)}\n\n${facts.join(' · ')}\n\n${verdictLine(result)}`
+  const scope = scopeFacts(result).map((f) => `> **Partial run:** ${mdText(f)}`)
+  const head = `# purplekind run ${code(result.runId)}\n\n${facts.join(' · ')}`
+  return [head, ...(scope.length ? [scope.join('\n>\n')] : []), verdictLine(result)].join('\n\n')
 }
 
 /** Where pods are not real containers (the local lab's kwok), every report says so up front. */
@@ -113,7 +118,7 @@ function coverageCell(steps: readonly StepResult[]): string {
 
 function verdictCell(step: StepResult): string {
   const gap = step.passed ? '' : ' (gap)'
-  return `${VERDICT_EMOJI[step.verdict]} ${step.verdict}${gap}`
+  return `${VERDICT_EMOJI[step.verdict]} ${step.verdict}${gap}${mdText(rateSuffix(step))}`
 }
 
 function latencyCell(step: StepResult): string {
@@ -182,6 +187,9 @@ function explainStep(step: StepResult): string {
     '',
     `- **Verdict:** ${code(step.verdict)}, ${step.passed ? 'as expected' : '**a gap**'}: ${VERDICT_MEANING[step.verdict]}`,
     `- **Why:** ${step.explanation ? mdText(step.explanation) : 'no explanation was recorded'}`,
+    ...(step.attempts
+      ? [`- **Attempts:** ${mdText(attemptsText(step) ?? '')}: ${mdText(step.attempts.verdicts.join(', '))}`]
+      : []),
     `- **Rules:** expected ${rulesCell(step.expectedRules)}; fired ${rulesCell(step.rules)}`,
   ]
   if (step.nearMiss) {

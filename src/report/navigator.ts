@@ -3,7 +3,7 @@
 // tactics (from ATT&CK's STIX data). Load it at https://mitre-attack.github.io/attack-navigator/.
 import type { RunResult, StepResult, Verdict } from '../run/result.js'
 import { ATTACK_VERSION, TECHNIQUE_TACTICS } from './attack-tactics.generated.js'
-import { techniqueIds, verdictCounts } from './common.js'
+import { rateSuffix, scopeFacts, techniqueIds, verdictCounts } from './common.js'
 
 export const NAVIGATOR_VERSIONS = {
   layer: '4.5',
@@ -89,7 +89,8 @@ function techniqueEntries(result: RunResult, technique: string): Record<string, 
     metadata: [
       {
         name: 'steps',
-        value: steps.map((s) => `${s.scenario}/${s.step} (${s.verdict})`).join(', ') || 'none',
+        value:
+          steps.map((s) => `${s.scenario}/${s.step} (${s.verdict}${rateSuffix(s)})`).join(', ') || 'none',
       },
       { name: 'rules fired', value: [...new Set(steps.flatMap((s) => s.rules))].join(', ') || 'none' },
     ],
@@ -104,7 +105,10 @@ export function renderNavigatorLayer(result: RunResult): string {
     domain: 'enterprise-attack',
     description:
       `Detection coverage proven by purplekind run ${result.runId} on lab ${result.lab}: ` +
-      'score = % of attack steps detected or blocked (late detections count half).',
+      'score = % of attack steps detected or blocked (late detections count half).' +
+      scopeFacts(result)
+        .map((f) => ` Partial run — ${f}.`)
+        .join(''),
     sorting: 3,
     layout: { layout: 'side', showID: true, showName: true, expandedSubtechniques: 'annotated' },
     hideDisabled: false,
@@ -118,6 +122,7 @@ export function renderNavigatorLayer(result: RunResult): string {
       { name: 'run id', value: result.runId },
       { name: 'lab', value: result.lab },
       { name: 'started', value: result.startedAt },
+      ...scopeFacts(result).map((f) => ({ name: 'scope', value: f })),
       {
         name: 'ATT&CK tactics',
         value: `Enterprise ATT&CK v${ATTACK_VERSION} (scripts/gen-attack-tactics.mjs)`,

@@ -6,12 +6,14 @@ import { FINDING_KINDS, VERDICTS } from '../run/result.js'
 import { SOURCES } from '../telemetry/event.js'
 
 const source = z.enum(SOURCES)
+const count = z.number().int().min(0)
 
 const alert = z.strictObject({
   rule: z.string(),
   title: z.string(),
   level: z.string().optional(),
   tags: z.array(z.string()),
+  message: z.string().optional(),
   file: z.string().optional(),
   event: z.number().optional(),
   auditID: z.string().optional(),
@@ -57,9 +59,15 @@ const step = z.strictObject({
   durationMs: z.number().optional(),
   techniques: z.array(z.string()),
   mitigations: z.array(z.string()).optional(),
+  attempts: z
+    .strictObject({
+      runs: count,
+      passed: count,
+      detected: count,
+      verdicts: z.array(z.enum(VERDICTS)),
+    })
+    .optional(),
 })
-
-const count = z.number().int().min(0)
 
 export const reportSchema = z.strictObject({
   reportVersion: z.literal(2),
@@ -107,6 +115,17 @@ export const reportSchema = z.strictObject({
     z.strictObject({ id: z.string(), title: z.string(), file: z.string(), language: z.string() }),
   ),
   manifest: z.record(z.string(), z.string()),
+  /** Present when only part of the suite ran (`--only`, `--technique`, `--tag`, `--shard`). */
+  selection: z
+    .strictObject({
+      filters: z.array(z.string()),
+      selectedSteps: count,
+      definedSteps: count,
+      prerequisites: z.array(z.string()),
+    })
+    .optional(),
+  /** `--repeat N`. */
+  repeat: z.number().int().min(1).optional(),
 })
 
 export type ReportJson = z.infer<typeof reportSchema>

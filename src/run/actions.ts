@@ -6,8 +6,10 @@ import { PurpleError } from '../errors.js'
 import type { Lab } from '../lab/provider.js'
 import type { Actor, Step } from '../scenario/schema.js'
 import { unsafeStepArgs } from '../scenario/step-flags.js'
-import { type ClientCert, mintClientCert } from './client-cert.js'
-import { type KubeApi, resourcePath } from './kube-api.js'
+import type { ClientCert } from './client-cert.js'
+import { type IdentityContext, MARKER_EXTRA, resolveKubeIdentity } from './identity.js'
+import { type ApiIdentity, ApiTimeoutError, type KubeApi, resourcePath } from './kube-api.js'
+import { parseDuration } from './verdict.js'
 
 /** What the harness did for one step and what came back (outputs stay in memory; reporters redact). */
 export interface ActionRecord {
@@ -23,6 +25,8 @@ export interface ActionRecord {
   auditIDs: string[]
   /** Marker the action carried, when the tool lets us set one (impersonation extra). */
   marker?: string
+  /** Cloud credential ids the action presented (an AWS access key id), as decoy records name them. */
+  credentials?: string[]
 }
 
 export interface ActionContext {
@@ -37,54 +41,62 @@ export interface ActionContext {
   venvBin: string
   cloudEnv: (cloud: 'aws' | 'azure', credentials?: string) => Record<string, string>
   signal?: AbortSignal
+  /** `--step-timeout`: how long an action may run when its step sets no `timeout:` (default 60 s). */
+  stepTimeoutMs?: number
 }
 
-export const MARKER_EXTRA = 'purplekind.io/step'
+export const DEFAULT_STEP_TIMEOUT_MS = 60_000
+/** The exit code timeout(1) uses for a command it killed; a timed-out action reports it too. */
+export const TIMED_OUT_EXIT = 124
 
-// Resolve how a step authenticates, and to whom its telemetry will be attributed.
+/** The step's own `timeout:`, else the run's default. */
+export function actionTimeoutMs(step: Step, ctx: Pick<ActionContext, 'stepTimeoutMs'>): number {
+  return step.timeout ? parseDuration(step.timeout) : (ctx.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS)
+}
+
+/** The first stderr line of an action that was killed at its timeout: the verdict quotes it. */
+export function timedOutMessage(ms: number): string {
+  return `timed out after ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`} and was killed (raise the step's timeout: or --step-timeout)`
+}
+
+export { jwtClaims, jwtSubject, MARKER_EXTRA } from './identity.js'
+
+// How a step authenticates with kubectl, from the one resolver (identity.ts).
 async function kubeIdentity(
   actor: Actor,
   ctx: ActionContext,
 ): Promise<{ args: string[]; identity: string; token?: string; cert?: ClientCert; marker?: string }> {
-  if ('user' in actor && ctx.lab.clientCA) {
-    // The user's own certificate: no impersonation, and the event's credential id names the step.
-    const cert = await mintClientCert(ctx.lab.clientCA, actor.user, actor.groups, ctx.runDir)
-    return { args: [], identity: actor.user, cert, marker: cert.credentialId }
+  const who = await resolveKubeIdentity(actor, identityContext(ctx))
+  switch (who.kind) {
+    case 'cert':
+      return { args: [], identity: who.identity, cert: who.cert, marker: who.marker }
+    case 'token':
+      return {
+        args: [],
+        identity: who.identity,
+        token: who.token,
+        ...(who.marker ? { marker: who.marker } : {}),
+      }
+    case 'impersonate':
+      return {
+        args: [
+          `--as=${who.user}`,
+          ...who.groups.map((g) => `--as-group=${g}`),
+          `--as-user-extra=${MARKER_EXTRA}=${who.marker}`,
+        ],
+        identity: who.identity,
+        marker: who.marker,
+      }
   }
-  if ('user' in actor) {
-    // Where no CA is at hand (an existing cluster): impersonation, which the report states.
-    const marker = randomUUID()
-    const args = [
-      `--as=${actor.user}`,
-      ...actor.groups.map((g) => `--as-group=${g}`),
-      `--as-user-extra=${MARKER_EXTRA}=${marker}`,
-    ]
-    return { args, identity: actor.user, marker }
-  }
-  if ('serviceAccount' in actor) {
-    const token = await serviceAccountToken(actor.serviceAccount, ctx)
-    const [ns, name] = actor.serviceAccount.split('/')
-    return { args: [], identity: `system:serviceaccount:${ns}:${name}`, token, ...tokenMarker(token) }
-  }
-  if ('token' in actor) {
-    const token = ctx.captures.get(actor.token)?.trim()
-    if (!token)
-      throw new PurpleError(
-        'PURPLE_COMMAND_FAILED',
-        `capture "${actor.token}" is empty: the step that should have produced it failed`,
-      )
-    return { args: [], identity: jwtSubject(token) ?? 'token', token, ...tokenMarker(token) }
-  }
-  throw new PurpleError('PURPLE_INTERNAL', 'not a Kubernetes actor')
 }
 
-/**
- * A service-account token's `jti` is what the apiserver records as the event's credential id
- * (`JTI=<jti>`): it ties a step using that token — a stolen one too — to exactly its events.
- */
-function tokenMarker(token: string): { marker?: string } {
-  const jti = jwtClaims(token)?.jti
-  return typeof jti === 'string' && jti ? { marker: `JTI=${jti}` } : {}
+function identityContext(ctx: ActionContext): IdentityContext {
+  return {
+    lab: ctx.lab,
+    runDir: ctx.runDir,
+    captures: ctx.captures,
+    serviceAccountToken: (sa) => serviceAccountToken(sa, ctx),
+  }
 }
 
 /** A short-lived token for a lab service account, minted once per run via TokenRequest. */
@@ -101,23 +113,6 @@ export async function serviceAccountToken(sa: string, ctx: ActionContext): Promi
   if (!token) throw new PurpleError('PURPLE_LAB_FAILED', `TokenRequest for ${sa} returned no token`)
   ctx.tokens.set(sa, token)
   return token
-}
-
-export function jwtSubject(token: string): string | undefined {
-  const sub = jwtClaims(token)?.sub
-  return typeof sub === 'string' ? sub : undefined
-}
-
-/** The claims of a JWT (unverified: only to name what a token is). */
-export function jwtClaims(token: string): Record<string, unknown> | undefined {
-  const payload = token.split('.')[1]
-  if (!payload || payload.length > 16_384) return undefined
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown
-    return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
-  }
 }
 
 // A kubeconfig holding only the server, its CA and the actor's own credential (never the admin's).
@@ -239,27 +234,30 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionR
       throw new PurpleError('PURPLE_INTERNAL', `unknown tool ${tool}`)
   }
   const sentAt = Date.now()
+  const timeoutMs = actionTimeoutMs(step, ctx)
   const r = await execa(cmd, args, {
     // Only what the harness sets: an inherited AWS_*, DOCKER_CONTEXT or KUBECONFIG could point a real CLI
     // somewhere other than the lab and its decoys.
     env: { ...baseEnv(), ...env },
     extendEnv: false,
     reject: false,
-    timeout: 60_000,
+    timeout: timeoutMs,
     stdin: 'ignore',
     ...(ctx.signal ? { cancelSignal: ctx.signal } : {}),
   })
   const endedAt = Date.now()
   if (step.capture) ctx.captures.set(step.capture, r.stdout)
+  const stderr = r.stderr || (r.failed && !r.exitCode ? (r.shortMessage ?? '') : '')
   return {
     ...base,
+    ...(env.AWS_ACCESS_KEY_ID ? { credentials: [env.AWS_ACCESS_KEY_ID] } : {}),
     argv: [tool as string, ...rest],
     identity,
     sentAt,
     endedAt,
-    exitCode: r.exitCode ?? (r.failed ? 1 : 0),
+    exitCode: r.timedOut ? TIMED_OUT_EXIT : (r.exitCode ?? (r.failed ? 1 : 0)),
     stdout: r.stdout,
-    stderr: r.stderr || (r.failed && !r.exitCode ? (r.shortMessage ?? '') : ''),
+    stderr: r.timedOut ? `${timedOutMessage(timeoutMs)}\n${stderr}` : stderr,
     ...(marker ? { marker } : {}),
   }
 }
@@ -286,29 +284,38 @@ async function runApiAction(step: Step, argv: string[], ctx: ActionContext): Pro
       'PURPLE_SCENARIO_INVALID',
       `api step ${step.id}: use "api get|list|delete <resource> [name] [-n ns]"`,
     )
-  const actor = step.actor
-  let identity = 'unknown'
-  let who: { user?: string; groups?: string[]; token?: string } = {}
-  if ('user' in actor) {
-    who = { user: actor.user, groups: actor.groups }
-    identity = actor.user
-  } else if ('serviceAccount' in actor) {
-    who = { token: await serviceAccountToken(actor.serviceAccount, ctx) }
-    const [ns, sa] = actor.serviceAccount.split('/')
-    identity = `system:serviceaccount:${ns}:${sa}`
-  } else if ('token' in actor) {
-    const token = ctx.captures.get(actor.token)?.trim() ?? ''
-    who = { token }
-    identity = jwtSubject(token) ?? 'token'
-  }
+  const resolved = await resolveKubeIdentity(step.actor, identityContext(ctx))
+  const identity = resolved.identity
+  const who: ApiIdentity =
+    resolved.kind === 'cert'
+      ? { cert: resolved.cert }
+      : resolved.kind === 'token'
+        ? { token: resolved.token }
+        : { user: resolved.user, groups: [...resolved.groups] }
   const sentAt = Date.now()
-  const res = await ctx.api.request(
-    method,
-    resourcePath(resource, namespace, verb === 'list' ? undefined : name),
-    undefined,
-    { ...who, userAgent },
-  )
+  const timeoutMs = actionTimeoutMs(step, ctx)
+  const res = await ctx.api
+    .request(method, resourcePath(resource, namespace, verb === 'list' ? undefined : name), undefined, {
+      ...who,
+      userAgent,
+      timeoutMs,
+    })
+    .catch((e: unknown) => {
+      if (e instanceof ApiTimeoutError) return e
+      throw e
+    })
   const endedAt = Date.now()
+  if (res instanceof ApiTimeoutError)
+    return {
+      argv: step.run,
+      identity,
+      sentAt,
+      endedAt,
+      exitCode: TIMED_OUT_EXIT,
+      stdout: '',
+      stderr: timedOutMessage(timeoutMs),
+      auditIDs: [res.auditID],
+    }
   const ok = res.status >= 200 && res.status < 300
   const stdout = typeof res.body === 'string' ? res.body : JSON.stringify(res.body)
   if (step.capture) ctx.captures.set(step.capture, stdout)

@@ -1,25 +1,10 @@
 import type { TelemetryEvent } from '../telemetry/event.js'
-import { getField } from '../telemetry/event.js'
+import { sourceDescriptor } from '../telemetry/registry.js'
 import type { StepEvidence } from './result.js'
 
-const str = (v: unknown) => (v === undefined || v === null ? '' : String(v))
-
-// A one-line, human-readable summary of an event (the report redacts it again on the way out).
+// A one-line, human-readable summary of an event, as its source describes it.
 export function excerpt(e: TelemetryEvent): string {
-  switch (e.source) {
-    case 'k8s-audit': {
-      const user = str(getField(e, 'user.username'))
-      const imp = str(getField(e, 'impersonatedUser.username'))
-      const who = imp ? `${user} as ${imp}` : user
-      return `${str(getField(e, 'verb'))} ${str(getField(e, 'requestURI'))} by ${who} → ${str(getField(e, 'responseStatus.code'))} [${str(getField(e, 'stage'))}] ua=${str(getField(e, 'userAgent')).slice(0, 60)}`
-    }
-    case 'docker-api':
-      return `${str(getField(e, 'method'))} ${str(getField(e, 'path'))}${getField(e, 'status') ? ` → ${str(getField(e, 'status'))}` : ''}`
-    case 'docker-events':
-      return `${str(getField(e, 'Type'))} ${str(getField(e, 'Action'))} ${str(getField(e, 'Actor.Attributes.name'))}`
-    case 'container-logs':
-      return `${str(getField(e, 'container'))}: ${str(getField(e, 'log')).slice(0, 160)}`
-  }
+  return sourceDescriptor(e.source).excerpt(e)
 }
 
 export function toEvidence(events: readonly TelemetryEvent[], max = 6): StepEvidence[] {

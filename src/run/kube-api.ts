@@ -9,7 +9,22 @@ export interface ApiIdentity {
   groups?: string[]
   /** Act with this bearer token instead of the kubeconfig's credentials. */
   token?: string
+  /** Act with this client certificate instead of the kubeconfig's credentials. */
+  cert?: { certPem: string; keyPem: string }
   userAgent?: string
+  /** The whole request (not only an idle socket) is abandoned after this long: a step's timeout. */
+  timeoutMs?: number
+}
+
+/** A request abandoned at its `timeoutMs`; it was sent, so its audit ID may still be in the audit log. */
+export class ApiTimeoutError extends PurpleError {
+  constructor(
+    readonly auditID: string,
+    readonly timeoutMs: number,
+    what: string,
+  ) {
+    super('PURPLE_LAB_FAILED', `API ${what} timed out after ${timeoutMs} ms`)
+  }
 }
 
 export interface ApiResponse {
@@ -54,13 +69,7 @@ export class KubeApi {
     return this.#kc.getCurrentCluster()?.caData
   }
 
-  async request(
-    method: string,
-    path: string,
-    body?: unknown,
-    who: ApiIdentity = {},
-    timeoutMs = 30_000,
-  ): Promise<ApiResponse> {
+  async request(method: string, path: string, body?: unknown, who: ApiIdentity = {}): Promise<ApiResponse> {
     const auditID = randomUUID()
     this.sent.add(auditID)
     const headers: Record<string, string | string[]> = {
@@ -70,17 +79,31 @@ export class KubeApi {
     }
     if (body !== undefined)
       headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json'
-    if (who.user) headers['Impersonate-User'] = who.user
-    // An array makes node send one header line per group; the apiserver reads each line as one group.
-    if (who.groups?.length) headers['Impersonate-Group'] = who.groups
+    const own = who.token !== undefined || who.cert !== undefined
+    if (who.token !== undefined && !who.token.trim())
+      throw new PurpleError(
+        'PURPLE_COMMAND_FAILED',
+        `API ${method} ${path}: the actor's token is empty; not sending a request that would go out as the harness`,
+      )
     const opts: https.RequestOptions = { method, headers }
-    await this.#kc.applyToHTTPSOptions(opts)
-    if (who.token) {
-      // Token actors must not also present the admin client certificate (x509 would win).
-      delete opts.cert
-      delete opts.key
-      delete (opts as { agent?: unknown }).agent
-      headers.Authorization = `Bearer ${who.token}`
+    if (own) {
+      // The actor's own credential with only the cluster's CA and TLS settings: the kubeconfig's
+      // certificate, key, token or agent must never ride along (x509 would win over a bearer token).
+      const tls: https.RequestOptions = {}
+      await this.#kc.applyToHTTPSOptions(tls)
+      if (tls.ca) opts.ca = tls.ca
+      if (tls.rejectUnauthorized !== undefined) opts.rejectUnauthorized = tls.rejectUnauthorized
+      if (tls.servername) opts.servername = tls.servername
+      if (who.cert) {
+        opts.cert = who.cert.certPem
+        opts.key = who.cert.keyPem
+      }
+      if (who.token) headers.Authorization = `Bearer ${who.token}`
+    } else {
+      if (who.user) headers['Impersonate-User'] = who.user
+      // An array makes node send one header line per group; the apiserver reads each line as one group.
+      if (who.groups?.length) headers['Impersonate-Group'] = who.groups
+      await this.#kc.applyToHTTPSOptions(opts)
     }
     const data = body === undefined ? undefined : JSON.stringify(body)
     return await new Promise<ApiResponse>((resolve, reject) => {
@@ -101,12 +124,20 @@ export class KubeApi {
           })
         },
       )
-      req.setTimeout(timeoutMs, () =>
-        req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${path}`)),
-      )
+      req.setTimeout(30_000, () => req.destroy(new Error(`timeout: ${method} ${path}`)))
+      const limit = who.timeoutMs
+      const timer =
+        limit === undefined
+          ? undefined
+          : setTimeout(() => req.destroy(new ApiTimeoutError(auditID, limit, `${method} ${path}`)), limit)
+      req.on('close', () => clearTimeout(timer))
       req.on('error', (e) =>
         reject(
-          new PurpleError('PURPLE_LAB_FAILED', `API ${method} ${path} failed: ${e.message}`, { cause: e }),
+          e instanceof ApiTimeoutError
+            ? e
+            : new PurpleError('PURPLE_LAB_FAILED', `API ${method} ${path} failed: ${e.message}`, {
+                cause: e,
+              }),
         ),
       )
       if (data) req.write(data)
@@ -117,7 +148,7 @@ export class KubeApi {
   /** Why the apiserver is not ready (unreachable, or /readyz not 200 within `timeoutMs`); undefined if it is. */
   async unready(timeoutMs = 5000): Promise<string | undefined> {
     try {
-      const res = await this.request('GET', '/readyz', undefined, {}, timeoutMs)
+      const res = await this.request('GET', '/readyz', undefined, { timeoutMs })
       return res.status === 200 ? undefined : `apiserver ${this.server} /readyz answered HTTP ${res.status}`
     } catch (e) {
       return `apiserver ${this.server} unreachable: ${(e as Error).message.replace(/^API GET \/readyz failed: /, '')}`

@@ -2,16 +2,18 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Engine } from '../detection/engine.js'
-import type { Alert, CompiledRule, RuleSet } from '../detection/types.js'
+import type { CompiledRule, RuleSet } from '../detection/types.js'
 import { PurpleError } from '../errors.js'
 import type { Scenario } from '../scenario/load.js'
 import { SOURCES, type TelemetryEvent } from '../telemetry/event.js'
 import { parseLine } from '../telemetry/normalize.js'
+import { assembleResult } from './assemble.js'
 import { correlate, harnessTraffic } from './correlate.js'
 import { judgeStep, unrunStep } from './judge.js'
+import type { DetectionPipeline } from './pipelines/pipeline.js'
 import { readRecording } from './record.js'
 import type { Finding, RunResult, StepResult } from './result.js'
-import { noisyRuleFindings, scenarioSummary, summarize } from './summary.js'
+import { TelemetryBus } from './telemetry-bus.js'
 
 /**
  * Re-asserts scenarios' expectations against a recorded run, with no lab: the recorded telemetry goes
@@ -23,6 +25,10 @@ export async function replayRecording(
   scenarios: readonly Scenario[],
   ruleSet: RuleSet,
   runId: string,
+  /** Detection pipelines (`--pipeline`); default: the built-in engines over `ruleSet`. */
+  pipelines?: readonly DetectionPipeline[],
+  /** Every loaded scenario, when `scenarios` is a selection: recorded steps outside it are not stale. */
+  allScenarios: readonly Scenario[] = scenarios,
 ): Promise<RunResult> {
   const rec = await readRecording(dir)
   const events: TelemetryEvent[] = []
@@ -36,16 +42,7 @@ export async function replayRecording(
     })
   }
   events.sort((a, b) => a.timeMs - b.timeMs)
-  const engine = new Engine(ruleSet)
-  const alertsByEvent = new Map<TelemetryEvent, Alert[]>()
-  for (const e of events) {
-    const alerts = engine.evaluateEvents([e]).map((a) => ({ ...a, alertTime: e.time }))
-    if (alerts.length) alertsByEvent.set(e, alerts)
-  }
-  // SPL pipelines run once over the whole recording's matching events; a row's alert is on each of its events.
-  for (const a of engine.flushPipelines()) {
-    for (const e of a.contributors ?? []) alertsByEvent.set(e, [...(alertsByEvent.get(e) ?? []), a])
-  }
+  const bus = await detectOffline(events, ruleSet, pipelines)
   const rules = new Map<string, CompiledRule>(ruleSet.rules.map((r) => [r.id, r]))
   const ignore = new Set(rec.harnessAuditIDs)
   const steps: StepResult[] = []
@@ -53,7 +50,7 @@ export async function replayRecording(
   const key = (scenario: string, step: string) => `${scenario}/${step}`
   const recorded = new Map(rec.steps.map((rs) => [key(rs.scenario, rs.step), rs]))
   const skipped = new Map((rec.skipped ?? []).map((k) => [key(k.scenario, k.step), k.reason]))
-  const defined = new Set(scenarios.flatMap((s) => s.steps.map((st) => key(s.metadata.id, st.id))))
+  const defined = new Set(allScenarios.flatMap((s) => s.steps.map((st) => key(s.metadata.id, st.id))))
   for (const rs of rec.steps) {
     if (!defined.has(key(rs.scenario, rs.step)))
       findings.push({
@@ -84,7 +81,7 @@ export async function replayRecording(
         continue
       }
       const corr = correlate(rs.trace, events, harnessTraffic(ignore, rs.trace.auditIDs))
-      const alerts = corr.events.flatMap((e) => alertsByEvent.get(e) ?? [])
+      const alerts = bus.alertsOn(corr.events)
       const { result, findings: found } = judgeStep({
         scenario,
         step,
@@ -105,27 +102,42 @@ export async function replayRecording(
       steps.push(result)
     }
   }
-  if (!steps.some((s) => recorded.has(key(s.scenario, s.step))))
+  // An empty selection (an empty --shard) is an empty run; a recording of other scenarios is an error.
+  if (steps.length && !steps.some((s) => recorded.has(key(s.scenario, s.step))))
     throw new PurpleError(
       'PURPLE_EVENTS_INVALID',
       `${dir}: the recording matches none of the given scenarios`,
       { hint: `it recorded run ${rec.runId}: ${[...new Set(rec.steps.map((s) => s.scenario))].join(', ')}` },
     )
-  const counts: Record<string, number> = {}
-  for (const e of events) counts[e.source] = (counts[e.source] ?? 0) + 1
   const times = rec.steps.map((s) => s.trace.sentAt)
-  return {
+  return assembleResult({
     runId,
     startedAt: new Date(Math.min(...times)).toISOString(),
     finishedAt: new Date(Math.max(...rec.steps.map((s) => s.trace.endedAt))).toISOString(),
     lab: `replay of ${rec.runId}`,
     provider: 'replay',
-    scenarios: scenarios.map(scenarioSummary),
-    steps,
-    summary: summarize(steps),
     manifest: { ...rec.manifest, recordedRun: rec.runId, recordedProvider: rec.provider },
-    findings: [...noisyRuleFindings(steps), ...findings],
-    telemetry: counts,
-    rules: ruleSet.rules.map((r) => ({ id: r.id, title: r.title, file: r.file, language: r.language })),
+    scenarios,
+    steps,
+    findings,
+    bus,
+    ruleSet,
+  })
+}
+
+// Offline, every event is in: feed them in time order, let each pipeline finish, then read its alerts.
+async function detectOffline(
+  events: readonly TelemetryEvent[],
+  ruleSet: RuleSet,
+  pipelines: readonly DetectionPipeline[] | undefined,
+): Promise<TelemetryBus> {
+  const bus = new TelemetryBus(pipelines ? undefined : new Engine(ruleSet), { clock: 'event' })
+  try {
+    if (pipelines) await bus.attach(pipelines)
+    for (const e of events) bus.push(e)
+    await bus.settle()
+  } finally {
+    await bus.stop()
   }
+  return bus
 }

@@ -1,5 +1,6 @@
 import type { Alert, NearMiss } from '../detection/types.js'
 import type { SourceName } from '../telemetry/event.js'
+import type { Selection } from './select.js'
 
 /**
  * Ordered from best to worst for an attack step; benign steps use PASSED_BENIGN / NOISY / FALSE_POSITIVE.
@@ -77,6 +78,16 @@ export interface StepResult {
   techniques: string[]
   /** ATT&CK mitigation ids this step exercises (e.g. a least-privilege variant). */
   mitigations?: string[]
+  /** With `--repeat N`: every attempt's verdict; the step passes only if every attempt did. */
+  attempts?: Attempts
+}
+
+/** A step run N times: how often it met its expectation and (attack steps) how often it was detected. */
+export interface Attempts {
+  runs: number
+  passed: number
+  detected: number
+  verdicts: Verdict[]
 }
 
 /** What a finding is about; one per kind of thing the run learned beyond the verdicts. */
@@ -87,6 +98,9 @@ export const FINDING_KINDS = [
   'stale-recording',
   'decoy-unavailable',
   'unattributed-alerts',
+  'pipeline-problem',
+  'telemetry-loss',
+  'flaky-detection',
   'lab-fault',
 ] as const
 export type FindingKind = (typeof FINDING_KINDS)[number]
@@ -118,6 +132,8 @@ export interface RunSummary {
   notRun: number
 }
 
+export type TelemetryCounts = Partial<Record<SourceName, number>>
+
 export interface RunResult {
   runId: string
   startedAt: string
@@ -132,6 +148,10 @@ export interface RunResult {
   /** Findings the run made about the detection content itself (e.g. an analytic that cannot fire). */
   findings: Finding[]
   /** Telemetry sources that were collected, with event counts. */
-  telemetry: Partial<Record<SourceName, number>>
+  telemetry: TelemetryCounts
   rules: { id: string; title: string; file: string; language: string }[]
+  /** Set when only some steps were selected (`--only`, `--technique`, `--tag`, `--shard`). */
+  selection?: Selection
+  /** `--repeat N`: how many times every step ran. */
+  repeat?: number
 }

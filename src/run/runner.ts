@@ -18,15 +18,16 @@ import {
   serviceAccountToken,
 } from './actions.js'
 import type { ExternalAlerts } from './alert-intake.js'
-import { type ActionTrace, correlate, dockerTargets, harnessTraffic } from './correlate.js'
+import { assembleResult } from './assemble.js'
+import { type ActionTrace, correlate, dockerTargets, harnessTraffic, kubectlTargets } from './correlate.js'
 import { judgeStep, unrunStep } from './judge.js'
 import { KubeApi } from './kube-api.js'
+import type { DetectionPipeline } from './pipelines/pipeline.js'
 import type { Recorder } from './record.js'
 import type { Finding, RunResult, StepResult } from './result.js'
 import { applyKubeSetup, deleteKubeObjects } from './setup.js'
-import { noisyRuleFindings, scenarioSummary, summarize } from './summary.js'
 import { TelemetryBus } from './telemetry-bus.js'
-import { parseDuration } from './verdict.js'
+import { isDetected, parseDuration } from './verdict.js'
 
 export interface RunOptions {
   lab: Lab
@@ -46,6 +47,10 @@ export interface RunOptions {
   keep?: boolean
   /** Alerts posted by an external pipeline (`--alerts-listen`); they count next to the built-in ones. */
   externalAlerts?: ExternalAlerts
+  /** Detection pipelines (`--pipeline`); default: the built-in engines over `ruleSet`. */
+  pipelines?: readonly DetectionPipeline[]
+  /** `--step-timeout` in ms: the action timeout for steps without their own `timeout:`. */
+  stepTimeoutMs?: number
 }
 
 /** Benign steps: how long to keep listening for (unwanted) alerts after the action. */
@@ -60,8 +65,7 @@ const FAULT_TEARDOWN_BUDGET_MS = 15_000
 export async function runScenarios(o: RunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString()
   const rulesById = new Map<string, CompiledRule>(o.ruleSet.rules.map((r) => [r.id, r]))
-  const bus = new TelemetryBus(new Engine(o.ruleSet))
-  o.externalAlerts?.attach(bus)
+  const bus = new TelemetryBus(o.pipelines ? undefined : new Engine(o.ruleSet))
   const api = new KubeApi(o.lab.kubeconfig, o.lab.context)
   const steps: StepResult[] = []
   const findings: Finding[] = []
@@ -79,10 +83,15 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
     venvBin: o.venvBin,
     cloudEnv: o.cloudEnv,
     signal: o.signal,
+    ...(o.stepTimeoutMs !== undefined ? { stepTimeoutMs: o.stepTimeoutMs } : {}),
   }
   try {
     // Inside the try: if a collector fails to start, bus.stop() releases the ones that did.
     await mkdir(o.runDir, { recursive: true, mode: 0o700 })
+    if (o.pipelines) await bus.attach(o.pipelines)
+    // An intake not among the pipelines (older callers) still sees the bus.
+    if (o.externalAlerts && !o.pipelines?.some((p) => 'alerts' in p && p.alerts === o.externalAlerts))
+      o.externalAlerts.attach(bus)
     await bus.start(o.lab.collectors)
     for (const scenario of o.scenarios) {
       if (o.signal.aborted) break
@@ -146,20 +155,19 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
     await rm(o.runDir, { recursive: true, force: true })
   }
   if (o.recorder) await o.recorder.writeTelemetry(bus.events, api.sent)
-  return {
+  return assembleResult({
     runId: o.runId,
     startedAt,
     finishedAt: new Date().toISOString(),
     lab: o.lab.name,
     provider: o.lab.provider,
-    scenarios: o.scenarios.map(scenarioSummary),
-    steps,
-    summary: summarize(steps),
     manifest: { ...o.lab.manifest },
-    findings: [...noisyRuleFindings(steps), ...findings],
-    telemetry: countBySource(bus.events),
-    rules: o.ruleSet.rules.map((r) => ({ id: r.id, title: r.title, file: r.file, language: r.language })),
-  }
+    scenarios: o.scenarios,
+    steps,
+    findings,
+    bus,
+    ruleSet: o.ruleSet,
+  })
 }
 
 /** Steps this lab cannot run, with why (a missing capability). */
@@ -303,11 +311,7 @@ async function runStep(
   while (Date.now() < waitUntil && !o.signal.aborted) {
     const { events } = correlate(trace, bus.events, ignore)
     const fired = new Set(alertsOn(events).map((a) => a.rule))
-    const want = step.expect.alerts
-    const done =
-      step.kind === 'attack' &&
-      events.length > 0 &&
-      (want.length ? want.every((r) => fired.has(r)) : fired.size > 0)
+    const done = step.kind === 'attack' && events.length > 0 && isDetected(step.expect.alerts, fired)
     if (done) {
       satisfiedAt ??= Date.now()
       if (Date.now() - satisfiedAt >= TAIL_MS) break
@@ -345,6 +349,10 @@ export function toTrace(step: Step, a: ActionRecord): ActionTrace {
     auditIDs: a.auditIDs,
     ...(a.marker ? { marker: a.marker } : {}),
     ...(step.run[0] === 'docker' ? { targets: dockerTargets(a.argv) } : {}),
+    ...(step.run[0] === 'kubectl' && kubectlTargets(a.argv).length
+      ? { targets: kubectlTargets(a.argv) }
+      : {}),
+    ...(a.credentials?.length ? { credentials: a.credentials } : {}),
   }
 }
 
@@ -367,7 +375,7 @@ function retrieved(a: ActionRecord, c: Canaries): string[] {
 }
 
 /** An action the harness could not even start (e.g. an empty capture): a failed step, never a crash. */
-function failedAction(step: Step, e: unknown): ActionRecord {
+export function failedAction(step: Step, e: unknown): ActionRecord {
   const now = Date.now()
   const why =
     e instanceof PurpleError ? `${e.message} [${e.code}]` : e instanceof Error ? e.message : String(e)
@@ -381,10 +389,4 @@ function failedAction(step: Step, e: unknown): ActionRecord {
     stderr: why,
     auditIDs: [],
   }
-}
-
-function countBySource(events: readonly { source: string }[]): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const e of events) out[e.source] = (out[e.source] ?? 0) + 1
-  return out
 }

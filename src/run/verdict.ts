@@ -152,7 +152,7 @@ export function decideVerdict(input: VerdictInput): VerdictOutput {
   const missingSources = (step.expect.telemetry ?? []).filter((s) => !events.some((e) => e.source === s))
   const expected = step.expect.alerts
   const missing = expected.filter((r) => !first.has(r))
-  const detected = expected.length ? missing.length === 0 : fired.length > 0
+  const detected = isDetected(expected, first)
   if (detected) {
     const latencyMs = Math.max(...(expected.length ? expected : fired).map((r) => first.get(r) ?? 0))
     const budget = parseDuration(step.expect.within)
@@ -204,4 +204,12 @@ function nearestMiss(
 
 function firstLine(s: string): string {
   return (s.split('\n').find((l) => l.trim()) ?? '').slice(0, 300)
+}
+
+/** The one "detected" rule: every rule the step names fired, or, naming none, any rule fired. */
+export function isDetected(
+  expected: readonly string[],
+  fired: { has(rule: string): boolean; size: number },
+): boolean {
+  return expected.length ? expected.every((r) => fired.has(r)) : fired.size > 0
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { SOURCES } from '../telemetry/event.js'
 
 // The scenario file format, purplekind.io/v1alpha1. Strict: unknown keys are errors.
 
@@ -95,7 +96,7 @@ const expect = z.strictObject({
   /** Rule ids that must stay silent (benign steps); `all` = every loaded rule. */
   silent: z.union([z.literal('all'), z.array(z.string())]).optional(),
   /** Telemetry sources the action must show up in (a NOT_LOGGED check per source). */
-  telemetry: z.array(z.enum(['k8s-audit', 'docker-events', 'docker-api', 'container-logs'])).optional(),
+  telemetry: z.array(z.enum(SOURCES)).optional(),
   /**
    * Rules that, as written, cannot fire on this step's real telemetry. Not counted as a gap: each is
    * checked (if it fires after all, the report says so) and reported as a finding with its reason.
@@ -125,6 +126,8 @@ const step = z.strictObject({
   techniques: z.array(techniqueId).min(1).optional(),
   /** Lab capability the step needs (skipped with a printed reason when absent). */
   requires: z.array(z.enum(['networkPolicy', 'realPods', 'docker'])).optional(),
+  /** How long the action may run before it is killed (ACTION_FAILED); default: the run's --step-timeout. */
+  timeout: duration.optional(),
   expect: expect.prefault({}),
 })
 
@@ -142,6 +145,8 @@ export const scenarioSchema = z.strictObject({
     tactic: z.string().min(1),
     description: z.string().default(''),
     references: z.array(z.url()).default([]),
+    /** Free labels for `--tag` selection (e.g. nightly, slow, cloud). */
+    tags: z.array(dnsName).default([]),
   }),
   setup: setup.prefault({}),
   steps: z.array(step).min(1),

@@ -1,7 +1,9 @@
 // The one normalized record every telemetry source produces. Rules read fields through `getField`,
 // which resolves Splunk-style aliases and derived fields first, then a dotted path into the raw event.
 
-export const SOURCES = ['k8s-audit', 'docker-events', 'docker-api', 'container-logs'] as const
+// Registering a source: its name and sourcetype here, its descriptor in registry.ts. The order is the
+// report's column order and the order `--source auto` tries (a more specific shape before a looser one).
+export const SOURCES = ['k8s-audit', 'decoy-access', 'docker-events', 'docker-api', 'container-logs'] as const
 export type SourceName = (typeof SOURCES)[number]
 
 /** Splunk `sourcetype` each source is known by, so the seed's analytics run unchanged. */
@@ -10,6 +12,7 @@ export const SOURCETYPES: Record<SourceName, string> = {
   'docker-events': 'docker:events',
   'docker-api': 'docker:api',
   'container-logs': 'kubernetes:container',
+  'decoy-access': 'purplekind:decoy',
 }
 
 export const DEFAULT_INDEX = 'containers'

@@ -1,10 +1,7 @@
 // Turns one record of any telemetry source into normalized TelemetryEvents (see docs/telemetry.md).
 import type { SourceName, TelemetryEvent } from './event.js'
+import { sourceDescriptor, sourceDescriptors } from './registry.js'
 import { invalid, isObject, type NormalizeContext } from './sources/common.js'
-import { normalizeContainerLog } from './sources/container-logs.js'
-import { normalizeDockerApi, parseDaemonLogLine } from './sources/docker-api.js'
-import { normalizeDockerEvent } from './sources/docker-events.js'
-import { normalizeK8sAudit } from './sources/k8s-audit.js'
 
 export type { NormalizeContext } from './sources/common.js'
 
@@ -21,23 +18,13 @@ export const DERIVED_FIELDS: ReadonlySet<string> = new Set([
   'user',
 ])
 
-const NORMALIZERS: Record<
-  SourceName,
-  (record: Record<string, unknown>, ctx?: NormalizeContext) => TelemetryEvent[]
-> = {
-  'k8s-audit': normalizeK8sAudit,
-  'docker-events': normalizeDockerEvent,
-  'docker-api': normalizeDockerApi,
-  'container-logs': normalizeContainerLog,
-}
-
 // One record → its events (an audit EventList gives one per item; a non-API daemon log line none).
 export function normalize(
   source: SourceName,
   record: Record<string, unknown>,
   ctx?: NormalizeContext,
 ): TelemetryEvent[] {
-  return NORMALIZERS[source](record, ctx)
+  return sourceDescriptor(source).normalize(record, ctx)
 }
 
 // One line of an events file → its events; blank lines give none. Throws PURPLE_EVENTS_INVALID at file:line.
@@ -54,8 +41,9 @@ export function parseLine(text: string, source: SourceName, ctx?: NormalizeConte
     if (!isObject(record)) throw invalid(source, ctx, 'line is not a JSON object')
     return normalize(source, record, ctx)
   }
-  if (source === 'docker-api') {
-    const fields = parseDaemonLogLine(line)
+  const parseText = sourceDescriptor(source).parseText
+  if (parseText) {
+    const fields = parseText(line)
     if (fields) return normalize(source, fields, ctx)
     throw invalid(source, ctx, 'line is neither JSON nor a dockerd `time="…" level=… msg="…"` log line')
   }
@@ -70,8 +58,8 @@ export function detectSource(text: string): SourceName | undefined {
     .find((l) => l !== '')
   if (first === undefined) return undefined
   const record = parseObject(first) ?? (first === '{' ? parseObject(text) : undefined)
-  if (record) return sourceOfRecord(record)
-  return parseDaemonLogLine(first) ? 'docker-api' : undefined
+  if (record) return sourceDescriptors().find((d) => d.sniff(record))?.name
+  return sourceDescriptors().find((d) => d.parseText?.(first))?.name
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {
@@ -81,18 +69,4 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined
   }
-}
-
-function sourceOfRecord(r: Record<string, unknown>): SourceName | undefined {
-  const apiVersion = typeof r.apiVersion === 'string' ? r.apiVersion : ''
-  if (apiVersion.startsWith('audit.k8s.io/') || (r.auditID !== undefined && r.verb !== undefined)) {
-    return 'k8s-audit'
-  }
-  if ((r.Type !== undefined && r.Action !== undefined) || (r.status !== undefined && r.id !== undefined)) {
-    return 'docker-events'
-  }
-  if ((r.method !== undefined && r.path !== undefined) || String(r.msg).startsWith('Calling '))
-    return 'docker-api'
-  if (r.log !== undefined || (r.line !== undefined && r.stream !== undefined)) return 'container-logs'
-  return undefined
 }

@@ -6,12 +6,13 @@ import { PurpleError } from '../../errors.js'
 import { buildAssets, cacheRoot } from '../../lab/assets.js'
 import { chooseProvider } from '../../lab/detect.js'
 import { DEFAULT_DOCKER_SOCKET } from '../../lab/docker/engine.js'
-import { sweepJournals } from '../../lab/journal.js'
-import { kindClusterName, kindProvider } from '../../lab/kind/index.js'
+import { liveRuns, sweepJournals } from '../../lab/journal.js'
+import { kindClusterName } from '../../lab/kind/index.js'
 import { buildNodeImage } from '../../lab/kind/node-image.js'
 import { mergeLabContext, removeLabContext } from '../../lab/kubeconfig-merge.js'
-import { labDir, labHome, localProvider, sweepSandbox } from '../../lab/local/index.js'
+import { labDir, labHome, sweepSandbox } from '../../lab/local/index.js'
 import type { LabProvider } from '../../lab/provider.js'
+import { LAB_PROVIDERS, loadProviders, providerDescriptor } from '../../lab/registry.js'
 import { sweep } from '../../lab/sweep.js'
 import { createOutput } from '../../util/output.js'
 
@@ -23,19 +24,38 @@ async function pickProvider(
   log: (l: string) => void,
 ): Promise<LabProvider> {
   if (env !== 'auto') return provider(env)
+  const managed = await loadProviders({}, (d) => d.managed)
   if (action === 'up') {
-    const choice = await chooseProvider('auto', { kind: kindProvider, local: localProvider })
+    const choice = await chooseProvider('auto', managed)
     log(choice.reason)
     return choice.provider
   }
-  const kind = await kindProvider.status({ name: lab }).catch(() => ({ running: false }))
-  return kind.running ? kindProvider : localProvider
+  // down/status: the first managed lab of that name that runs (registry order), else the last.
+  const all = Object.values(managed)
+  for (const p of all) if ((await p.status({ name: lab }).catch(() => ({ running: false }))).running) return p
+  const last = all.at(-1)
+  if (!last) throw new PurpleError('PURPLE_INTERNAL', 'no managed lab provider is registered')
+  return last
 }
 
-function provider(env: string): LabProvider {
-  if (env === 'local') return localProvider
-  if (env === 'kind') return kindProvider
-  throw new PurpleError('PURPLE_USAGE', `--env ${env}: lab commands manage local or kind labs`)
+async function provider(env: string): Promise<LabProvider> {
+  const d = providerDescriptor(env)
+  if (!d?.managed)
+    throw new PurpleError(
+      'PURPLE_USAGE',
+      `--env ${env}: lab commands manage ${LAB_PROVIDERS.filter((p) => p.managed)
+        .map((p) => p.name)
+        .join(' or ')} labs`,
+    )
+  return d.load({})
+}
+
+/** `--older-than`: 90s, 30m, 6h, 2d. */
+export function parseAge(text: string): number {
+  const m = /^(\d{1,6})(s|m|h|d)$/.exec(text)
+  if (!m)
+    throw new PurpleError('PURPLE_USAGE', `--older-than must be a duration like 30m, 6h or 2d, got "${text}"`)
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd']
 }
 
 // `purplekind lab build|up|down|status` and `purplekind sweep`.
@@ -54,7 +74,7 @@ export function registerLabCommands(program: Command): void {
         o.out(o.json ? JSON.stringify({ nodeImage: image }) : `kind node image ${image}`)
         return
       }
-      provider(f.env)
+      await provider(f.env)
       const assets = await buildAssets(o.log)
       o.out(o.json ? JSON.stringify(assets) : `binaries in ${assets.binDir}`)
     })
@@ -142,6 +162,7 @@ export function registerLabCommands(program: Command): void {
     )
     .option('--dry-run', 'only list what would be removed')
     .option('--no-docker', "leave the Docker Engine alone (another run's containers may be in use)")
+    .option('--older-than <duration>', 'only what is at least this old, e.g. 30m, 6h, 2d')
     .action(
       async (f: {
         docker: boolean
@@ -150,10 +171,16 @@ export function registerLabCommands(program: Command): void {
         context?: string
         allowContext: string[]
         dryRun?: boolean
+        olderThan?: string
       }) => {
         const o = createOutput(program.opts())
+        const olderThanMs = f.olderThan === undefined ? undefined : parseAge(f.olderThan)
+        const age = olderThanMs === undefined ? {} : { olderThanMs }
         // Host leftovers of runs killed outright (processes, secret files, sockets), from their journals.
-        const host = await sweepJournals(labHome(), { dryRun: Boolean(f.dryRun) })
+        // A run whose journal's process is alive is in progress: neither its host resources nor its lab
+        // objects are touched.
+        const host = await sweepJournals(labHome(), { dryRun: Boolean(f.dryRun), ...age })
+        const live = liveRuns(labHome())
         if (!o.json) {
           for (const r of host.removed) o.out(`${f.dryRun ? 'would remove' : 'removed'} ${r}`)
           for (const id of host.live) o.log(`run ${id} is still running: its resources are left alone`)
@@ -178,12 +205,18 @@ export function registerLabCommands(program: Command): void {
           allowContexts: f.allowContext,
           ...(docker ? { docker } : {}),
           dryRun: Boolean(f.dryRun),
+          liveRuns: live,
+          ...age,
         })
         if (o.json) o.out(JSON.stringify({ ...report, host, sandboxKilled }))
         else {
           for (const r of report.removed)
             o.out(
               `${report.dryRun ? 'would remove' : 'removed'} ${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name}`,
+            )
+          if (report.live.length)
+            o.log(
+              `${report.live.length} object(s) of running run(s) ${[...new Set(report.live.map((i) => i.runId))].join(', ')} left alone`,
             )
           for (const x of report.failed)
             o.log(`${o.color.red('✖')} ${x.item.kind}/${x.item.name}: ${x.error}`)

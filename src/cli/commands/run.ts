@@ -3,36 +3,36 @@ import path from 'node:path'
 import { type Command, Option } from 'commander'
 import { loadRules } from '../../detection/load-rules.js'
 import type { RuleSet } from '../../detection/types.js'
-import { formatIssue, type Issue, PurpleError, ValidationError } from '../../errors.js'
+import { formatIssue, type Issue, PurpleError } from '../../errors.js'
 import { attachRunServices } from '../../lab/compose.js'
 import { awsEnv } from '../../lab/decoys/aws.js'
 import { canaryValues } from '../../lab/decoys/canaries.js'
 import { venvDir } from '../../lab/decoys/venv.js'
 import { chooseProvider, type EnvChoice } from '../../lab/detect.js'
-import { createExistingProvider } from '../../lab/existing/index.js'
-import { kindProvider } from '../../lab/kind/index.js'
-import { labHome, localProvider } from '../../lab/local/index.js'
+import { labHome } from '../../lab/local/index.js'
 import type { Lab, LabProvider } from '../../lab/provider.js'
+import { LAB_PROVIDERS, loadProviders } from '../../lab/registry.js'
 import { assertSafeContext } from '../../lab/safety.js'
 import { Redactor } from '../../redact/redactor.js'
+import { scopeFacts } from '../../report/common.js'
 import { writeReports } from '../../report/write-reports.js'
-import {
-  ALERTS_TOKEN_ENV,
-  type AlertIntake,
-  ExternalAlerts,
-  startAlertIntake,
-  suppliedIntakeToken,
-} from '../../run/alert-intake.js'
+import { ALERTS_TOKEN_ENV, type ExternalAlerts, suppliedIntakeToken } from '../../run/alert-intake.js'
+import { createPipelines, type DetectionPipeline, PIPELINES } from '../../run/pipelines/index.js'
 import { Recorder } from '../../run/record.js'
+import { mergeAttempts, parseRepeat } from '../../run/repeat.js'
 import { replayRecording } from '../../run/replay.js'
 import type { RunResult } from '../../run/result.js'
 import { runScenarios } from '../../run/runner.js'
+import { type Selection, type SelectionFlags, selectScenarios } from '../../run/select.js'
 import { applyStrictBenign, exitCodeFor, headline, summarize } from '../../run/summary.js'
+import { isTelemetryLoss } from '../../run/telemetry-bus.js'
+import { parseDuration } from '../../run/verdict.js'
 import { loadScenarios, type Scenario } from '../../scenario/load.js'
+import { checkRuleReferences } from '../../scenario/references.js'
 import { createOutput, type Output } from '../../util/output.js'
 import { compareWithBaseline } from './diff.js'
 
-interface RunFlags {
+interface RunFlags extends SelectionFlags {
   env: EnvChoice
   from?: string
   rules: string[]
@@ -54,8 +54,12 @@ interface RunFlags {
   alertsTokenFile?: string
   /** false with --no-builtin: only external alerts count. */
   builtin: boolean
+  /** `--pipeline <name>[=<arg>]`, in order; none: the built-in engines (plus http with --alerts-listen). */
+  pipeline: string[]
   baseline?: string
   strictBenign?: boolean
+  stepTimeout?: string
+  repeat?: string
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v]
@@ -64,45 +68,9 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`
 }
 
-// Every `expect.alerts` / `silent` / `knownGaps` rule must exist: a typo would otherwise read as a miss.
-// With an alert intake, ids may name external rules: unknown ones go to `warn` instead of failing.
-export function checkRuleReferences(
-  scenarios: readonly Scenario[],
-  rules: RuleSet,
-  warn?: (issues: readonly Issue[]) => void,
-): void {
-  const known = new Set([...rules.rules.map((r) => r.id), ...rules.correlations.map((c) => c.id)])
-  const issues: Issue[] = []
-  for (const s of scenarios) {
-    s.steps.forEach((st, n) => {
-      const refs: [string, string][] = [
-        ...st.expect.alerts.map((r, i) => [`steps[${n}].expect.alerts[${i}]`, r] as [string, string]),
-        ...(Array.isArray(st.expect.silent) ? st.expect.silent : []).map(
-          (r, i) => [`steps[${n}].expect.silent[${i}]`, r] as [string, string],
-        ),
-        ...st.expect.knownGaps.map(
-          (g, i) => [`steps[${n}].expect.knownGaps[${i}].rule`, g.rule] as [string, string],
-        ),
-      ]
-      for (const [p, id] of refs) {
-        if (!known.has(id)) {
-          const near = [...known].filter((k) => k.includes(id) || id.includes(k)).slice(0, 3)
-          issues.push({
-            file: s.file,
-            path: p,
-            message: `unknown rule "${id}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}`,
-            code: 'PURPLE_SCENARIO_BAD_REFERENCE',
-          })
-        }
-      }
-    })
-  }
-  if (issues.length && warn) warn(issues)
-  else if (issues.length) throw new ValidationError(issues)
-}
+export { checkRuleReferences }
 
-function providers(f: RunFlags): Partial<Record<string, LabProvider>> {
-  const out: Partial<Record<string, LabProvider>> = { local: localProvider, kind: kindProvider }
+function providers(f: RunFlags): Promise<Partial<Record<string, LabProvider>>> {
   if (f.env === 'existing') {
     if (!f.kubeconfig || !f.context)
       throw new PurpleError('PURPLE_USAGE', '--env existing needs --kubeconfig and --context', {
@@ -110,25 +78,29 @@ function providers(f: RunFlags): Partial<Record<string, LabProvider>> {
       })
     if (!f.auditLog)
       throw new PurpleError('PURPLE_USAGE', '--env existing needs --audit-log <apiserver audit log file>')
-    out.existing = createExistingProvider({
-      kubeconfig: f.kubeconfig,
-      context: f.context,
-      allowContexts: f.allowContext,
-      audit: { logFile: f.auditLog },
-      ...(f.iKnowThisIsNotALab ? { iKnowThisIsNotALab: true } : {}),
-      ...(f.auditPolicy ? { policyFile: f.auditPolicy } : {}),
+    return loadProviders({
+      existing: {
+        kubeconfig: f.kubeconfig,
+        context: f.context,
+        allowContexts: f.allowContext,
+        audit: { logFile: f.auditLog },
+        ...(f.iKnowThisIsNotALab ? { iKnowThisIsNotALab: true } : {}),
+        ...(f.auditPolicy ? { policyFile: f.auditPolicy } : {}),
+      },
     })
   }
-  return out
+  return loadProviders()
 }
 
-/** Flags every way of running shares: where reports go and how they are judged. */
-interface ReportFlags {
+/** Flags every way of running shares: where reports go, how they are judged, which steps run. */
+interface ReportFlags extends SelectionFlags {
   reports: string
   /** A run to compare with (`--baseline`): a regression makes the exit code 1. */
   baseline?: string
   /** NOISY benign steps fail the run. */
   strictBenign?: boolean
+  /** Lost telemetry (unreadable lines, dropped events) or a failing detection pipeline fails the run (exit 2). */
+  strict?: boolean
 }
 
 async function finish(result: RunResult, redactor: Redactor, f: ReportFlags, o: Output): Promise<number> {
@@ -139,7 +111,9 @@ async function finish(result: RunResult, redactor: Redactor, f: ReportFlags, o: 
   const written = await writeReports(result, { dir: f.reports, redactor })
   const s = result.summary
   const diff = f.baseline ? await compareWithBaseline(f.baseline, written.dir, o) : undefined
-  const code = Math.max(exitCodeFor(result.steps), diff?.regressions.length ? 1 : 0)
+  const lost = f.strict ? result.findings.filter(isTelemetryLoss) : []
+  const code = Math.max(exitCodeFor(result.steps), diff?.regressions.length ? 1 : 0, lost.length ? 2 : 0)
+  for (const l of lost) o.log(`${o.color.red('✖')} --strict: ${redactor.redact(l.message)}`)
   if (o.json)
     o.out(
       JSON.stringify({
@@ -148,13 +122,16 @@ async function finish(result: RunResult, redactor: Redactor, f: ReportFlags, o: 
         reports: written.files,
         exitCode: code,
         ...(diff ? { diff } : {}),
+        ...(result.selection ? { selection: result.selection } : {}),
+        ...(result.repeat ? { repeat: result.repeat } : {}),
       }),
     )
   else {
     o.out(
-      `${code === 0 ? o.color.green('✔ all expectations met') : o.color.red('✖ detection gaps')}: ${headline(s)}`,
+      `${code === 0 ? o.color.green('✔ all expectations met') : lost.length ? o.color.red('✖ telemetry lost') : o.color.red('✖ detection gaps')}: ${headline(s)}`,
     )
     o.out(`reports: ${path.join(f.reports, 'latest', 'report.md')} (run ${result.runId})`)
+    for (const fact of scopeFacts(result)) o.out(o.color.dim(`partial run — ${fact}`))
   }
   for (const e of written.errors) o.log(`${o.color.red('✖')} reporter failed: ${e.message} [${e.code}]`)
   return written.errors.length ? 2 : code
@@ -170,6 +147,7 @@ function checkIntakeFlags(f: RunFlags): void {
       },
     )
   if (f.alertsListen === undefined) {
+    if (f.pipeline.some((p) => p.startsWith('http'))) return
     if (f.alertsTokenFile !== undefined || !f.builtin)
       throw new PurpleError(
         'PURPLE_USAGE',
@@ -184,33 +162,39 @@ function checkIntakeFlags(f: RunFlags): void {
     )
 }
 
-// The intake listens for the whole run; a generated token goes to a 0600 file (logs would mask it).
-async function startIntake(
+// The run's detection pipelines: `--pipeline` flags as given, else the built-in engines; `--alerts-listen`
+// adds the http intake (it listens for the whole run; a generated token goes to a 0600 file).
+function runPipelines(
   f: RunFlags,
+  ruleSet: RuleSet,
   runDir: string,
   redactor: Redactor,
   log: (line: string) => void,
-): Promise<{ alerts: ExternalAlerts; server: AlertIntake } | undefined> {
-  if (f.alertsListen === undefined) return undefined
-  const alerts = new ExternalAlerts({ builtin: f.builtin })
-  const supplied = suppliedIntakeToken({
-    ...(f.alertsTokenFile !== undefined ? { file: f.alertsTokenFile } : {}),
-    env: process.env,
-  })
-  const server = await startAlertIntake({
-    port: Number(f.alertsListen),
-    ...(supplied ? { token: supplied } : {}),
-    tokenFile: path.join(runDir, 'alerts.token'),
-    alerts,
+): { pipelines: DetectionPipeline[]; alerts?: ExternalAlerts } {
+  const specs = f.pipeline.length ? [...f.pipeline] : ['builtin']
+  if (f.alertsListen !== undefined) specs.push(`http=${f.alertsListen}`)
+  const supplied = specs.some((s) => s.startsWith('http'))
+    ? suppliedIntakeToken({
+        ...(f.alertsTokenFile !== undefined ? { file: f.alertsTokenFile } : {}),
+        env: process.env,
+      })
+    : undefined
+  const pipelines = createPipelines(specs, {
+    ruleSet,
+    live: true,
     log,
+    runDir,
+    redactor,
+    builtinCounts: f.builtin,
+    ...(supplied
+      ? {
+          alertsToken: supplied,
+          alertsTokenSource: f.alertsTokenFile !== undefined ? '--alerts-token-file' : ALERTS_TOKEN_ENV,
+        }
+      : {}),
   })
-  redactor.add(server.token)
-  const token = server.tokenFile
-    ? `token in ${server.tokenFile} (removed after the run)`
-    : `your token (${f.alertsTokenFile !== undefined ? '--alerts-token-file' : ALERTS_TOKEN_ENV})`
-  log(`alert intake: POST ${server.url} with "Authorization: Bearer <token>" or ?token=<token> — ${token}`)
-  if (!f.builtin) log('alert intake: --no-builtin — only external alerts count for verdicts')
-  return { alerts, server }
+  const http = pipelines.find((p) => 'alerts' in p) as { alerts: ExternalAlerts } | undefined
+  return { pipelines, ...(http ? { alerts: http.alerts } : {}) }
 }
 
 function noteExternalAlerts(result: RunResult, alerts: ExternalAlerts, builtin: boolean): void {
@@ -223,17 +207,36 @@ function noteExternalAlerts(result: RunResult, alerts: ExternalAlerts, builtin: 
     })
 }
 
-// The `replay` lab: no lab at all, a recorded run re-asserted against today's rules.
-async function replayRun(
-  recording: string,
-  paths: string[],
-  f: { rules: string[]; macros?: string[] } & ReportFlags,
+interface ReplayFlags extends ReportFlags {
+  rules: string[]
+  macros?: string[]
+  pipeline?: string[]
+}
+
+// Rules an external pipeline raises need not be loaded locally: name them, do not fail.
+function externalRuleWarning(
+  pipelines: readonly string[],
   o: Output,
-): Promise<number> {
-  const scenarios = await loadScenarios(paths)
+): ((issues: readonly Issue[]) => void) | undefined {
+  if (!pipelines.some((p) => !p.startsWith('builtin'))) return undefined
+  return (issues) => {
+    for (const i of issues)
+      o.log(`! ${formatIssue(i)} — not loaded locally; expected from the external pipeline`)
+  }
+}
+
+// The `replay` lab: no lab at all, a recorded run re-asserted against today's rules.
+async function replayRun(recording: string, paths: string[], f: ReplayFlags, o: Output): Promise<number> {
+  const all = await loadScenarios(paths)
+  const { scenarios, selection } = selectScenarios(all, f)
   const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'], { macros: f.macros ?? [] })
-  checkRuleReferences(scenarios, ruleSet)
-  const result = await replayRecording(recording, scenarios, ruleSet, `replay-${newRunId()}`)
+  checkRuleReferences(scenarios, ruleSet, externalRuleWarning(f.pipeline ?? [], o))
+  const pipelines = f.pipeline?.length
+    ? createPipelines(f.pipeline, { ruleSet, live: false, log: (l) => o.log(l) })
+    : undefined
+  const runId = `replay-${newRunId()}`
+  const result = await replayRecording(recording, scenarios, ruleSet, runId, pipelines, all)
+  if (selection) result.selection = selection
   return await finish(result, new Redactor(), f, o)
 }
 
@@ -247,6 +250,7 @@ interface LabRun {
   redactor: Redactor
   log: (line: string) => void
   abort: AbortController
+  selection?: Selection
 }
 
 /** IMDS role credentials as captured from a step's output; never quotes the text (it holds secrets). */
@@ -274,7 +278,9 @@ export function parseRoleCredentials(text: string): {
 
 // Brings the lab up, attaches the run's services, runs the scenarios and writes the reports.
 async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
-  const { f, o, scenarios, ruleSet, runId, runDir, redactor, log, abort } = r
+  const { f, o, scenarios, ruleSet, runId, runDir, redactor, log, abort, selection } = r
+  const repeat = f.repeat ? parseRepeat(f.repeat) : 1
+  const stepTimeoutMs = f.stepTimeout ? parseStepTimeout(f.stepTimeout) : undefined
   const done = o.task(`bringing up the ${provider.name} lab "${f.lab}"`)
   let base: Awaited<ReturnType<LabProvider['up']>>
   try {
@@ -287,52 +293,61 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
   assertSafeContext({ kubeconfig: base.kubeconfig, context: base.context, allowContexts: f.allowContext })
   const services = await attachRunServices(base, scenarios, runId, log)
   for (const v of canaryValues(services.canaries)) redactor.add(v)
-  let intake: { alerts: ExternalAlerts; server: AlertIntake } | undefined
   try {
-    intake = await startIntake(f, runDir, redactor, log)
+    const intake = runPipelines(f, ruleSet, runDir, redactor, log)
     const lab = services.lab
     const recorder = f.record
       ? new Recorder(f.record, redactor, { runId, provider: lab.provider, manifest: lab.manifest })
       : undefined
-    const result = await runScenarios({
-      lab,
-      scenarios,
-      ruleSet,
-      runId,
-      canaries: services.canaries,
-      redactor,
-      log,
-      signal: abort.signal,
-      runDir,
-      venvBin: path.join(venvDir(), 'bin'),
-      cloudEnv: (cloud, captured) => {
-        if (cloud === 'azure') return lab.decoys.azure?.env ?? {}
-        const aws = services.decoys.aws
-        if (!aws)
-          throw new PurpleError(
-            'PURPLE_PROVIDER_UNAVAILABLE',
-            `AWS decoy unavailable: ${services.decoys.unavailable.aws ?? 'not started'}`,
-          )
-        const c = captured ? parseRoleCredentials(captured) : undefined
-        return awsEnv(
-          aws,
-          c
-            ? {
-                accessKeyId: c.AccessKeyId,
-                secretAccessKey: c.SecretAccessKey,
-                ...(c.Token ? { sessionToken: c.Token } : {}),
-              }
-            : {
-                accessKeyId: services.canaries.awsAccessKeyId,
-                secretAccessKey: services.canaries.awsSecretAccessKey,
-              },
-        )
-      },
-      ...(services.docker ? { docker: services.docker } : {}),
-      ...(recorder ? { recorder } : {}),
-      ...(f.keep ? { keep: true } : {}),
-      ...(intake ? { externalAlerts: intake.alerts } : {}),
-    })
+    const runs: RunResult[] = []
+    for (let n = 1; n <= repeat && !abort.signal.aborted; n++) {
+      if (repeat > 1) log(`— attempt ${n}/${repeat}`)
+      runs.push(
+        await runScenarios({
+          lab,
+          scenarios,
+          ruleSet,
+          runId,
+          canaries: services.canaries,
+          redactor,
+          log,
+          signal: abort.signal,
+          runDir,
+          venvBin: path.join(venvDir(), 'bin'),
+          cloudEnv: (cloud, captured) => {
+            if (cloud === 'azure') return lab.decoys.azure?.env ?? {}
+            const aws = services.decoys.aws
+            if (!aws)
+              throw new PurpleError(
+                'PURPLE_PROVIDER_UNAVAILABLE',
+                `AWS decoy unavailable: ${services.decoys.unavailable.aws ?? 'not started'}`,
+              )
+            const c = captured ? parseRoleCredentials(captured) : undefined
+            return awsEnv(
+              aws,
+              c
+                ? {
+                    accessKeyId: c.AccessKeyId,
+                    secretAccessKey: c.SecretAccessKey,
+                    ...(c.Token ? { sessionToken: c.Token } : {}),
+                  }
+                : {
+                    accessKeyId: services.canaries.awsAccessKeyId,
+                    secretAccessKey: services.canaries.awsSecretAccessKey,
+                  },
+            )
+          },
+          ...(services.docker ? { docker: services.docker } : {}),
+          ...(recorder ? { recorder } : {}),
+          ...(f.keep ? { keep: true } : {}),
+          pipelines: intake.pipelines,
+          ...(intake.alerts ? { externalAlerts: intake.alerts } : {}),
+          ...(stepTimeoutMs !== undefined ? { stepTimeoutMs } : {}),
+        }),
+      )
+    }
+    const result = mergeAttempts(runs)
+    if (selection) result.selection = selection
     if (abort.signal.aborted)
       throw new PurpleError('PURPLE_INTERRUPTED', 'run interrupted; lab objects were cleaned up', {
         hint: 'leftovers, if any: purplekind sweep',
@@ -342,14 +357,13 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
     result.manifest.decoys = Object.keys(lab.decoys).join(', ')
     for (const [k, why] of Object.entries(services.decoys.unavailable))
       result.findings.push({ kind: 'decoy-unavailable', message: `decoy ${k} unavailable: ${why}` })
-    if (intake) noteExternalAlerts(result, intake.alerts, f.builtin)
+    if (intake.alerts) noteExternalAlerts(result, intake.alerts, f.builtin)
     const faultCode = await labFaultExit(result, lab, f, redactor, o)
     const code = faultCode ?? (await finish(result, redactor, f, o))
     if (!o.json && lab.provider === 'local' && faultCode === undefined)
       o.log(`lab "${f.lab}" stays up for fast re-runs; stop it with: purplekind lab down --lab ${f.lab}`)
     return code
   } finally {
-    await intake?.server.stop()
     await services.stop()
   }
 }
@@ -387,12 +401,65 @@ async function labFaultExit(
   return 2
 }
 
+/** --only, --technique, --tag and --shard, shared by run and replay. */
+function addSelectionOptions(cmd: Command | undefined): void {
+  cmd
+    ?.option('--only <glob>', 'run only scenario[/step] ids matching a glob (* ?; repeatable)', collect, [])
+    .option(
+      '--technique <id>',
+      'run only steps exercising an ATT&CK technique, sub-techniques included (repeatable)',
+      collect,
+      [],
+    )
+    .option('--tag <tag>', 'run only scenarios with this metadata tag (repeatable)', collect, [])
+    .option('--shard <i/n>', 'run the i-th of n deterministic parts of the selected scenarios (CI matrices)')
+}
+
+function parseStepTimeout(text: string): number {
+  if (!/^\d{1,6}(\.\d{1,3})?(ms|s|m)$/.test(text) || parseDuration(text) <= 0)
+    throw new PurpleError(
+      'PURPLE_USAGE',
+      `--step-timeout must be a duration like 30s, 2m or 500ms, got "${text}"`,
+    )
+  return parseDuration(text)
+}
+
+function checkControlFlags(f: RunFlags): void {
+  if (f.stepTimeout) parseStepTimeout(f.stepTimeout)
+  if (f.repeat && parseRepeat(f.repeat) > 1 && f.record)
+    throw new PurpleError('PURPLE_USAGE', '--record records one run: use it without --repeat')
+}
+
+/** A selection with nothing in it (an empty --shard): a run with no steps, written like any other. */
+export function emptyRun(runId: string, selection: Selection | undefined): RunResult {
+  const now = new Date().toISOString()
+  return {
+    runId,
+    startedAt: now,
+    finishedAt: now,
+    lab: 'none (nothing selected)',
+    provider: 'none',
+    scenarios: [],
+    steps: [],
+    summary: summarize([]),
+    manifest: { harness: 'purplekind 0.1.0' },
+    findings: [],
+    telemetry: {},
+    rules: [],
+    ...(selection ? { selection } : {}),
+  }
+}
+
 export function registerRunCommands(program: Command): void {
   program
     .command('run')
     .description('replay scenarios in a lab, collect telemetry, run the detections and write reports')
     .argument('[paths...]', 'scenario files or directories', ['scenarios'])
-    .option('--env <env>', 'lab: auto | local | kind | existing | replay (with --from)', 'auto')
+    .option(
+      '--env <env>',
+      `lab: auto | ${LAB_PROVIDERS.map((p) => p.name).join(' | ')} | replay (with --from)`,
+      'auto',
+    )
     .option('--from <recording>', 'with --env replay: a directory written by --record')
     .option('--rules <path>', 'rule file or directory (repeatable)', collect, [])
     .option('--macros <path>', 'SPL macros: macros.conf or a macros/ directory (repeatable)', collect, [])
@@ -424,8 +491,24 @@ export function registerRunCommands(program: Command): void {
     )
     .addOption(new Option('--alerts-token <token>').hideHelp())
     .option('--no-builtin', 'with --alerts-listen: only external alerts count for verdicts')
+    .option(
+      '--pipeline <name[=arg]>',
+      `detection pipeline (repeatable; default builtin): ${PIPELINES.map((p) => p.name + (p.argument ? `=${p.argument}` : '')).join(' | ')}`,
+      collect,
+      [],
+    )
     .option('--baseline <run>', 'compare with an earlier run (folder or report.json): exit 1 on a regression')
     .option('--strict-benign', 'a NOISY benign step (an unasserted rule fired) fails the run')
+    .option(
+      '--strict',
+      'lost telemetry (unreadable lines, dropped events) or a failing pipeline fails the run (exit 2)',
+    )
+    .option(
+      '--step-timeout <duration>',
+      "kill a step's action after this long (a step may set timeout:)",
+      '60s',
+    )
+    .option('--repeat <n>', 'run the selected steps n times and report a detection rate per step')
     .action(async (paths: string[], f: RunFlags) => {
       const o = createOutput(program.opts())
       if (f.env === 'replay') {
@@ -437,23 +520,28 @@ export function registerRunCommands(program: Command): void {
         return
       }
       checkIntakeFlags(f)
-      const scenarios = await loadScenarios(paths)
+      checkControlFlags(f)
+      const { scenarios, selection } = selectScenarios(await loadScenarios(paths), f)
+      if (!scenarios.length) {
+        process.exitCode = await finish(
+          emptyRun(newRunId(), selection),
+          new Redactor(),
+          f,
+          createOutput(program.opts()),
+        )
+        return
+      }
       const ruleSet = await loadRules(f.rules.length ? f.rules : ['detections'], { macros: f.macros ?? [] })
       checkRuleReferences(
         scenarios,
         ruleSet,
-        f.alertsListen === undefined
-          ? undefined
-          : (issues) => {
-              for (const i of issues)
-                o.log(`! ${formatIssue(i)} — not loaded locally; expected from the external pipeline`)
-            },
+        externalRuleWarning(f.alertsListen === undefined ? f.pipeline : [...f.pipeline, 'http'], o),
       )
       const runId = newRunId()
       const runDir = path.join(labHome(), 'runs', runId)
       const redactor = new Redactor()
       const log = (l: string) => o.log(redactor.redact(l))
-      const choice = await chooseProvider(f.env, providers(f))
+      const choice = await chooseProvider(f.env, await providers(f))
       log(`lab: ${choice.provider.name} — ${choice.reason}`)
       const abort = new AbortController()
       const forceQuit = () => process.exit(130)
@@ -476,6 +564,7 @@ export function registerRunCommands(program: Command): void {
           redactor,
           log,
           abort,
+          ...(selection ? { selection } : {}),
         })
       } finally {
         process.off('SIGINT', onSignal)
@@ -492,11 +581,20 @@ export function registerRunCommands(program: Command): void {
     .option('--rules <path>', 'rule file or directory (repeatable)', collect, [])
     .option('--macros <path>', 'SPL macros: macros.conf or a macros/ directory (repeatable)', collect, [])
     .option('--reports <dir>', 'reports directory', 'reports')
+    .option(
+      '--pipeline <name[=arg]>',
+      `detection pipeline (repeatable; default builtin): ${PIPELINES.map((p) => p.name + (p.argument ? `=${p.argument}` : '')).join(' | ')}`,
+      collect,
+      [],
+    )
     .option('--baseline <run>', 'compare with an earlier run (folder or report.json): exit 1 on a regression')
     .option('--strict-benign', 'a NOISY benign step (an unasserted rule fired) fails the run')
-    .action(
-      async (recording: string, paths: string[], f: { rules: string[]; macros?: string[] } & ReportFlags) => {
-        process.exitCode = await replayRun(recording, paths, f, createOutput(program.opts()))
-      },
+    .option(
+      '--strict',
+      'lost telemetry (unreadable lines, dropped events) or a failing pipeline fails the run (exit 2)',
     )
+    .action(async (recording: string, paths: string[], f: ReplayFlags) => {
+      process.exitCode = await replayRun(recording, paths, f, createOutput(program.opts()))
+    })
+  for (const name of ['run', 'replay']) addSelectionOptions(program.commands.find((c) => c.name() === name))
 }

@@ -1,10 +1,9 @@
-// Sigma `logsource` → the harness's telemetry sources. A rule for another product (`windows`, `aws`…)
-// applies to none of them; one without a product, or a kubernetes/docker one whose service we do not
-// map, applies to every source (the rule's own fields then decide).
+// Sigma `logsource` → the harness's telemetry sources, as each source declares them (telemetry/registry.ts).
+// A rule for a product no source has (`windows`, `aws`…) applies to none of them; one without a product,
+// or a known product with a service no source declares, applies to every source (its fields then decide).
 import type { SourceName } from '../../telemetry/event.js'
+import { sourcesForLogsource } from '../../telemetry/registry.js'
 import { type Issues, isRecord } from './issues.js'
-
-const CONTAINER_LOGS = new Set(['container_logs', 'container'])
 
 export function mapLogsource(logsource: unknown, issues: Issues): SourceName[] | undefined {
   if (logsource === undefined || logsource === null) return undefined
@@ -24,15 +23,9 @@ export function mapLogsource(logsource: unknown, issues: Issues): SourceName[] |
   const product = read('product')
   const service = read('service')
   const category = read('category')
-  if (product === 'kubernetes' && (service === 'audit' || category === 'audit')) return ['k8s-audit']
-  if (product === 'docker' && service === 'events') return ['docker-events']
-  if (product === 'docker' && service === 'api') return ['docker-api']
-  if (
-    (product === 'kubernetes' || product === 'docker') &&
-    ((service !== undefined && CONTAINER_LOGS.has(service)) || category === 'container_logs')
-  ) {
-    return ['container-logs']
-  }
-  if (product !== undefined && product !== 'kubernetes' && product !== 'docker') return []
-  return undefined
+  return sourcesForLogsource({
+    ...(product !== undefined ? { product } : {}),
+    ...(service !== undefined ? { service } : {}),
+    ...(category !== undefined ? { category } : {}),
+  })
 }

@@ -20,10 +20,6 @@ export type SplNode =
   | { readonly kind: 'in'; readonly field: string; readonly values: readonly Pattern[] }
   | { readonly kind: 'keyword'; readonly value: Pattern }
 
-export function hasWildcard(p: Pattern): boolean {
-  return p.segments.length > 1
-}
-
 /** How a leaf test is shown to users, e.g. `verb IN ("create", "patch")`. */
 export function describeNode(node: SplNode): string {
   switch (node.kind) {

@@ -3,6 +3,7 @@
 // (INITIAL_NO_AUTH_ACTION_COUNT is unlimited), so any key id/secret is accepted as a caller. But calls
 // that resolve the caller, such as `iam list-access-keys` without --user-name, look the access key id up
 // in moto's IAM store: the key must exist there. So the leaked AWS key of a run is the one moto issues.
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PurpleError } from '../../errors.js'
 import { processEntry, type RunJournal } from '../journal.js'
@@ -26,6 +27,8 @@ export interface AwsDecoy {
   /** Keys seeded for the user, in creation order; the first is the run's leaked canary key. */
   readonly accessKeys: readonly AwsCredentials[]
   readonly logFile: string
+  /** moto's request recorder (headers included: owner-only, removed on stop), read as decoy-access. */
+  readonly recordingFile: string
   /** Refusing proxy the CLI is pointed at, so a missed endpoint cannot reach AWS (see sinkhole.ts). */
   readonly sinkhole: Sinkhole
   stop(): Promise<void>
@@ -43,8 +46,10 @@ export async function startAwsDecoy(options: {
   const port = options.port ?? (await freePort())
   const endpoint = `http://127.0.0.1:${port}`
   const logFile = join(decoyLogDir(), `moto-${port}.log`)
+  const recordingFile = join(decoyLogDir(), `moto-${port}.requests.jsonl`)
   const server = await spawnServer('moto_server', motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
     logFile,
+    env: { ...process.env, MOTO_ENABLE_RECORDING: 'True', MOTO_RECORDER_FILEPATH: recordingFile },
     port,
     onSpawn: (pid) => {
       const entry = processEntry('moto_server', pid)
@@ -60,8 +65,9 @@ export async function startAwsDecoy(options: {
     const sinkhole = await startSinkhole()
     const stop = async () => {
       await Promise.all([server.stop(), sinkhole.stop()])
+      await rm(recordingFile, { force: true })
     }
-    return { endpoint, region: AWS_REGION, userName, accessKeys, logFile, sinkhole, stop }
+    return { endpoint, region: AWS_REGION, userName, accessKeys, logFile, recordingFile, sinkhole, stop }
   } catch (err) {
     await server.stop()
     throw err

@@ -5,7 +5,7 @@ import type Docker from 'dockerode'
 import { PurpleError } from '../../errors.js'
 import type { SourceName, TelemetryEvent } from '../../telemetry/event.js'
 import { normalize } from '../../telemetry/normalize.js'
-import { MANAGED_LABEL, RUN_LABEL, type TelemetryCollector } from '../provider.js'
+import { type LossReporter, MANAGED_LABEL, RUN_LABEL, type TelemetryCollector } from '../provider.js'
 import type { DockerApiProxy } from './proxy.js'
 
 /** `managed`: only containers carrying purplekind.io/managed=true (default); `all`: every engine event. */
@@ -23,22 +23,64 @@ export interface ContainerLogRecord {
 
 type Sink = (event: TelemetryEvent) => void
 
-function deliver(source: SourceName, sink: Sink, record: Record<string, unknown>): void {
-  for (const event of normalize(source, record)) sink(event)
+/** Longest line a Docker stream may send; a longer one is skipped and reported. */
+const MAX_LINE_CHARS = 1 << 20
+
+const why = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 300)
+
+// A record that does not normalize is lost telemetry, reported — never an exception in a stream handler.
+function deliver(
+  source: SourceName,
+  sink: Sink,
+  record: Record<string, unknown>,
+  lost: LossReporter | undefined,
+): void {
+  let events: TelemetryEvent[]
+  try {
+    events = normalize(source, record)
+  } catch (err) {
+    lost?.({ source, kind: 'unreadable', count: 1, reason: why(err) })
+    return
+  }
+  for (const event of events) sink(event)
+}
+
+/** One JSON line from a Docker stream, or undefined (reported) when it is not a JSON object. */
+function jsonLine(
+  source: SourceName,
+  line: string,
+  lost: LossReporter | undefined,
+): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line)
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>
+    lost?.({ source, kind: 'unreadable', count: 1, reason: 'a line is not a JSON object' })
+  } catch {
+    // The parser's message quotes the line, which may hold secrets: name the problem only.
+    lost?.({ source, kind: 'unreadable', count: 1, reason: 'a line is not valid JSON' })
+  }
+  return undefined
 }
 
 /** Splits a byte stream into complete lines (a trailing partial line waits for the next chunk). */
-function onLines(stream: Readable, handle: (line: string) => void): void {
+function onLines(stream: Readable, handle: (line: string) => void, overlong?: () => void): void {
   let rest = ''
   stream.on('data', (chunk: Buffer) => {
     const parts = (rest + chunk.toString('utf8')).split('\n')
     rest = parts.pop() ?? ''
+    if (rest.length > MAX_LINE_CHARS) {
+      rest = ''
+      overlong?.()
+    }
     for (const line of parts) if (line.trim()) handle(line)
   })
   stream.on('end', () => {
     if (rest.trim()) handle(rest)
   })
 }
+
+const overlong = (source: SourceName, lost: LossReporter | undefined) => () =>
+  lost?.({ source, kind: 'unreadable', count: 1, reason: `a line longer than ${MAX_LINE_CHARS} characters` })
 
 function collectorError(source: SourceName, err: unknown): PurpleError {
   const message = err instanceof Error ? err.message : String(err)
@@ -53,14 +95,21 @@ export function dockerEventsCollector(
   let stream: Readable | undefined
   return {
     source: 'docker-events',
-    async start(sink) {
+    async start(sink, lost) {
       const filters = options.scope === 'all' ? {} : { label: [`${MANAGED_LABEL}=true`] }
       try {
         stream = (await docker.getEvents({ filters })) as Readable
       } catch (err) {
         throw collectorError('docker-events', err)
       }
-      onLines(stream, (line) => deliver('docker-events', sink, JSON.parse(line) as Record<string, unknown>))
+      onLines(
+        stream,
+        (line) => {
+          const record = jsonLine('docker-events', line, lost)
+          if (record) deliver('docker-events', sink, record, lost)
+        },
+        overlong('docker-events', lost),
+      )
     },
     async stop() {
       stream?.destroy()
@@ -97,7 +146,7 @@ export function dockerApiCollector(
   }
   return {
     source: 'docker-api',
-    async start(sink) {
+    async start(sink, lost) {
       let chain = Promise.resolve()
       unsubscribe ??= proxy.subscribe((record) => {
         const ref = CONTAINER_REF.exec(record.path)?.[1]
@@ -107,7 +156,7 @@ export function dockerApiCollector(
           const enriched = container
             ? { ...record, container: container.name, containerId: container.id }
             : { ...record }
-          deliver('docker-api', sink, enriched)
+          deliver('docker-api', sink, enriched, lost)
         })
       })
     },
@@ -131,7 +180,7 @@ export function containerLogsCollector(docker: Docker, options: { runId?: string
   let events: Readable | undefined
   const label = options.runId ? `${RUN_LABEL}=${options.runId}` : `${MANAGED_LABEL}=true`
 
-  const follow = async (id: string, sink: Sink) => {
+  const follow = async (id: string, sink: Sink, lost: LossReporter | undefined) => {
     if (following.has(id)) return
     following.add(id)
     const container = docker.getContainer(id)
@@ -148,8 +197,10 @@ export function containerLogsCollector(docker: Docker, options: { runId?: string
     const outs = { stdout: new PassThrough(), stderr: new PassThrough() }
     for (const stream of ['stdout', 'stderr'] as const) {
       streams.add(outs[stream])
-      onLines(outs[stream], (line) =>
-        deliver('container-logs', sink, { ...logRecord(line, name, id, stream, runId) }),
+      onLines(
+        outs[stream],
+        (line) => deliver('container-logs', sink, { ...logRecord(line, name, id, stream, runId) }, lost),
+        overlong('container-logs', lost),
       )
     }
     docker.modem.demuxStream(raw, outs.stdout, outs.stderr)
@@ -161,17 +212,27 @@ export function containerLogsCollector(docker: Docker, options: { runId?: string
 
   return {
     source: 'container-logs',
-    async start(sink) {
+    async start(sink, lost) {
+      const followOrReport = (id: string) =>
+        follow(id, sink, lost).catch((err: unknown) => {
+          following.delete(id)
+          lost?.({
+            source: 'container-logs',
+            kind: 'dropped',
+            count: 1,
+            reason: `cannot follow a container's logs: ${why(err)}`,
+          })
+        })
       try {
         events = (await docker.getEvents({
           filters: { type: ['container'], event: ['start'], label: [label] },
         })) as Readable
         onLines(events, (line) => {
-          const id = (JSON.parse(line) as { Actor?: { ID?: string } }).Actor?.ID
-          if (id) follow(id, sink).catch(() => following.delete(id))
+          const actor = jsonLine('container-logs', line, lost)?.Actor as { ID?: unknown } | undefined
+          if (typeof actor?.ID === 'string') void followOrReport(actor.ID)
         })
         const running = await docker.listContainers({ filters: { label: [label] } })
-        await Promise.all(running.map((c) => follow(c.Id, sink)))
+        await Promise.all(running.map((c) => follow(c.Id, sink, lost)))
       } catch (err) {
         throw collectorError('container-logs', err)
       }

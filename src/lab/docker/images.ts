@@ -241,11 +241,6 @@ export async function removeRunContainers(docker: Docker, runId: string): Promis
   return removeByLabel(docker, `${RUN_LABEL}=${runId}`)
 }
 
-/** Force-removes every purplekind-managed container, whatever run created it. */
-export async function sweepContainers(docker: Docker): Promise<string[]> {
-  return removeByLabel(docker, `${MANAGED_LABEL}=true`)
-}
-
 async function removeByLabel(docker: Docker, label: string): Promise<string[]> {
   const list = await docker.listContainers({ all: true, filters: { label: [label] } })
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true })))

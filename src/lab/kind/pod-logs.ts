@@ -7,7 +7,7 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { TelemetryEvent } from '../../telemetry/event.js'
 import { normalizeContainerLog } from '../../telemetry/sources/container-logs.js'
-import type { TelemetryCollector } from '../provider.js'
+import type { LossReporter, TelemetryCollector } from '../provider.js'
 
 export interface CriLine {
   time: string
@@ -53,8 +53,9 @@ interface Tail {
  */
 export function podLogsCollector(
   dir: string,
-  options: { pollMs?: number; namespaces?: (ns: string) => boolean; onError?: (err: Error) => void } = {},
+  options: { pollMs?: number; namespaces?: (ns: string) => boolean } = {},
 ): TelemetryCollector {
+  let lost: LossReporter | undefined
   const tails = new Map<string, Tail>()
   let timer: NodeJS.Timeout | undefined
   const accept = options.namespaces ?? ((ns: string) => ns !== 'kube-system')
@@ -91,7 +92,15 @@ export function podLogsCollector(
           }
           readNew(path, tail, (line) => {
             const rec = parseCriLine(line)
-            if (!rec) return
+            if (!rec) {
+              lost?.({
+                source: 'container-logs',
+                kind: 'unreadable',
+                count: 1,
+                reason: 'not a CRI log record',
+              })
+              return
+            }
             if (rec.partial) {
               tail.partial = (tail.partial + rec.text).slice(0, MAX_LINE)
               return
@@ -111,7 +120,8 @@ export function podLogsCollector(
               }))
                 sink(e)
             } catch (err) {
-              options.onError?.(err as Error)
+              const reason = err instanceof Error ? err.message.slice(0, 200) : 'invalid record'
+              lost?.({ source: 'container-logs', kind: 'unreadable', count: 1, reason })
             }
           })
         }
@@ -121,7 +131,8 @@ export function podLogsCollector(
 
   return {
     source: 'container-logs',
-    async start(sink) {
+    async start(sink, reportLoss) {
+      lost = reportLoss
       if (timer) return
       scan(sink, true)
       timer = setInterval(() => scan(sink, false), options.pollMs ?? 200)

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import { PurpleError } from '../../errors.js'
 import { type Assets, packageRoot, resolveAssets } from '../assets.js'
-import { AuditLogTailCollector, AuditWebhookReceiver } from '../audit-receiver.js'
+import { AuditWebhookReceiver } from '../audit-receiver.js'
 import { venvDir } from '../decoys/venv.js'
 import { createSandbox, deleteSandbox, IMDS_IP, inNetns, netnsExists, netnsName } from '../netns.js'
 import { type DaemonRecord, type DaemonSpec, isAlive, startDaemon, stopDaemon, tailFile } from '../process.js'
@@ -394,11 +394,6 @@ function labObject(state: LabState, p: LabPaths): Lab {
       ].join(','),
     },
   }
-}
-
-/** The audit log file as a fallback collector (same events as the webhook, read from disk). */
-export function auditLogCollector(name: string): AuditLogTailCollector {
-  return new AuditLogTailCollector({ file: labPaths(labDir(name)).auditLog })
 }
 
 /**

@@ -60,12 +60,13 @@ describe('renderMarkdown', () => {
     expect(header).toEqual(['Technique', ...SOURCES.map((s) => `\`${s}\``), 'Attack steps'])
     const row = (t: string) => rows.find((r) => r[0] === `\`${t}\``)
     const t1552 = row('T1552.007')
-    expect(t1552?.[1]).toBe('✅ DETECTED · 🔔 1 FP') // k8s-audit: DETECTED beats DETECTED_LATE, BLOCKED …
-    expect(t1552?.[2]).toBe('—') // docker-events: nothing recorded
-    expect(t1552?.[3]).toBe('✅ DETECTED') // docker-api
-    expect(row('T1609')?.[1]).toBe('🟠 LOGGED_NOT_ALERTED')
-    expect(row('T1552.005')?.slice(1, 5)).toEqual(['—', '—', '—', '—'])
-    expect(row('T1552.005')?.[5]).toBe('ACTION\\_FAILED×1, NOT\\_RUN×1, SKIPPED×1')
+    const col = (s: (typeof SOURCES)[number]) => 1 + SOURCES.indexOf(s)
+    expect(t1552?.[col('k8s-audit')]).toBe('✅ DETECTED · 🔔 1 FP') // DETECTED beats DETECTED_LATE, BLOCKED …
+    expect(t1552?.[col('docker-events')]).toBe('—') // nothing recorded
+    expect(t1552?.[col('docker-api')]).toBe('✅ DETECTED')
+    expect(row('T1609')?.[col('k8s-audit')]).toBe('🟠 LOGGED_NOT_ALERTED')
+    expect(row('T1552.005')?.slice(1, 1 + SOURCES.length)).toEqual(SOURCES.map(() => '—'))
+    expect(row('T1552.005')?.[1 + SOURCES.length]).toBe('ACTION\\_FAILED×1, NOT\\_RUN×1, SKIPPED×1')
   })
 
   it('lists every step with escaped pipes, so each row has as many cells as the header', () => {

@@ -56,7 +56,7 @@ describe('KubeApi.unready', () => {
     const port = await listen(silent)
     const api = new KubeApi(kubeconfig(dir, port), 'purplekind-t')
     const t0 = Date.now()
-    expect(await api.unready(300)).toMatch(/unreachable: timeout after 300 ms: GET \/readyz/)
+    expect(await api.unready(300)).toMatch(/unreachable: API GET \/readyz timed out after 300 ms/)
     expect(Date.now() - t0).toBeLessThan(5000)
   })
 })

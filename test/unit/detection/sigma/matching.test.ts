@@ -239,6 +239,7 @@ describe('logsource mapping', () => {
     ['logsource: {product: aws, service: cloudtrail}', []],
     ['logsource: {category: process_creation}', undefined],
     ['logsource: {product: kubernetes}', undefined],
+    ['logsource: {product: purplekind, service: decoy-access}', ['decoy-access']],
     ['', undefined],
   ])('%s', (ls, expected) => expect(sources(ls)).toEqual(expected))
 

@@ -1,0 +1,257 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { TLSSocket } from 'node:tls'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PurpleError } from '../../../src/errors.js'
+import { makePki } from '../../../src/lab/local/pki.js'
+import type { Lab } from '../../../src/lab/provider.js'
+import { type ActionContext, runAction } from '../../../src/run/actions.js'
+import { judgeStep } from '../../../src/run/judge.js'
+import { KubeApi } from '../../../src/run/kube-api.js'
+import { failedAction } from '../../../src/run/runner.js'
+import type { Scenario } from '../../../src/scenario/load.js'
+import type { Actor, Step } from '../../../src/scenario/schema.js'
+import { scenarioSchema } from '../../../src/scenario/schema.js'
+import { step as makeStep } from './helpers.js'
+
+const makeScenario = (steps: Step[]): Scenario =>
+  ({
+    ...scenarioSchema.parse({
+      apiVersion: 'purplekind.io/v1alpha1',
+      kind: 'Scenario',
+      metadata: { id: 't', title: 't', techniques: ['T1552.007'], tactic: 'credential-access' },
+      steps: [{ id: 's', title: 's', kind: 'attack', actor: { user: 'm' }, run: ['kubectl', 'get', 'pods'] }],
+    }),
+    steps,
+    file: 'identity.test.yaml',
+  }) as unknown as Scenario
+
+// A local HTTPS server stands in for the apiserver and records the credential every request presents:
+// the client certificate's CN, the Authorization header and any Impersonate-User header. The PKI is the
+// local lab's own (makePki), the clients the real kubectl and the harness's KubeApi.
+interface Seen {
+  path: string
+  cn?: string
+  authorization?: string
+  impersonate?: string
+}
+
+const ADMIN_CN = 'purplekind-admin'
+const jwt = (sub: string, jti: string) =>
+  `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ sub, jti })).toString('base64url')}.c2ln`
+const SA_TOKEN = jwt('system:serviceaccount:purple-app:app-controller', 'sa-jti')
+const STOLEN = jwt('system:serviceaccount:purple-app:web', 'stolen-jti')
+
+let dir: string
+let server: Server
+let seen: Seen[] = []
+let kubeconfig: string
+// The lab's own kubectl (the version the labs run; --as-user-extra needs >= 1.29), as lab.binDir gives it.
+const CACHE = path.join(process.env.HOME ?? '/root', '.cache/purplekind')
+const kubectlDir = (existsSync(CACHE) ? readdirSync(CACHE) : [])
+  .filter((d) => d.startsWith('k8s-'))
+  .map((d) => path.join(CACHE, d, 'bin'))
+  .find((d) => existsSync(path.join(d, 'kubectl')))
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'purplekind-identity-'))
+  await makePki(dir)
+  const pem = (f: string) => readFile(path.join(dir, f), 'utf8')
+  server = createServer(
+    {
+      key: await pem('apiserver.key'),
+      cert: await pem('apiserver.crt'),
+      ca: await pem('ca.crt'),
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+    (req, res) => {
+      const peer = (req.socket as TLSSocket).getPeerCertificate()
+      const cn = peer && 'subject' in peer && peer.subject ? String(peer.subject.CN) : undefined
+      seen.push({
+        path: req.url ?? '',
+        ...(cn ? { cn } : {}),
+        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+        ...(req.headers['impersonate-user'] ? { impersonate: String(req.headers['impersonate-user']) } : {}),
+      })
+      const token = req.url?.endsWith('/token')
+      res.writeHead(token ? 201 : 200, { 'content-type': 'application/json' })
+      res.end(
+        JSON.stringify(
+          token ? { status: { token: SA_TOKEN } } : { kind: 'SecretList', apiVersion: 'v1', items: [] },
+        ),
+      )
+    },
+  )
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address() as AddressInfo
+  const b64 = async (f: string) => Buffer.from(await pem(f)).toString('base64')
+  kubeconfig = path.join(dir, 'admin.kubeconfig')
+  await writeFile(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'lab',
+          cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority-data': await b64('ca.crt') },
+        },
+      ],
+      users: [
+        {
+          name: 'admin',
+          user: {
+            'client-certificate-data': await b64('admin.crt'),
+            'client-key-data': await b64('admin.key'),
+          },
+        },
+      ],
+      contexts: [{ name: 'purplekind-test', context: { cluster: 'lab', user: 'admin' } }],
+      'current-context': 'purplekind-test',
+    }),
+    { mode: 0o600 },
+  )
+}, 60_000)
+
+afterAll(async () => {
+  await new Promise<void>((r) => server?.close(() => r()))
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
+
+function context(o: { clientCA: boolean; captures?: Record<string, string> }): ActionContext {
+  const lab = {
+    name: 'identity-test',
+    provider: 'local',
+    kubeconfig,
+    context: 'purplekind-test',
+    ...(kubectlDir ? { binDir: kubectlDir } : {}),
+    ...(o.clientCA ? { clientCA: { cert: path.join(dir, 'ca.crt'), key: path.join(dir, 'ca.key') } } : {}),
+  } as unknown as Lab
+  return {
+    runId: 'r1',
+    lab,
+    api: new KubeApi(kubeconfig, 'purplekind-test'),
+    runDir: dir,
+    captures: new Map(Object.entries(o.captures ?? {})),
+    tokens: new Map(),
+    venvBin: '/opt/purplekind/venv/bin',
+    cloudEnv: () => ({}),
+  }
+}
+
+const stepOf = (tool: 'kubectl' | 'api', actor: Actor): Step =>
+  makeStep({
+    id: 'read-secrets',
+    kind: 'attack',
+    actor,
+    run:
+      tool === 'kubectl'
+        ? ['kubectl', 'get', '--raw', '/api/v1/namespaces/purple-app/secrets']
+        : ['api', 'list', 'secrets', '-n', 'purple-app'],
+  })
+
+/** The step's own requests (the harness's TokenRequest is the admin's, by design). */
+const stepRequests = () => seen.filter((s) => s.path.includes('/secrets'))
+
+const tools = kubectlDir ? (['kubectl', 'api'] as const) : (['api'] as const)
+if (!kubectlDir)
+  console.log(`no lab kubectl under ${CACHE}/k8s-*/bin (scripts/setup.sh fetches it): kubectl path skipped`)
+
+describe.each(tools)('%s: every actor presents its own credential, never the admin’s', (tool) => {
+  const run = async (actor: Actor, o: Parameters<typeof context>[0]) => {
+    seen = []
+    const record = await runAction(stepOf(tool, actor), context(o))
+    expect(record.exitCode, record.stderr).toBe(0)
+    return stepRequests()
+  }
+
+  it('a user, with the lab’s client CA: its own certificate', async () => {
+    const reqs = await run({ user: 'mallory@example.com', groups: ['developers'] }, { clientCA: true })
+    expect(reqs.length).toBeGreaterThan(0)
+    for (const r of reqs) expect(r).toEqual({ path: expect.any(String), cn: 'mallory@example.com' })
+  })
+
+  it('a user, without a client CA (existing cluster): the admin only ever impersonating the user', async () => {
+    const reqs = await run({ user: 'mallory@example.com', groups: ['developers'] }, { clientCA: false })
+    expect(reqs.length).toBeGreaterThan(0)
+    for (const r of reqs) expect(r).toMatchObject({ cn: ADMIN_CN, impersonate: 'mallory@example.com' })
+  })
+
+  it('a service account: its own token, no client certificate', async () => {
+    const reqs = await run({ serviceAccount: 'purple-app/app-controller' }, { clientCA: true })
+    expect(reqs.length).toBeGreaterThan(0)
+    for (const r of reqs) expect(r).toEqual({ path: expect.any(String), authorization: `Bearer ${SA_TOKEN}` })
+  })
+
+  it('a stolen token: that token, no client certificate', async () => {
+    const reqs = await run({ token: 'stolen' }, { clientCA: true, captures: { stolen: `${STOLEN}\n` } })
+    expect(reqs.length).toBeGreaterThan(0)
+    for (const r of reqs) expect(r).toEqual({ path: expect.any(String), authorization: `Bearer ${STOLEN}` })
+  })
+
+  it.each([
+    ['empty', { stolen: '  \n' }, /capture "stolen" is empty/],
+    ['missing', {}, /capture "stolen" is missing/],
+    ['not a token', { stolen: 'Error from server (Forbidden): nope' }, /not a bearer token/],
+  ])('a %s stolen token: ACTION_FAILED with the reason, and no request at all', async (_, captures, why) => {
+    seen = []
+    const step = stepOf(tool, { token: 'stolen' })
+    const e = await runAction(step, context({ clientCA: true, captures })).catch((x: unknown) => x)
+    expect(e).toBeInstanceOf(PurpleError)
+    expect((e as PurpleError).code).toBe('PURPLE_COMMAND_FAILED')
+    expect((e as Error).message).toMatch(why)
+    expect(seen).toEqual([])
+    const scenario = makeScenario([step])
+    const { result } = judgeStep({
+      scenario,
+      step,
+      actor: 'stolen token',
+      command: step.run.join(' '),
+      ...(({ exitCode, stdout, stderr, sentAt, endedAt }) => ({ exitCode, stdout, stderr, sentAt, endedAt }))(
+        failedAction(step, e),
+      ),
+      startedAt: new Date().toISOString(),
+      canariesRetrieved: [],
+      correlated: { events: [], method: 'none' },
+      alerts: [],
+      rules: new Map(),
+    })
+    expect(result.verdict).toBe('ACTION_FAILED')
+    expect(result.explanation).toMatch(why)
+  })
+})
+
+describe('KubeApi never sends an empty token as the harness', () => {
+  it('refuses token: "" before any request', async () => {
+    seen = []
+    const api = new KubeApi(kubeconfig, 'purplekind-test')
+    await expect(api.request('GET', '/api/v1/secrets', undefined, { token: '' })).rejects.toThrow(
+      /token is empty/,
+    )
+    expect(seen).toEqual([])
+  })
+})
+
+describe('tools that do not talk to the apiserver', () => {
+  it('a cloud CLI step sends nothing to the apiserver', async (ctx) => {
+    if (!existsSync('/opt/purplekind/venv/bin/aws')) {
+      console.log('skipped: /opt/purplekind/venv/bin/aws is not installed (scripts/setup.sh installs it)')
+      return ctx.skip()
+    }
+    seen = []
+    const step = makeStep({
+      id: 'aws-version',
+      kind: 'benign',
+      actor: { cloud: 'aws' },
+      run: ['aws', '--version'],
+    })
+    const record = await runAction(step, context({ clientCA: true }))
+    expect(record.exitCode, record.stderr).toBe(0)
+    expect(seen).toEqual([])
+  }, 60_000)
+})
