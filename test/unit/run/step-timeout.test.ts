@@ -117,7 +117,8 @@ describe('per-step timeout of api steps', async () => {
       timeout: '300ms',
     })
     const api = new KubeApi(kubeconfig, 'x')
-    const a = await runAction(s, { runId: 'r1', api, stepTimeoutMs: 60_000 } as unknown as ActionContext)
+    const lab = { name: 't', context: 'x', kubeconfig, manifest: {} }
+    const a = await runAction(s, { runId: 'r1', api, lab, stepTimeoutMs: 60_000 } as unknown as ActionContext)
     expect(a.exitCode).toBe(TIMED_OUT_EXIT)
     expect(a.stderr).toMatch(/^timed out after 300 ms/)
     expect(a.auditIDs).toEqual(seen)
