@@ -26,7 +26,6 @@ import {
   writePublic,
 } from '../../exercise/store.js'
 import { attachRunServices } from '../../lab/compose.js'
-import { awsEnv } from '../../lab/decoys/aws.js'
 import { canaryValues } from '../../lab/decoys/canaries.js'
 import { venvDir } from '../../lab/decoys/venv.js'
 import { chooseProvider, type EnvChoice } from '../../lab/detect.js'
@@ -34,10 +33,11 @@ import { kindProvider } from '../../lab/kind/index.js'
 import { labHome, localProvider } from '../../lab/local/index.js'
 import { assertSafeContext } from '../../lab/safety.js'
 import { Redactor } from '../../redact/redactor.js'
+import { cloudEnvFor } from '../../run/cloud-env.js'
 import { parseDuration } from '../../run/verdict.js'
 import { loadScenarios } from '../../scenario/load.js'
 import { createOutput, type Output } from '../../util/output.js'
-import { newRunId, parseRoleCredentials } from './run.js'
+import { newRunId } from './run.js'
 
 const DEFAULT_DIR = path.join('exercises', 'current')
 const collect = (v: string, prev: string[]) => [...prev, ...v.split(',').filter(Boolean)]
@@ -215,29 +215,7 @@ async function start(paths: string[], f: StartFlags, o: Output): Promise<number>
       signal: abort.signal,
       runDir,
       venvBin: path.join(venvDir(), 'bin'),
-      cloudEnv: (cloud, captured) => {
-        if (cloud === 'azure') return services.lab.decoys.azure?.env ?? {}
-        const aws = services.decoys.aws
-        if (!aws)
-          throw new PurpleError(
-            'PURPLE_PROVIDER_UNAVAILABLE',
-            `AWS decoy unavailable: ${services.decoys.unavailable.aws ?? 'not started'}`,
-          )
-        const c = captured ? parseRoleCredentials(captured) : undefined
-        return awsEnv(
-          aws,
-          c
-            ? {
-                accessKeyId: c.AccessKeyId,
-                secretAccessKey: c.SecretAccessKey,
-                ...(c.Token ? { sessionToken: c.Token } : {}),
-              }
-            : {
-                accessKeyId: services.canaries.awsAccessKeyId,
-                secretAccessKey: services.canaries.awsSecretAccessKey,
-              },
-        )
-      },
+      cloudEnv: cloudEnvFor(services),
       ...(services.docker ? { docker: services.docker } : {}),
       feed,
       onStart: async (at) => {

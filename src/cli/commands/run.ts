@@ -5,7 +5,6 @@ import { loadRules } from '../../detection/load-rules.js'
 import type { RuleSet } from '../../detection/types.js'
 import { formatIssue, type Issue, PurpleError } from '../../errors.js'
 import { attachRunServices } from '../../lab/compose.js'
-import { awsEnv } from '../../lab/decoys/aws.js'
 import { canaryValues } from '../../lab/decoys/canaries.js'
 import { venvDir } from '../../lab/decoys/venv.js'
 import { chooseProvider, type EnvChoice } from '../../lab/detect.js'
@@ -17,6 +16,7 @@ import { Redactor } from '../../redact/redactor.js'
 import { scopeFacts } from '../../report/common.js'
 import { writeReports } from '../../report/write-reports.js'
 import { ALERTS_TOKEN_ENV, type ExternalAlerts, suppliedIntakeToken } from '../../run/alert-intake.js'
+import { cloudEnvFor } from '../../run/cloud-env.js'
 import { createPipelines, type DetectionPipeline, PIPELINES } from '../../run/pipelines/index.js'
 import { Recorder } from '../../run/record.js'
 import { mergeAttempts, parseRepeat } from '../../run/repeat.js'
@@ -253,29 +253,6 @@ interface LabRun {
   selection?: Selection
 }
 
-/** IMDS role credentials as captured from a step's output; never quotes the text (it holds secrets). */
-export function parseRoleCredentials(text: string): {
-  AccessKeyId: string
-  SecretAccessKey: string
-  Token?: string
-} {
-  try {
-    const c = JSON.parse(text) as { AccessKeyId?: unknown; SecretAccessKey?: unknown; Token?: unknown }
-    if (typeof c.AccessKeyId === 'string' && typeof c.SecretAccessKey === 'string')
-      return {
-        AccessKeyId: c.AccessKeyId,
-        SecretAccessKey: c.SecretAccessKey,
-        ...(typeof c.Token === 'string' ? { Token: c.Token } : {}),
-      }
-  } catch {
-    // fall through: not JSON
-  }
-  throw new PurpleError(
-    'PURPLE_COMMAND_FAILED',
-    'the captured credentials are not IMDS role credentials JSON (AccessKeyId, SecretAccessKey)',
-  )
-}
-
 // Brings the lab up, attaches the run's services, runs the scenarios and writes the reports.
 async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
   const { f, o, scenarios, ruleSet, runId, runDir, redactor, log, abort, selection } = r
@@ -314,29 +291,7 @@ async function runOnLab(provider: LabProvider, r: LabRun): Promise<number> {
           signal: abort.signal,
           runDir,
           venvBin: path.join(venvDir(), 'bin'),
-          cloudEnv: (cloud, captured) => {
-            if (cloud === 'azure') return lab.decoys.azure?.env ?? {}
-            const aws = services.decoys.aws
-            if (!aws)
-              throw new PurpleError(
-                'PURPLE_PROVIDER_UNAVAILABLE',
-                `AWS decoy unavailable: ${services.decoys.unavailable.aws ?? 'not started'}`,
-              )
-            const c = captured ? parseRoleCredentials(captured) : undefined
-            return awsEnv(
-              aws,
-              c
-                ? {
-                    accessKeyId: c.AccessKeyId,
-                    secretAccessKey: c.SecretAccessKey,
-                    ...(c.Token ? { sessionToken: c.Token } : {}),
-                  }
-                : {
-                    accessKeyId: services.canaries.awsAccessKeyId,
-                    secretAccessKey: services.canaries.awsSecretAccessKey,
-                  },
-            )
-          },
+          cloudEnv: cloudEnvFor(services),
           ...(services.docker ? { docker: services.docker } : {}),
           ...(recorder ? { recorder } : {}),
           ...(f.keep ? { keep: true } : {}),
