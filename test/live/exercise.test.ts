@@ -16,10 +16,11 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa, type ResultPromise } from 'execa'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import type { DebriefReport } from '../../src/exercise/debrief.js'
 import { buildPlan } from '../../src/exercise/plan.js'
 import { cacheBinDir, missingBinaries } from '../../src/lab/assets.js'
+import { localProvider } from '../../src/lab/local/index.js'
 import { loadScenarios } from '../../src/scenario/load.js'
 
 const log = (line: string) => console.log(`[exercise] ${line}`)
@@ -104,6 +105,11 @@ function blueCatches(a: DebriefReport['attacks'][number]): boolean {
 }
 
 describe.skipIf(Boolean(why))('exercise on the local lab (live)', () => {
+  // The exercise leaves its lab up for the debrief; the test takes it down.
+  afterAll(async () => {
+    await localProvider.down({ name: 'exercise', log: () => undefined })
+  })
+
   it('runs a sealed, seeded plan; a scripted blue team scores exactly what the plan implies; replay scores a student', async () => {
     const tmp = await mkdtemp(path.join(tmpdir(), 'pk-exercise-'))
     await chmod(tmp, 0o755)
