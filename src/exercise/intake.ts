@@ -9,7 +9,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { PurpleError } from '../errors.js'
-import { AlertPayloadError, isLoopback, parseAlertPayload } from '../run/alert-intake.js'
+import { AlertPayloadError, isLoopback, parseAlertPayload, readBody } from '../run/alert-intake.js'
 import type { Finding } from './score.js'
 
 const MAX_BODY_BYTES = 1 << 20
@@ -217,19 +217,6 @@ async function handle(
     return reply(res, 400, { error: e.message })
   }
   reply(res, 202, { accepted: ids.length, ids })
-}
-
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (c: Buffer) => {
-      size += c.length
-      if (size <= MAX_BODY_BYTES) chunks.push(c)
-    })
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
 }
 
 function reply(res: ServerResponse, status: number, body: object): void {

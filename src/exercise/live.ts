@@ -17,7 +17,7 @@ import {
 } from '../run/actions.js'
 import { correlate } from '../run/correlate.js'
 import { KubeApi, resourcePath } from '../run/kube-api.js'
-import { toTrace } from '../run/runner.js'
+import { stagePodTokens, toTrace } from '../run/runner.js'
 import { applyKubeSetup, deleteKubeObjects } from '../run/setup.js'
 import type { Scenario } from '../scenario/load.js'
 import type { Step } from '../scenario/schema.js'
@@ -148,19 +148,10 @@ async function setUp(o: LiveOptions, api: KubeApi, ctx: ActionContext): Promise<
     o.log(`setting up ${id}`)
     await applyKubeSetup(api, o.lab, s, o.runId, o.canaries)
     for (const c of s.setup.containers) await o.docker?.createContainer({ ...c, runId: o.runId })
-    if (!o.lab.stagePodFiles) continue
     // A pod several scenarios declare keeps its first service account (its first declaration created it).
-    for (const pod of s.setup.pods) {
-      const key = `${pod.namespace}/${pod.name}`
-      if (staged.has(key)) continue
-      staged.add(key)
-      const token = await serviceAccountToken(`${pod.namespace}/${pod.serviceAccount ?? 'default'}`, ctx)
-      o.redactor.add(token)
-      await o.lab.stagePodFiles(pod, {
-        '/var/run/secrets/kubernetes.io/serviceaccount/token': token,
-        '/var/run/secrets/kubernetes.io/serviceaccount/namespace': pod.namespace,
-      })
-    }
+    const fresh = s.setup.pods.filter((pod) => !staged.has(`${pod.namespace}/${pod.name}`))
+    for (const pod of fresh) staged.add(`${pod.namespace}/${pod.name}`)
+    await stagePodTokens(fresh, o, ctx)
   }
 }
 

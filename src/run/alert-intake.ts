@@ -443,7 +443,8 @@ function authorized(req: IncomingMessage, url: URL, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-function readBody(req: IncomingMessage): Promise<string | undefined> {
+/** The request body, or undefined when it exceeds MAX_BODY_BYTES (read to the end, never kept). */
+export function readBody(req: IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0

@@ -8,7 +8,7 @@ import { type Lab, RUN_LABEL } from '../lab/provider.js'
 import type { Redactor } from '../redact/redactor.js'
 import { fingerprint } from '../redact/redactor.js'
 import type { Scenario } from '../scenario/load.js'
-import type { Step } from '../scenario/schema.js'
+import type { Setup, Step } from '../scenario/schema.js'
 import type { TelemetryEvent } from '../telemetry/event.js'
 import {
   type ActionContext,
@@ -190,16 +190,23 @@ async function setUp(scenario: Scenario, o: RunOptions, api: KubeApi, ctx: Actio
       )
     await o.docker.createContainer({ ...c, runId: o.runId })
   }
-  // Simulated pods get their service-account token where a real kubelet would mount it.
-  if (o.lab.stagePodFiles) {
-    for (const pod of scenario.setup.pods) {
-      const token = await serviceAccountToken(`${pod.namespace}/${pod.serviceAccount ?? 'default'}`, ctx)
-      o.redactor.add(token)
-      await o.lab.stagePodFiles(pod, {
-        '/var/run/secrets/kubernetes.io/serviceaccount/token': token,
-        '/var/run/secrets/kubernetes.io/serviceaccount/namespace': pod.namespace,
-      })
-    }
+  await stagePodTokens(scenario.setup.pods, o, ctx)
+}
+
+/** Simulated pods get their service-account token where a real kubelet would mount it (real pods: no-op). */
+export async function stagePodTokens(
+  pods: readonly Setup['pods'][number][],
+  o: Pick<RunOptions, 'lab' | 'redactor'>,
+  ctx: ActionContext,
+): Promise<void> {
+  if (!o.lab.stagePodFiles) return
+  for (const pod of pods) {
+    const token = await serviceAccountToken(`${pod.namespace}/${pod.serviceAccount ?? 'default'}`, ctx)
+    o.redactor.add(token)
+    await o.lab.stagePodFiles(pod, {
+      '/var/run/secrets/kubernetes.io/serviceaccount/token': token,
+      '/var/run/secrets/kubernetes.io/serviceaccount/namespace': pod.namespace,
+    })
   }
 }
 
