@@ -33,7 +33,8 @@ import { createOutput, type Output } from '../../util/output.js'
 import { compareWithBaseline } from './diff.js'
 
 interface RunFlags extends SelectionFlags {
-  env: EnvChoice
+  /** A lab (or auto), or `replay`: no lab, a recording (--from) re-asserted. */
+  env: EnvChoice | 'replay'
   from?: string
   rules: string[]
   /** SPL macros (macros.conf files or macros/ directories). */
