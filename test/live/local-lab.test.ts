@@ -1,6 +1,7 @@
 // Live proof of the local lab: a real apiserver whose audit webhook reaches the receiver within 2 s, a
 // kwok pod whose `kubectl exec` runs in the sandbox namespace and reaches only the decoy IMDS, and a
-// `down` that leaves no process or namespace behind.
+// `down` that leaves no process or namespace behind; and a run whose IMDS credential fetch is decoy-access
+// evidence of its step.
 import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
