@@ -145,7 +145,12 @@ export async function attachRunServices(
       stops.push(() => pods.disconnect())
       podTemplate = pods.template
     }
-    const collectors: TelemetryCollector[] = [...lab.collectors, decoyAccess(decoys)]
+    // Whichever IMDS serves this run's role (the run's own, or the one behind the local lab's address)
+    // feeds decoy-access: an IMDS credential fetch is evidence of the step that made it.
+    const collectors: TelemetryCollector[] = [
+      ...lab.collectors,
+      decoyAccess(decoys, servedImds ?? decoys.imds),
+    ]
     let dockerEnv = lab.dockerEnv
     let docker: DockerSetup | undefined
     const needsDocker = scenarios.some(
@@ -204,10 +209,10 @@ export async function attachRunServices(
 }
 
 /** The run's decoys' request records as telemetry, with the run's planted credential ids. */
-function decoyAccess(d: RunDecoys): TelemetryCollector {
+function decoyAccess(d: RunDecoys, imds: ImdsDecoy | undefined): TelemetryCollector {
   const c = d.canaries
   return decoyAccessCollector({
-    ...(d.imds ? { imds: d.imds } : {}),
+    ...(imds ? { imds } : {}),
     ...(d.azure ? { azure: d.azure } : {}),
     ...(d.aws ? { awsRecording: d.aws.recordingFile } : {}),
     canaryIds: [c.awsAccessKeyId, c.awsSessionAccessKeyId, c.azureClientId],

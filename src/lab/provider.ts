@@ -1,6 +1,7 @@
 import type { SourceName, TelemetryEvent } from '../telemetry/event.js'
 
-export type ProviderName = 'local' | 'kind' | 'existing' | 'replay'
+/** A lab provider (src/lab/registry.ts). Replay is not one: a replayed run has no lab (RunOrigin). */
+export type ProviderName = 'local' | 'kind' | 'existing'
 
 /** Telemetry a collector could not deliver: records it could not read, or events it had to drop. */
 export interface TelemetryLoss {
