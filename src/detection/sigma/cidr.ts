@@ -26,7 +26,8 @@ export function cidrPredicate(networks: readonly Network[]): (ip: string) => boo
     const known = memo.get(ip)
     if (known !== undefined) return known
     const words = parseIp(ip)
-    const inside = words !== undefined && networks.some((n) => n.words.length === words.length && inNetwork(words, n))
+    const inside =
+      words !== undefined && networks.some((n) => n.words.length === words.length && inNetwork(words, n))
     // Bounded: hostile telemetry with endless distinct addresses only empties it.
     if (memo.size >= MEMO_SIZE) memo.clear()
     memo.set(ip, inside)

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { attachRunServices, type RunServices } from '../../../src/lab/compose.js'
+import { type ImdsDecoy, startImds } from '../../../src/lab/decoys/imds.js'
 import { freePort } from '../../../src/lab/decoys/process.js'
 import type { Lab } from '../../../src/lab/provider.js'
 import { correlate } from '../../../src/run/correlate.js'
@@ -89,5 +90,73 @@ describe('local lab: the IMDS the run serves feeds decoy-access', () => {
     // A step long before the fetch gets none of it.
     const earlier = { ...step, sentAt: sentAt - 60_000, endedAt: sentAt - 50_000 }
     expect(correlate(earlier, events, new Set()).events).toEqual([])
+  })
+})
+
+// kind keeps one IMDS on the Docker network gateway for the lab's lifetime and hands each run its role
+// through serveImdsCredentials; the run's decoy-access must see what that IMDS serves from then on, and
+// nothing it served before (an earlier run's fetches). The lab is a stand-in; its IMDS is the real decoy.
+describe('kind lab: the lab-lifetime IMDS feeds decoy-access with this run’s requests only', () => {
+  const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]))
+  let home: string
+  let services: RunServices
+  let gateway: ImdsDecoy
+
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'pk-compose-kind-'))
+    process.env.PURPLEKIND_HOME = home
+    process.env.PURPLEKIND_VENV = join(home, 'no-venv')
+    gateway = await startImds({
+      host: '127.0.0.1',
+      port: 0,
+      role: 'lab-start-role',
+      canary: { accessKeyId: 'ASIAEARLIER000000000', secretAccessKey: 'x', token: 'y' },
+    })
+    // An earlier run's fetch, before this run takes the IMDS over.
+    await (await fetch(`${gateway.url}/latest/meta-data/iam/security-credentials/`)).text()
+    const kindLab: Lab = {
+      provider: 'kind',
+      name: 'compose-kind-test',
+      kubeconfig: join(home, 'kubeconfig'),
+      context: 'kind-compose-kind-test',
+      capabilities: { realPods: true, networkPolicy: true, docker: false },
+      collectors: [],
+      decoys: { imds: { url: 'http://169.254.169.254', hostUrl: gateway.url, role: gateway.role } },
+      manifest: {},
+      serveImdsCredentials: (creds, role) => {
+        gateway.serve(creds, role)
+        const from = gateway.events().length
+        return { events: () => gateway.events().slice(from) }
+      },
+    }
+    services = await attachRunServices(kindLab, [], 'compose-kind', () => undefined)
+  }, 60_000)
+
+  afterAll(async () => {
+    await services?.stop()
+    await gateway?.stop()
+    for (const k of ENV) {
+      if (saved[k] === undefined) delete process.env[k]
+      else process.env[k] = saved[k]
+    }
+    await rm(home, { recursive: true, force: true })
+  })
+
+  it('reports the run’s credential fetch from the gateway IMDS, not the earlier run’s', async () => {
+    expect(services.labImds, 'the run starts no IMDS of its own on kind').toBeUndefined()
+    const collector = services.lab.collectors.find((c) => c.source === 'decoy-access')
+    const events: TelemetryEvent[] = []
+    await collector?.start((e) => events.push(e))
+    const role = services.canaries.awsRoleName
+    expect(services.lab.decoys.imds?.role).toBe(role)
+    const creds = (await (
+      await fetch(`${gateway.url}/latest/meta-data/iam/security-credentials/${role}`)
+    ).json()) as { AccessKeyId: string }
+    expect(creds.AccessKeyId).toBe(services.canaries.awsAccessKeyId)
+    await collector?.stop()
+    const imds = events.filter((e) => getField(e, 'decoy') === 'imds')
+    expect(imds.map((e) => getField(e, 'path'))).toEqual([
+      `/latest/meta-data/iam/security-credentials/${role}`,
+    ])
   })
 })
