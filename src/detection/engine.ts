@@ -455,8 +455,10 @@ function candidateRules(
   const positions = scanner.positions
   const found: number[] = []
   while (p.next < p.matches && positions[p.next]! < end) scanner.mark(p.next++, seen, stamp, found)
-  if (found.length === 0)
-    return p.alwaysRunRules ?? (p.alwaysRunRules = p.alwaysRun.map((i) => plan.rules[i]!))
+  if (found.length === 0) {
+    p.alwaysRunRules ??= p.alwaysRun.map((i) => plan.rules[i]!)
+    return p.alwaysRunRules
+  }
   const chosen = p.alwaysRun.length > 0 ? [...p.alwaysRun] : []
   for (const id of found) {
     for (const rule of p.literalRules[id]!) {
