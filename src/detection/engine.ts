@@ -152,8 +152,16 @@ export class Engine {
     const stats = { lines: 0, parsed: 0, events: 0, alerts: 0 }
     const line = { file, index: 0, splunkIndex: options.index }
     let block: Block = { bytes: Buffer.alloc(0), end: 0 }
-    const onBlock = (bytes: Buffer, _start: number, end: number) => {
+    const onBlock = (bytes: Buffer, start: number, end: number, first: number, last: boolean) => {
       block = { bytes, end }
+      if (last || first === 0 || !plan || !source) return undefined
+      const claimed = this.#claimBlock(plan, source, block, start, first, line, onAlert)
+      if (claimed) {
+        stats.parsed += claimed.parsed
+        stats.events += claimed.events
+        stats.alerts += claimed.alerts
+      }
+      return claimed?.lines
     }
     const onLine = (bytes: Buffer, start: number, end: number, i: number) => {
       if (source === undefined) {
@@ -226,6 +234,50 @@ export class Engine {
     const plan = this.#plans.get(source)
     if (!plan) throw new PurpleError('PURPLE_USAGE', `unknown telemetry source '${source}'`)
     return plan
+  }
+
+  /**
+   * Once the prefilter is calibrated and no rule always runs, a whole block is handled here: one scanner
+   * call finds the literals and the newlines, only lines holding a match go further, and the others get
+   * the JSON shape check in a tight loop (most lines: no per-line call at all). Undefined: the line
+   * reader hands the block's lines over one by one instead.
+   */
+  #claimBlock(
+    plan: SourcePlan,
+    source: SourceName,
+    block: Block,
+    start: number,
+    first: number,
+    line: { file: string; index: number; splunkIndex: string | undefined },
+    emit: Emit,
+  ) {
+    const p = plan.prefilter
+    if (!p || plan.calibration || p.alwaysRun.length > 0) return undefined
+    const { bytes } = block
+    p.block = block
+    p.matches = p.scanner.scanLines(bytes, start, block.end)
+    p.next = 0
+    const { positions, newlines } = p.scanner
+    const done = { lines: newlines.length, parsed: 0, events: 0, alerts: 0 }
+    let lineStart = start
+    for (let i = 0; i < newlines.length; i++) {
+      const newline = newlines[i]!
+      const lineEnd = newline > lineStart && bytes[newline - 1] === 0x0d ? newline - 1 : newline
+      if (p.next < p.matches && positions[p.next]! < newline) {
+        line.index = first + i
+        const result = this.#evaluateRaw(plan, source, block, lineStart, lineEnd, line, emit)
+        if (result !== SKIPPED) {
+          done.parsed++
+          done.events += result.events
+          done.alerts += result.alerts
+        }
+      } else if (bytes[lineStart] !== 0x7b || bytes[lineEnd - 1] !== 0x7d) {
+        line.index = first + i
+        checkSkippedLine(bytes, lineStart, lineEnd, source, line)
+      }
+      lineStart = newline + 1
+    }
+    return done
   }
 
   /** Prefilter, then parse and match one raw line held in `block.bytes[start, end)`. */
@@ -520,12 +572,15 @@ const CHUNK_BYTES = 1 << 20
  * `bytes` is only valid during the call), in memory bounded by the longest line. Splitting raw bytes
  * (newline never occurs inside a UTF-8 sequence) lets callers skip decoding lines they do not need;
  * measured faster than node:readline. Returns the line count. A missing file is PURPLE_INPUT_NOT_FOUND.
- * `onBlock`, when given, is called with each run of whole lines `bytes[start, end)` before its lines.
+ * `onBlock`, when given, is called with each run of whole lines `bytes[start, end)` (ending with its
+ * last line's newline, except for a `last` line at the end of the file) and the index of its first line,
+ * before those lines. It may consume them itself by returning how many there are: they are then
+ * counted but not passed to `onLine`.
  */
 export async function forEachLine(
   file: string,
   onLine: (bytes: Buffer, start: number, end: number, index: number) => void,
-  onBlock?: (bytes: Buffer, start: number, end: number) => void,
+  onBlock?: (bytes: Buffer, start: number, end: number, first: number, last: boolean) => number | undefined,
 ): Promise<number> {
   const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'EISDIR' || error.code === 'ENOTDIR') {
@@ -550,25 +605,28 @@ export async function forEachLine(
       if (bytesRead === 0) break
       const scanFrom = filled
       filled += bytesRead
-      if (onBlock) {
-        const last = buffer.lastIndexOf(0x0a, filled - 1)
-        if (last >= scanFrom) onBlock(buffer, 0, last)
-      }
       let start = 0
-      for (
-        let nl = buffer.indexOf(0x0a, scanFrom);
-        nl !== -1 && nl < filled;
-        nl = buffer.indexOf(0x0a, nl + 1)
-      ) {
-        emit(start, nl)
-        start = nl + 1
+      const last = onBlock ? buffer.lastIndexOf(0x0a, filled - 1) : -1
+      const claimed = last >= scanFrom ? onBlock?.(buffer, 0, last + 1, index, false) : undefined
+      if (claimed !== undefined) {
+        index += claimed
+        start = last + 1
+      } else {
+        for (
+          let nl = buffer.indexOf(0x0a, scanFrom);
+          nl !== -1 && nl < filled;
+          nl = buffer.indexOf(0x0a, nl + 1)
+        ) {
+          emit(start, nl)
+          start = nl + 1
+        }
       }
       // Move the unfinished line to the front for the next read.
       buffer.copy(buffer, 0, start, filled)
       filled -= start
     }
     if (filled > 0) {
-      onBlock?.(buffer, 0, filled)
+      onBlock?.(buffer, 0, filled, index, true)
       emit(0, filled)
     }
   } finally {

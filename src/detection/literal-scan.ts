@@ -58,6 +58,19 @@ export class LiteralScanner {
     return this.#block.scan(bytes, start, end)
   }
 
+  /**
+   * `scan`, plus the position of every newline in `bytes[start, end)` (`newlines`, in order): the caller
+   * then walks lines without looking for their ends itself. Returns the number of matches.
+   */
+  scanLines(bytes: Uint8Array, start: number, end: number): number {
+    return this.#block.scan(bytes, start, end, true)
+  }
+
+  /** Newlines found by the last `scanLines`, as indexes into its `bytes`. */
+  get newlines(): Int32Array {
+    return this.#block.newlines.subarray(0, this.#block.newlineCount)
+  }
+
   /** Per match of the last scan, in order: its last byte, as an index into the scanned `bytes`. */
   get positions(): Int32Array {
     return this.#block.positions
@@ -120,10 +133,13 @@ type ScanFunction = (
   base: number,
 ) => number
 
+/** wasm/literal-scan.ts `newlines(input, length, out, base)`. */
+type NewlinesFunction = (input: number, length: number, out: number, base: number) => number
+
 const PAGE = 1 << 16
 const INITIAL_BLOCK = 1 << 16
 
-/** One instance's memory: [table | classes | input block | match positions | match states]. */
+/** One instance's memory: [table | classes | input block | match positions | match states | newlines]. */
 class ScanMemory {
   readonly #memory: WebAssembly.Memory
   readonly #scan: ScanFunction
@@ -132,32 +148,37 @@ class ScanMemory {
   #input!: Uint8Array
   positions!: Int32Array
   states!: Int32Array
+  newlines!: Int32Array
+  newlineCount = 0
+  readonly #newlines: NewlinesFunction
 
   constructor(automaton: Automaton) {
     this.#inputAt = automaton.table.byteLength + automaton.classes.byteLength
     this.#memory = new WebAssembly.Memory({ initial: Math.ceil(this.#inputAt / PAGE) })
     const instance = new WebAssembly.Instance(scanModule(), { env: { memory: this.#memory } })
     this.#scan = instance.exports.scan as ScanFunction
+    this.#newlines = instance.exports.newlines as NewlinesFunction
     this.#ensure(INITIAL_BLOCK)
     new Int32Array(this.#memory.buffer, 0, automaton.table.length).set(automaton.table)
     new Int32Array(this.#memory.buffer, automaton.table.byteLength, 256).set(automaton.classes)
   }
 
-  scan(bytes: Uint8Array, start: number, end: number): number {
+  scan(bytes: Uint8Array, start: number, end: number, lines = false): number {
     const length = end - start
     this.#ensure(length)
     this.#input.set(bytes.subarray(start, end))
     const classesAt = this.#inputAt - 256 * 4
     const posAt = this.#inputAt + this.#capacity
+    if (lines) this.newlineCount = this.#newlines(this.#inputAt, length, posAt + this.#capacity * 8, start)
     return this.#scan(0, classesAt, this.#inputAt, length, posAt, posAt + this.#capacity * 4, start)
   }
 
-  /** Room for a block of `length` bytes and one match per byte. */
+  /** Room for a block of `length` bytes, one match per byte and one newline per byte. */
   #ensure(length: number): void {
     if (length <= this.#capacity) return
     let capacity = Math.max(INITIAL_BLOCK, this.#capacity)
     while (capacity < length) capacity *= 2
-    const needed = this.#inputAt + capacity * 9
+    const needed = this.#inputAt + capacity * 13
     const have = this.#memory.buffer.byteLength
     if (needed > have) this.#memory.grow(Math.ceil((needed - have) / PAGE))
     this.#capacity = capacity
@@ -165,6 +186,7 @@ class ScanMemory {
     this.#input = new Uint8Array(buffer, this.#inputAt, capacity)
     this.positions = new Int32Array(buffer, this.#inputAt + capacity, capacity)
     this.states = new Int32Array(buffer, this.#inputAt + capacity * 5, capacity)
+    this.newlines = new Int32Array(buffer, this.#inputAt + capacity * 9, capacity)
   }
 }
 
