@@ -1,18 +1,17 @@
 // Live proof of the local lab: a real apiserver whose audit webhook reaches the receiver within 2 s, a
 // kwok pod whose `kubectl exec` runs in the sandbox namespace and reaches only the decoy IMDS, and a
 // `down` that leaves no process or namespace behind.
-import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { KubeApi } from '../../src/kube/api.js'
 import { resolveAssets } from '../../src/lab/assets.js'
 import { receivedAtMs } from '../../src/lab/audit-receiver.js'
 import { makeCanaries } from '../../src/lab/decoys/canaries.js'
 import { type ImdsDecoy, imdsCredentials, startImds } from '../../src/lab/decoys/imds.js'
 import { labDir, labDown, labStatus, labUp, NODE_NAME, webhookToken } from '../../src/lab/local/index.js'
-import { apiRequest } from '../../src/lab/local/kube.js'
 import { readState } from '../../src/lab/local/state.js'
 import { netnsExists } from '../../src/lab/netns.js'
 import { isAlive } from '../../src/lab/process.js'
@@ -40,7 +39,7 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
       keyPem: readFileSync(`${p}/admin.key`, 'utf8'),
     }
   }
-  const admin = () => ({ server: lab.manifest.apiserver as string, ...kubeconfigPem() })
+  const admin = () => KubeApi.fromPem({ server: lab.manifest.apiserver as string, ...kubeconfigPem() })
   const kubectl = (args: string[]) =>
     execa(`${lab.binDir}/kubectl`, ['--kubeconfig', lab.kubeconfig, ...args], {
       reject: false,
@@ -96,15 +95,11 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
   })
 
   it('(a) delivers an impersonated secrets list to the webhook receiver within 2 s, keyed by Audit-ID', async () => {
-    const auditId = randomUUID()
     const sent = Date.now()
-    const res = await apiRequest(admin(), 'GET', '/api/v1/namespaces/default/secrets', {
-      headers: {
-        'Audit-ID': auditId,
-        'Impersonate-User': 'jane.doe',
-        'Impersonate-Group': ['purple-devs', 'system:authenticated'],
-      },
+    const res = await admin().request('GET', '/api/v1/namespaces/default/secrets', undefined, {
+      as: { kind: 'impersonate', user: 'jane.doe', groups: ['purple-devs', 'system:authenticated'] },
     })
+    const auditId = res.auditID
     expect(res.headers['audit-id']).toBe(auditId)
     expect(res.status).toBe(403) // jane has no RBAC: the attempt is still audited
     const ev = await waitEvent((e) => e.auditID === auditId && e.raw.stage === 'ResponseComplete', 2000)
@@ -135,7 +130,7 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
     // The ServiceAccount admission plugin needs kcm to have created `default` in the new namespace.
     let created = 0
     for (let i = 0; i < 50 && created !== 201; i++) {
-      created = (await apiRequest(admin(), 'POST', `/api/v1/namespaces/${NS}/pods`, { body: pod })).status
+      created = (await admin().request('POST', `/api/v1/namespaces/${NS}/pods`, pod)).status
       if (created !== 201) await sleep(200)
     }
     expect(created).toBe(201)

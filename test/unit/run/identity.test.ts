@@ -7,11 +7,11 @@ import path from 'node:path'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PurpleError } from '../../../src/errors.js'
+import { KubeApi } from '../../../src/kube/api.js'
 import { makePki } from '../../../src/lab/local/pki.js'
 import type { Lab } from '../../../src/lab/provider.js'
 import { type ActionContext, runAction } from '../../../src/run/actions.js'
 import { judgeStep } from '../../../src/run/judge.js'
-import { KubeApi } from '../../../src/run/kube-api.js'
 import { failedAction } from '../../../src/run/runner.js'
 import type { Scenario } from '../../../src/scenario/load.js'
 import type { Actor, Step } from '../../../src/scenario/schema.js'
@@ -135,7 +135,7 @@ function context(o: { clientCA: boolean; captures?: Record<string, string> }): A
   return {
     runId: 'r1',
     lab,
-    api: new KubeApi(kubeconfig, 'purplekind-test'),
+    api: KubeApi.fromKubeconfig(kubeconfig, 'purplekind-test'),
     runDir: dir,
     captures: new Map(Object.entries(o.captures ?? {})),
     tokens: new Map(),
@@ -229,10 +229,10 @@ describe.each(tools)('%s: every actor presents its own credential, never the adm
 describe('KubeApi never sends an empty token as the harness', () => {
   it('refuses token: "" before any request', async () => {
     seen = []
-    const api = new KubeApi(kubeconfig, 'purplekind-test')
-    await expect(api.request('GET', '/api/v1/secrets', undefined, { token: '' })).rejects.toThrow(
-      /token is empty/,
-    )
+    const api = KubeApi.fromKubeconfig(kubeconfig, 'purplekind-test')
+    await expect(
+      api.request('GET', '/api/v1/secrets', undefined, { as: { kind: 'token', token: '' } }),
+    ).rejects.toThrow(/token is empty/)
     expect(seen).toEqual([])
   })
 })
