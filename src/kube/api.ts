@@ -139,6 +139,8 @@ export class KubeApi {
     headers['Audit-ID'] = auditID
     this.sent.add(auditID)
     const data = body === undefined ? undefined : JSON.stringify(body)
+    // Explicit: node sends a DELETE body only with a length (DeleteOptions ride in the body).
+    if (data !== undefined) headers['Content-Length'] = String(Buffer.byteLength(data))
     const prefix = this.#server.pathname.replace(/\/$/, '')
     return await new Promise<ApiResponse>((resolve, reject) => {
       const failed = (e: Error) =>
