@@ -183,7 +183,7 @@ async function execute(
 }
 
 /** `api watch <resource> -n ns --user-agent UA`: a controller's one-second watch (background only). */
-async function watchAction(step: Step, ctx: ActionContext): Promise<ActionRecord> {
+export async function watchAction(step: Step, ctx: ActionContext): Promise<ActionRecord> {
   const argv = step.run
   const resource = argv[2] ?? 'pods'
   const ns = argv[argv.indexOf('-n') + 1]

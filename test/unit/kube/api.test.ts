@@ -162,7 +162,7 @@ describe('KubeApi: every request carries a fresh Audit-ID, remembered in `sent`'
     expect(api.sent.has('probe-1')).toBe(true)
   })
 
-  it('sends a body with every method, DELETE too (DeleteOptions), and merge-patch for PATCH', async () => {
+  it('sends a body with every method, DELETE too (DeleteOptions), with its UTF-8 length', async () => {
     const api = KubeApi.fromKubeconfig(await kubeconfig('cert'), 'purplekind-t')
     await api.request('DELETE', '/api/v1/namespaces/x', {
       kind: 'DeleteOptions',

@@ -7,6 +7,7 @@ import path from 'node:path'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PurpleError } from '../../../src/errors.js'
+import { watchAction } from '../../../src/exercise/live.js'
 import { KubeApi } from '../../../src/kube/api.js'
 import { makePki } from '../../../src/lab/local/pki.js'
 import type { Lab } from '../../../src/lab/provider.js'
@@ -223,6 +224,43 @@ describe.each(tools)('%s: every actor presents its own credential, never the adm
     })
     expect(result.verdict).toBe('ACTION_FAILED')
     expect(result.explanation).toMatch(why)
+  })
+})
+
+// The exercise's background controller watch (`api watch`) resolves its actor like every other step.
+describe('api watch (exercise background): the actor’s own credential', () => {
+  const watch = (actor: Actor, o: Parameters<typeof context>[0]) =>
+    watchAction(
+      makeStep({ id: 'w', kind: 'benign', actor, run: ['api', 'watch', 'secrets', '-n', 'purple-app'] }),
+      context(o),
+    )
+
+  it.each([
+    [
+      'a service account: its token',
+      { serviceAccount: 'purple-app/app-controller' },
+      { authorization: `Bearer ${SA_TOKEN}` },
+    ],
+    [
+      'a user: its own certificate',
+      { user: 'dev@example.com', groups: ['developers'] },
+      { cn: 'dev@example.com' },
+    ],
+  ] as const)('%s', async (_, actor, credential) => {
+    seen = []
+    const record = await watch(actor as Actor, { clientCA: true })
+    expect(record.exitCode, record.stderr).toBe(0)
+    expect(stepRequests()).toEqual([{ path: expect.stringContaining('watch=true'), ...credential }])
+  })
+
+  it('an empty stolen token: refused, no request', async () => {
+    seen = []
+    await expect(
+      watch({ token: 'stolen' }, { clientCA: true, captures: { stolen: '' } }),
+    ).rejects.toMatchObject({
+      code: 'PURPLE_COMMAND_FAILED',
+    })
+    expect(seen).toEqual([])
   })
 })
 
