@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config'
 // decoys (it brings the lab up itself, and skips with a printed reason when a part cannot run).
 export default defineConfig({
   test: {
+    globalSetup: ['test/setup/wasm.ts'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 } },
       {

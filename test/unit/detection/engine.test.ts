@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRng, ensureBenchData } from '../../../src/bench/generate.js'
-import { Engine, forEachLine, LiteralMatcher } from '../../../src/detection/engine.js'
+import { Engine, forEachLine } from '../../../src/detection/engine.js'
 import { loadRules } from '../../../src/detection/load-rules.js'
 import type { Alert, CompiledRule, CorrelationRule, RuleSet } from '../../../src/detection/types.js'
 import { PurpleError } from '../../../src/errors.js'
@@ -48,69 +48,6 @@ async function rejection(promise: Promise<unknown>): Promise<PurpleError> {
 }
 
 const summary = (alerts: readonly Alert[]) => alerts.map((a) => `${a.rule}@${a.file}:${a.event}`)
-
-describe('LiteralMatcher', () => {
-  it('finds literals case-insensitively in raw bytes, and reports which ones', () => {
-    const m = new LiteralMatcher(['secrets', 'exec', 'cret'])
-    const line = Buffer.from('{"objectRef":{"resource":"SeCrEtS"}}')
-    expect(m.test(line)).toBe(true)
-    expect(m.test(Buffer.from('{"resource":"configmaps"}'))).toBe(false)
-    const seen = new Uint32Array(3)
-    expect(m.collect(line, 0, line.length, seen, 7)).toBe(true)
-    expect([...seen]).toEqual([7, 0, 7])
-  })
-
-  it('only looks inside [start, end)', () => {
-    const m = new LiteralMatcher(['secrets'])
-    const bytes = Buffer.from('secrets|pods|secrets')
-    expect(m.test(bytes, 8, 12)).toBe(false)
-    expect(m.test(bytes, 7, 20)).toBe(true)
-    expect(m.test(bytes, 0, 6)).toBe(false)
-  })
-
-  it('agrees with a naive lower-case search on random text (overlapping literals included)', () => {
-    const rng = createRng(42)
-    const alphabet = 'abcdeEXs:/-."{}'
-    const word = (n: number) => Array.from({ length: n }, () => rng.pick([...alphabet])).join('')
-    for (let round = 0; round < 200; round++) {
-      const literals = [
-        ...new Set(Array.from({ length: 1 + rng.int(6) }, () => word(1 + rng.int(4)).toLowerCase())),
-      ]
-      const m = new LiteralMatcher(literals)
-      const text = word(rng.int(60))
-      const seen = new Uint32Array(literals.length)
-      const bytes = Buffer.from(text)
-      m.collect(bytes, 0, bytes.length, seen, 1)
-      const expected = literals.map((l) => text.toLowerCase().includes(l))
-      expect([...seen].map((s) => s === 1)).toEqual(expected)
-      expect(m.test(bytes)).toBe(expected.includes(true))
-    }
-  })
-
-  it('finds literals anywhere in long lines, across the middle where its two interleaved scans meet', () => {
-    const rng = createRng(7)
-    const alphabet = 'abcdeEXs:/-."{}'
-    const word = (n: number) => Array.from({ length: n }, () => rng.pick([...alphabet])).join('')
-    for (let round = 0; round < 300; round++) {
-      const literals = [
-        ...new Set(Array.from({ length: 1 + rng.int(6) }, () => word(1 + rng.int(12)).toLowerCase())),
-      ]
-      const m = new LiteralMatcher(literals)
-      // A literal planted across the middle of the line, upper-cased, plus random text around it.
-      const planted = rng.pick(literals).toUpperCase()
-      const half = rng.int(300)
-      const text = `${word(half - (planted.length >> 1))}${planted}${word(half)}`
-      const bytes = Buffer.from(`>>${text}<<`)
-      const seen = new Uint32Array(literals.length)
-      expect(m.collect(bytes, 2, bytes.length - 2, seen, 3)).toBe(true)
-      expect([...seen].map((s) => s === 3)).toEqual(literals.map((l) => text.toLowerCase().includes(l)))
-    }
-  })
-
-  it('refuses literals it cannot fold', () => {
-    expect(() => new LiteralMatcher(['geheimnis-ü'])).toThrow(PurpleError)
-  })
-})
 
 describe('forEachLine', () => {
   let dir: string
