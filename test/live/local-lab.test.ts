@@ -1,8 +1,12 @@
 // Live proof of the local lab: a real apiserver whose audit webhook reaches the receiver within 2 s, a
 // kwok pod whose `kubectl exec` runs in the sandbox namespace and reaches only the decoy IMDS, and a
 // `down` that leaves no process or namespace behind.
+import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { request } from 'node:https'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,6 +20,8 @@ import { readState } from '../../src/lab/local/state.js'
 import { netnsExists } from '../../src/lab/netns.js'
 import { isAlive } from '../../src/lab/process.js'
 import type { Lab, TelemetryCollector } from '../../src/lab/provider.js'
+import { type ActionContext, runAction } from '../../src/run/actions.js'
+import { scenarioSchema } from '../../src/scenario/schema.js'
 import type { TelemetryEvent } from '../../src/telemetry/event.js'
 
 const NAME = 'livetest'
@@ -237,6 +243,51 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
     expect(await post('/audit', token)).toBe(200)
     expect(await post('/elsewhere', token)).toBe(404)
     expect(await post('/audit', token, 'GET')).toBe(405)
+  })
+
+  it('(f) an api step with an empty stolen token is refused, and the audit trail shows no request for it', async () => {
+    const ua = `purplekind-empty-token/${randomUUID()}`
+    const { steps } = scenarioSchema.parse({
+      apiVersion: 'purplekind.io/v1alpha1',
+      kind: 'Scenario',
+      metadata: { id: 'empty-token', title: 't', techniques: ['T1552.007'], tactic: 'credential-access' },
+      steps: [
+        {
+          id: 'use-stolen',
+          title: 'list secrets with a token an earlier step failed to steal',
+          kind: 'attack',
+          actor: { token: 'stolen' },
+          run: ['api', 'list', 'secrets', '-n', 'default', '--user-agent', ua],
+        },
+      ],
+    })
+    const runDir = await mkdtemp(path.join(tmpdir(), 'purplekind-empty-token-'))
+    const api = KubeApi.fromKubeconfig(lab.kubeconfig, lab.context)
+    const ctx: ActionContext = {
+      runId: 'empty-token',
+      lab,
+      api,
+      runDir,
+      captures: new Map([['stolen', '  \n']]),
+      tokens: new Map(),
+      venvBin: '/nonexistent',
+      cloudEnv: () => ({}),
+    }
+    try {
+      const e = await runAction(steps[0]!, ctx).catch((x: unknown) => x)
+      expect(e).toMatchObject({ code: 'PURPLE_COMMAND_FAILED', message: expect.stringMatching(/is empty/) })
+      expect(api.sent.size).toBe(0)
+      // Control: a request with the same user agent is audited, so the trail would show the step's.
+      const control = await api.request('GET', '/api/v1/namespaces/default/secrets', undefined, {
+        userAgent: ua,
+      })
+      const seen = await waitEvent((x) => x.auditID === control.auditID, 5000)
+      expect(seen, 'the control request is audited').toBeDefined()
+      const withUa = events.filter((x) => (x.raw as { userAgent?: string }).userAgent === ua)
+      expect(new Set(withUa.map((x) => x.auditID))).toEqual(new Set([control.auditID]))
+    } finally {
+      await rm(runDir, { recursive: true, force: true })
+    }
   })
 
   it('(d) down removes every process and the namespace; a second up is warm and reuse is instant', async () => {
