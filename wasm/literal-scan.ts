@@ -11,8 +11,8 @@
 //   table    i32 per (state, class): the next state's row offset, bit 0 set when that state accepts;
 //   classes  i32 per byte value: its class * 4 (upper-case ASCII folded to lower case);
 //   input    the block;
-//   out      two i32 arrays, a match's end position and its accepting row offset, with room for one
-//            match per input byte.
+//   out      two i32 arrays, a match's last byte (as base + index) and its accepting row offset, with
+//            room for one match per input byte.
 
 @inline function next(table: usize, classes: usize, state: i32, input: usize, at: i32): i32 {
   const byte = <usize>load<u8>(input + <usize>at)
@@ -31,8 +31,13 @@ function lineStart(input: usize, from: i32, len: i32): i32 {
   return len
 }
 
-/** Scans `input[0, len)`; returns how many matches it wrote to `outPos`/`outState`, in input order. */
-export function scan(table: usize, classes: usize, input: usize, len: i32, outPos: usize, outState: usize): i32 {
+/**
+ * Scans `input[0, len)`; returns how many matches it wrote to `outPos`/`outState`, in input order.
+ * Positions are written as `base + index`: where the block sits in the caller's buffer.
+ */
+export function scan(
+  table: usize, classes: usize, input: usize, len: i32, outPos: usize, outState: usize, base: i32,
+): i32 {
   // Segment j is [at_j, at_j+1); its matches are written from slot at_j (at most one per byte).
   const quarter = len >> 2
   const at1 = lineStart(input, quarter, len)
@@ -56,10 +61,12 @@ export function scan(table: usize, classes: usize, input: usize, len: i32, outPo
   n1 = finish(table, classes, input, at1 + common, at2, s1, outPos, outState, n1)
   n2 = finish(table, classes, input, at2 + common, at3, s2, outPos, outState, n2)
   n3 = finish(table, classes, input, at3 + common, len, s3, outPos, outState, n3)
-  // Close the gaps between the segments' match lists.
+  // Close the gaps between the segments' match lists, then make positions the caller's.
   let n = append(outPos, outState, at1, n1, n0)
   n = append(outPos, outState, at2, n2, n)
-  return append(outPos, outState, at3, n3, n)
+  n = append(outPos, outState, at3, n3, n)
+  for (let i: i32 = 0; i < n; i++) store<i32>(outPos + (<usize>i << 2), load<i32>(outPos + (<usize>i << 2)) + base)
+  return n
 }
 
 /** The rest of one segment, `input[i, end)`, from `state`. */

@@ -80,6 +80,8 @@ interface Prefilter {
   /** Scratch, per rule: the stamp of the last line its lists were checked on. */
   readonly checked: Uint32Array
   stamp: number
+  /** The rules that always run, once looked up. */
+  alwaysRunRules?: readonly CompiledRule[]
   /** The block the scanner's matches are from, how many there are, and the next one to take. */
   block: Block | undefined
   matches: number
@@ -157,6 +159,10 @@ export class Engine {
       }
       plan ??= this.#plan(source)
       line.index = i
+      if (skippable(plan, block, end)) {
+        checkSkippedLine(bytes, start, end, source, line)
+        return
+      }
       const result = this.#evaluateRaw(plan, source, block, start, end, line, onAlert)
       if (plan.calibration) calibrate(plan, plan.calibration)
       if (result === SKIPPED) return
@@ -229,13 +235,13 @@ export class Engine {
     line: { file: string; index: number; splunkIndex: string | undefined },
     emit: Emit,
   ): typeof SKIPPED | { events: number; alerts: number } {
-    const origin = { file: line.file, line: line.index + 1 }
     const { bytes } = block
     const candidates = plan.prefilter ? candidateRules(plan, plan.prefilter, block, start, end) : plan.rules
     if (candidates.length === 0) {
-      checkSkippedLine(bytes, start, end, source, origin)
+      checkSkippedLine(bytes, start, end, source, line)
       return SKIPPED
     }
+    const origin = { file: line.file, line: line.index + 1 }
     const text = bytes.toString('utf8', start, end)
     const events = parseLine(text, source, {
       ...(line.splunkIndex ? { index: line.splunkIndex } : {}),
@@ -333,8 +339,9 @@ function checkSkippedLine(
   start: number,
   end: number,
   source: SourceName,
-  origin: LineOrigin,
+  line: { file: string; index: number },
 ) {
+  if (bytes[start] === 0x7b && bytes[end - 1] === 0x7d) return
   if (!JSON_LINE_SOURCES.has(source)) return
   let first = start
   let last = end - 1
@@ -343,7 +350,7 @@ function checkSkippedLine(
   if (first > last || (bytes[first] === 0x7b && bytes[last] === 0x7d)) return
   throw new PurpleError(
     'PURPLE_EVENTS_INVALID',
-    `${origin.file}:${origin.line}: not a valid ${source} record: line is not a JSON object`,
+    `${line.file}:${line.index + 1}: not a valid ${source} record: line is not a JSON object`,
     { hint: `check that the file holds ${source} telemetry, or pass the right --source` },
   )
 }
@@ -387,6 +394,7 @@ function prefilterFrom(
     seen: new Uint32Array(literals.length),
     checked: new Uint32Array(ruleLiterals.length),
     stamp: 0,
+
     block: undefined,
     matches: 0,
     next: 0,
@@ -424,8 +432,6 @@ function calibrate(plan: SourcePlan, c: Calibration): void {
   plan.prefilter = prefilterFrom(kept.map((lists) => lists?.map((list) => list.map((id) => literals[id]!))))
 }
 
-const NO_RULES: readonly CompiledRule[] = []
-
 /** The rules that can match this line: those whose literals it contains, plus those that always run. */
 function candidateRules(
   plan: SourcePlan,
@@ -445,19 +451,52 @@ function candidateRules(
     p.matches = p.scanner.scan(block.bytes, start, block.end)
     p.next = 0
   }
+  const { seen, stamp, scanner } = p
+  const positions = scanner.positions
   const found: number[] = []
-  while (p.next < p.matches && p.scanner.position(p.next) < end)
-    p.scanner.mark(p.next++, p.seen, p.stamp, found)
-  if (found.length === 0) return p.alwaysRun.length === 0 ? NO_RULES : p.alwaysRun.map((i) => plan.rules[i]!)
-  const chosen = [...p.alwaysRun]
+  while (p.next < p.matches && positions[p.next]! < end) scanner.mark(p.next++, seen, stamp, found)
+  if (found.length === 0) {
+    p.alwaysRunRules ??= p.alwaysRun.map((i) => plan.rules[i]!)
+    return p.alwaysRunRules
+  }
+  const chosen = p.alwaysRun.length > 0 ? [...p.alwaysRun] : []
   for (const id of found) {
     for (const rule of p.literalRules[id]!) {
-      if (p.checked[rule] === p.stamp) continue
-      p.checked[rule] = p.stamp
-      if (p.ruleLiterals[rule]!.every((list) => list.some((l) => p.seen[l] === p.stamp))) chosen.push(rule)
+      if (p.checked[rule] === stamp) continue
+      p.checked[rule] = stamp
+      if (allListsSeen(p.ruleLiterals[rule]!, seen, stamp)) chosen.push(rule)
     }
   }
-  return chosen.sort((a, b) => a - b).map((i) => plan.rules[i]!)
+  if (chosen.length > 1) chosen.sort((x, y) => x - y)
+  const rules: CompiledRule[] = new Array(chosen.length)
+  for (let i = 0; i < chosen.length; i++) rules[i] = plan.rules[chosen[i]!]!
+  return rules
+}
+
+/** Whether every list has a literal seen on this line (plain loops: this runs per candidate line). */
+function allListsSeen(lists: readonly (readonly number[])[], seen: Uint32Array, stamp: number): boolean {
+  for (const list of lists) {
+    let any = false
+    for (let i = 0; i < list.length && !any; i++) any = seen[list[i]!] === stamp
+    if (!any) return false
+  }
+  return true
+}
+
+/**
+ * Whether the line at `block.bytes[.., end)` can skip parsing without a look at its literals: the
+ * block is scanned, no match is left before the line's end, no rule always runs, and no calibration
+ * is sampling lines. This is most lines, so it is kept to a few comparisons.
+ */
+function skippable(plan: SourcePlan, block: Block, end: number): boolean {
+  const p = plan.prefilter
+  return (
+    p !== undefined &&
+    p.block === block &&
+    p.alwaysRun.length === 0 &&
+    plan.calibration === undefined &&
+    (p.next >= p.matches || p.scanner.positions[p.next]! >= end)
+  )
 }
 
 const CHUNK_BYTES = 1 << 20

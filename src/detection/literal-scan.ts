@@ -58,9 +58,9 @@ export class LiteralScanner {
     return this.#block.scan(bytes, start, end)
   }
 
-  /** The k-th match's last byte, as an index into the scanned `bytes`. */
-  position(k: number): number {
-    return this.#block.positions[k]! + this.#block.base
+  /** Per match of the last scan, in order: its last byte, as an index into the scanned `bytes`. */
+  get positions(): Int32Array {
+    return this.#block.positions
   }
 
   /** Sets `seen[id] = stamp` for each literal ending at the k-th match, pushing the newly seen to `found`. */
@@ -104,14 +104,15 @@ function scanModule(): WebAssembly.Module {
   return wasmModule
 }
 
-/** wasm/literal-scan.ts `scan(table, classes, input, length, positions, states)`, all byte offsets. */
+/** wasm/literal-scan.ts `scan`: byte offsets into its memory, except `base` (added to positions). */
 type ScanFunction = (
   table: number,
   classes: number,
   input: number,
   length: number,
-  pos: number,
-  st: number,
+  positions: number,
+  states: number,
+  base: number,
 ) => number
 
 const PAGE = 1 << 16
@@ -126,8 +127,6 @@ class ScanMemory {
   #input!: Uint8Array
   positions!: Int32Array
   states!: Int32Array
-  /** Where the last scanned block started in the caller's bytes. */
-  base = 0
 
   constructor(automaton: Automaton) {
     this.#inputAt = automaton.table.byteLength + automaton.classes.byteLength
@@ -143,10 +142,9 @@ class ScanMemory {
     const length = end - start
     this.#ensure(length)
     this.#input.set(bytes.subarray(start, end))
-    this.base = start
     const classesAt = this.#inputAt - 256 * 4
     const posAt = this.#inputAt + this.#capacity
-    return this.#scan(0, classesAt, this.#inputAt, length, posAt, posAt + this.#capacity * 4)
+    return this.#scan(0, classesAt, this.#inputAt, length, posAt, posAt + this.#capacity * 4, start)
   }
 
   /** Room for a block of `length` bytes and one match per byte. */

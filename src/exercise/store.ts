@@ -10,6 +10,7 @@
 import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { PurpleError } from '../errors.js'
+import type { ProviderName } from '../lab/provider.js'
 import type { ActionTrace } from '../run/correlate.js'
 import type { SourceName } from '../telemetry/event.js'
 import type { FeedStats } from './feed.js'
@@ -33,7 +34,8 @@ export interface ExerciseMeta {
   intake?: string
   /** Set on a replayed class: the recorded exercise it replays. */
   replayOf?: string
-  provider: string
+  /** The lab it runs on; `replay` for a replayed class (no lab). */
+  provider: ProviderName | 'replay'
 }
 
 export interface ExerciseStatus {

@@ -49,6 +49,11 @@ export function packageRoot(): string {
   return dir
 }
 
+/** The audit policy every lab purplekind brings up runs with (lab/audit-policy.yaml, shipped in the package). */
+export function auditPolicyFile(): string {
+  return join(packageRoot(), 'lab', 'audit-policy.yaml')
+}
+
 export function missingBinaries(dir: string): string[] {
   return REQUIRED_BINARIES.filter((b) => {
     try {

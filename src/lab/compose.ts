@@ -19,7 +19,7 @@ import {
 import { proxySocketPath, startDockerApiProxy } from './docker/proxy.js'
 import { openRunJournal } from './journal.js'
 import { labHome } from './local/index.js'
-import type { Lab, PodTemplate, TelemetryCollector } from './provider.js'
+import type { Lab, PodTemplate, ServedRequests, TelemetryCollector } from './provider.js'
 
 /** Docker-side setup used by the runner. */
 export interface DockerSetup {
@@ -107,9 +107,10 @@ export async function attachRunServices(
     }
     let imdsDecoys = decoys.decoys.imds
     let servedImds: ImdsDecoy | undefined
+    let labServed: ServedRequests | undefined
     if (labImds && lab.serveImdsCredentials) {
       // The lab's own IMDS (kind: on the Docker network gateway) takes the run's role credentials.
-      lab.serveImdsCredentials(roleCredentials(decoys.canaries), decoys.canaries.awsRoleName)
+      labServed = lab.serveImdsCredentials(roleCredentials(decoys.canaries), decoys.canaries.awsRoleName)
       imdsDecoys = { ...labImds, role: decoys.canaries.awsRoleName }
     } else if (labImds) {
       // The lab routes 169.254.169.254 (inside its sandbox) to hostUrl: serve the run's canaries there.
@@ -145,7 +146,12 @@ export async function attachRunServices(
       stops.push(() => pods.disconnect())
       podTemplate = pods.template
     }
-    const collectors: TelemetryCollector[] = [...lab.collectors, decoyAccess(decoys)]
+    // Whichever IMDS serves this run's role (kind's gateway IMDS, the one behind the local lab's
+    // address, or the run's own) feeds decoy-access: a credential fetch is evidence of the step.
+    const collectors: TelemetryCollector[] = [
+      ...lab.collectors,
+      decoyAccess(decoys, labServed ?? servedImds ?? decoys.imds),
+    ]
     let dockerEnv = lab.dockerEnv
     let docker: DockerSetup | undefined
     const needsDocker = scenarios.some(
@@ -204,10 +210,10 @@ export async function attachRunServices(
 }
 
 /** The run's decoys' request records as telemetry, with the run's planted credential ids. */
-function decoyAccess(d: RunDecoys): TelemetryCollector {
+function decoyAccess(d: RunDecoys, imds: ServedRequests | undefined): TelemetryCollector {
   const c = d.canaries
   return decoyAccessCollector({
-    ...(d.imds ? { imds: d.imds } : {}),
+    ...(imds ? { imds } : {}),
     ...(d.azure ? { azure: d.azure } : {}),
     ...(d.aws ? { awsRecording: d.aws.recordingFile } : {}),
     canaryIds: [c.awsAccessKeyId, c.awsSessionAccessKeyId, c.azureClientId],

@@ -1,6 +1,13 @@
 import type { SourceName, TelemetryEvent } from '../telemetry/event.js'
+import type { ImdsRequest } from './decoys/imds.js'
 
-export type ProviderName = 'local' | 'kind' | 'existing' | 'replay'
+/** A decoy's request records from some moment on (what `decoy-access` reads). */
+export interface ServedRequests {
+  events(): readonly ImdsRequest[]
+}
+
+/** A lab provider (src/lab/registry.ts). Replay is not one: a replayed run has no lab (RunOrigin). */
+export type ProviderName = 'local' | 'kind' | 'existing'
 
 /** Telemetry a collector could not deliver: records it could not read, or events it had to drop. */
 export interface TelemetryLoss {
@@ -94,11 +101,12 @@ export interface Lab {
   /**
    * Where the lab's own metadata decoy must serve the run's role credentials (a lab whose IMDS lives as
    * long as the lab, e.g. kind's on the Docker network gateway). Absent: the run serves IMDS at `hostUrl`.
+   * Returns the requests that decoy serves from now on (the run's `decoy-access` telemetry).
    */
   serveImdsCredentials?(
     creds: { accessKeyId: string; secretAccessKey: string; token: string },
     role: string,
-  ): void
+  ): ServedRequests
   /** Releases host-side services this process started for the lab (the lab itself stays up). */
   release?(): Promise<void>
   /**

@@ -73,7 +73,11 @@ export const reportSchema = z.strictObject({
   reportVersion: z.literal(2),
   runId: z.string(),
   lab: z.string(),
-  provider: z.string(),
+  provider: z
+    .string()
+    .describe(
+      'what ran the steps: a lab provider (local, kind, existing), replay (a recording re-asserted, no lab) or none (nothing selected); a merged report lists them comma-separated',
+    ),
   startedAt: z.string(),
   finishedAt: z.string(),
   durationMs: z.number().optional(),

@@ -2,7 +2,7 @@
 // the summary, the findings every run reports and the per-source telemetry counts are derived here.
 import type { RuleSet } from '../detection/types.js'
 import type { Scenario } from '../scenario/load.js'
-import type { Finding, RunResult, StepResult } from './result.js'
+import type { Finding, RunOrigin, RunResult, StepResult } from './result.js'
 import { noisyRuleFindings, scenarioSummary, summarize } from './summary.js'
 import { lossFindings, problemFindings, type TelemetryBus } from './telemetry-bus.js'
 
@@ -11,7 +11,7 @@ export interface RunFacts {
   startedAt: string
   finishedAt: string
   lab: string
-  provider: RunResult['provider']
+  provider: RunOrigin
   manifest: Record<string, string>
   scenarios: readonly Scenario[]
   steps: StepResult[]

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { PurpleError } from '../errors.js'
+import type { ProviderName } from '../lab/provider.js'
 import type { Redactor } from '../redact/redactor.js'
 import { SOURCES, type SourceName, type TelemetryEvent } from '../telemetry/event.js'
 import type { ActionRecord } from './actions.js'
@@ -22,6 +23,7 @@ export interface RecordedStep {
 export interface Recording {
   format: 'purplekind.io/recording/v1'
   runId: string
+  /** The lab the run was recorded on (a recording file's own word: read back as text). */
   provider: string
   manifest: Record<string, string>
   steps: RecordedStep[]
@@ -31,6 +33,13 @@ export interface Recording {
   harnessAuditIDs: string[]
   /** Recorded event counts per source file (telemetry/<source>.jsonl). */
   telemetry: Partial<Record<SourceName, number>>
+}
+
+/** Only a live run on a lab is recorded. */
+interface RecorderMeta {
+  runId: string
+  provider: ProviderName
+  manifest: Record<string, string>
 }
 
 /**
@@ -43,13 +52,9 @@ export class Recorder {
   readonly #redactor: Redactor
   readonly #steps: RecordedStep[] = []
   readonly #skipped: NonNullable<Recording['skipped']> = []
-  readonly #meta: { runId: string; provider: string; manifest: Record<string, string> }
+  readonly #meta: RecorderMeta
 
-  constructor(
-    dir: string,
-    redactor: Redactor,
-    meta: { runId: string; provider: string; manifest: Record<string, string> },
-  ) {
+  constructor(dir: string, redactor: Redactor, meta: RecorderMeta) {
     this.#dir = dir
     this.#redactor = redactor
     this.#meta = meta

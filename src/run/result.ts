@@ -1,4 +1,5 @@
 import type { Alert, NearMiss } from '../detection/types.js'
+import type { ProviderName } from '../lab/provider.js'
 import type { SourceName } from '../telemetry/event.js'
 import type { Selection } from './select.js'
 
@@ -132,6 +133,12 @@ export interface RunSummary {
   notRun: number
 }
 
+/**
+ * What ran a run's steps: a lab provider, `replay` (a recording re-asserted with no lab) or `none` (an empty
+ * selection ran nothing). The report's `provider` field.
+ */
+export type RunOrigin = ProviderName | 'replay' | 'none'
+
 export type TelemetryCounts = Partial<Record<SourceName, number>>
 
 export interface RunResult {
@@ -139,6 +146,7 @@ export interface RunResult {
   startedAt: string
   finishedAt: string
   lab: string
+  /** A RunOrigin; a merged report (merge-reports) lists its runs' origins, comma-separated. */
   provider: string
   scenarios: { id: string; title: string; techniques: string[]; tactic: string; file: string }[]
   steps: StepResult[]

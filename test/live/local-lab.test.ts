@@ -1,12 +1,13 @@
 // Live proof of the local lab: a real apiserver whose audit webhook reaches the receiver within 2 s, a
 // kwok pod whose `kubectl exec` runs in the sandbox namespace and reaches only the decoy IMDS, and a
-// `down` that leaves no process or namespace behind.
+// `down` that leaves no process or namespace behind; and a run whose IMDS credential fetch is decoy-access
+// evidence of its step.
 import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
-import path from 'node:path'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -261,7 +262,7 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
         },
       ],
     })
-    const runDir = await mkdtemp(path.join(tmpdir(), 'purplekind-empty-token-'))
+    const runDir = await mkdtemp(join(tmpdir(), 'purplekind-empty-token-'))
     const api = KubeApi.fromKubeconfig(lab.kubeconfig, lab.context)
     const ctx: ActionContext = {
       runId: 'empty-token',
@@ -324,6 +325,55 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
     expect(fresh?.daemons.every(isAlive)).toBe(true)
     expect((await kubectl(['get', 'node', NODE_NAME])).exitCode).toBe(0)
   })
+
+  it('a run on the local lab ties the IMDS credential fetch to its step as decoy-access evidence', async () => {
+    // The run serves IMDS itself on the lab's bridged port and receives the audit webhook itself:
+    // release what this test started on those ports.
+    await imds.stop()
+    await receiver.stop()
+    const dir = await mkdtemp(join(tmpdir(), 'purplekind-local-imds-'))
+    try {
+      const step = 't1552.007.imds-and-cloud-cli/imds-get-credentials'
+      const run = await execa(
+        'node',
+        [
+          'dist/cli/main.js',
+          '--json',
+          'run',
+          '--env',
+          'local',
+          '--lab',
+          NAME,
+          '--only',
+          step,
+          '--reports',
+          dir,
+          'scenarios/t1552.007/04-imds-and-cloud-cli.yaml',
+        ],
+        { reject: false, env: { NO_COLOR: '1' }, timeout: 300_000 },
+      )
+      const reportFile = join(dir, 'latest', 'report.json')
+      expect(existsSync(reportFile), `exit ${run.exitCode}\n${run.stdout}\n${run.stderr.slice(-3000)}`).toBe(
+        true,
+      )
+      const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
+        provider: string
+        telemetry: Record<string, number>
+        steps: { step: string; verdict: string; evidence: { source: string; excerpt: string }[] }[]
+      }
+      expect(report.provider).toBe('local')
+      expect(report.telemetry['decoy-access'] ?? 0).toBeGreaterThanOrEqual(2)
+      const fetched = report.steps.find((s) => s.step === 'imds-get-credentials')
+      expect(fetched?.verdict, run.stderr.slice(-2000)).toBe('DETECTED')
+      const decoy = fetched?.evidence.filter((e) => e.source === 'decoy-access') ?? []
+      log(`decoy-access evidence: ${JSON.stringify(decoy)}`)
+      expect(decoy.map((e) => e.excerpt)).toContainEqual(
+        expect.stringMatching(/^imds GET \/latest\/meta-data\/iam\/security-credentials\/\S+ → 200$/),
+      )
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 320_000)
 
   function portOf(key: string): number {
     const m = new RegExp(`${key}=(\\d+)`).exec(String(lab.manifest.ports))

@@ -1,13 +1,6 @@
 import type { Command } from 'commander'
-import { diffReports, formatDiff, type RunDiff, readReport } from '../../report/diff.js'
-import { createOutput, type Output } from '../../util/output.js'
-
-/** Compares the run just written (its folder) with a baseline run; prints the diff. */
-export async function compareWithBaseline(baseline: string, head: string, o: Output): Promise<RunDiff> {
-  const d = diffReports(await readReport(baseline), await readReport(head))
-  if (!o.json) for (const line of formatDiff(d)) o.log(line)
-  return d
-}
+import { diffReports, formatDiff, readReport } from '../../report/diff.js'
+import { createOutput } from '../../util/output.js'
 
 // `purplekind diff <run-a> <run-b>`: regressions and improvements per step and rule; exit 1 on a regression.
 export function registerDiff(program: Command): void {

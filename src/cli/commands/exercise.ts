@@ -34,10 +34,10 @@ import { labHome, localProvider } from '../../lab/local/index.js'
 import { assertSafeContext } from '../../lab/safety.js'
 import { Redactor } from '../../redact/redactor.js'
 import { cloudEnvFor } from '../../run/cloud-env.js'
+import { newRunId } from '../../run/spec.js'
 import { parseDuration } from '../../run/verdict.js'
 import { loadScenarios } from '../../scenario/load.js'
 import { createOutput, type Output } from '../../util/output.js'
-import { newRunId } from './run.js'
 
 const DEFAULT_DIR = path.join('exercises', 'current')
 const collect = (v: string, prev: string[]) => [...prev, ...v.split(',').filter(Boolean)]

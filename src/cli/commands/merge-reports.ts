@@ -3,9 +3,9 @@ import type { Command } from 'commander'
 import { Redactor } from '../../redact/redactor.js'
 import { mergeReports, readShardReports } from '../../report/merge.js'
 import { writeReports } from '../../report/write-reports.js'
+import { newRunId } from '../../run/spec.js'
 import { exitCodeFor, headline } from '../../run/summary.js'
 import { createOutput } from '../../util/output.js'
-import { newRunId } from './run.js'
 
 // `purplekind merge-reports <dirs…>`: shards of a suite (`--shard i/n`) joined into one run's four outputs.
 export function registerMergeReports(program: Command): void {

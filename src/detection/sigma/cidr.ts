@@ -17,11 +17,21 @@ export function parseCidr(text: string): Network | undefined {
   return { words, bits }
 }
 
+/** Answers remembered per predicate: telemetry repeats a few addresses (sourceIPs) on most lines. */
+const MEMO_SIZE = 1024
+
 export function cidrPredicate(networks: readonly Network[]): (ip: string) => boolean {
+  const memo = new Map<string, boolean>()
   return (ip) => {
+    const known = memo.get(ip)
+    if (known !== undefined) return known
     const words = parseIp(ip)
-    if (!words) return false
-    return networks.some((n) => n.words.length === words.length && inNetwork(words, n))
+    const inside =
+      words !== undefined && networks.some((n) => n.words.length === words.length && inNetwork(words, n))
+    // Bounded: hostile telemetry with endless distinct addresses only empties it.
+    if (memo.size >= MEMO_SIZE) memo.clear()
+    memo.set(ip, inside)
+    return inside
   }
 }
 

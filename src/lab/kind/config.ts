@@ -26,7 +26,7 @@ export type KindCni = 'kindnet' | 'none'
 
 export interface KindConfigOptions {
   name: string
-  /** Host path of the audit policy (kind/audit-policy.yaml). */
+  /** Host path of the audit policy (lab/audit-policy.yaml). */
   auditPolicyPath: string
   /** Host path of the rendered webhook kubeconfig. */
   webhookConfigPath: string

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import Docker from 'dockerode'
 import { execa } from 'execa'
 import { PurpleError } from '../../errors.js'
-import { cacheBinDir, cacheRoot, packageRoot, VERSIONS } from '../assets.js'
+import { auditPolicyFile, cacheBinDir, cacheRoot, packageRoot, VERSIONS } from '../assets.js'
 import type { Lab, LabProvider } from '../provider.js'
 import { assertSafeContext } from '../safety.js'
 import { type HostPatches, type KindCni, renderKindConfig, renderWebhookKubeconfig } from './config.js'
@@ -294,7 +294,7 @@ export function kindLabFiles(options: {
   purplekindImage?: boolean
   host?: HostPatches
 }): KindLabFiles {
-  const auditPolicy = options.auditPolicyPath ?? join(packageRoot(), 'kind', 'audit-policy.yaml')
+  const auditPolicy = options.auditPolicyPath ?? auditPolicyFile()
   const logDir = join(options.dir, 'audit')
   const podLogDir = join(options.dir, 'pod-logs')
   const podFilesDir = join(options.dir, 'pod-files')

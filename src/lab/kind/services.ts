@@ -11,7 +11,7 @@ import { PurpleError } from '../../errors.js'
 import { AUDIT_WEBHOOK_PATH, AuditWebhookReceiver } from '../audit-receiver.js'
 import { makeCanaries } from '../decoys/canaries.js'
 import { type ImdsCredentials, imdsCredentials, startImds } from '../decoys/imds.js'
-import type { Decoys, TelemetryCollector } from '../provider.js'
+import type { Decoys, ServedRequests, TelemetryCollector } from '../provider.js'
 import type { DecoyAddress } from './imds.js'
 
 export interface KindLabServices {
@@ -21,7 +21,7 @@ export interface KindLabServices {
   imds: DecoyAddress
   decoys: Decoys
   /** Serve a run's role credentials from the gateway IMDS (pods reach it through the node DNAT). */
-  serveImds(creds: ImdsCredentials, role: string): void
+  serveImds(creds: ImdsCredentials, role: string): ServedRequests
   /** Gateway ports of the relays pods use to reach the run's AWS and Azure decoys (on loopback). */
   cloudRelays: { aws: number; azure: number }
   /** Point the relays at this run's decoys (loopback ports); undefined closes them. */
@@ -91,7 +91,12 @@ export const startKindServices: StartKindServices = async ({ host, stateDir, log
       },
       imds: { host, port: imdsPort },
       decoys: { imds: { url: 'http://169.254.169.254', hostUrl: imds.url, role: imds.role } },
-      serveImds: (creds, role) => imds.serve(creds, role),
+      serveImds: (creds, role) => {
+        imds.serve(creds, role)
+        // The IMDS outlives runs: a run's records are the ones after it took over.
+        const from = imds.events().length
+        return { events: () => imds.events().slice(from) }
+      },
       cloudRelays: { aws: awsRelay.port, azure: azureRelay.port },
       routeCloud: (targets) => {
         cloud = targets

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import { PurpleError } from '../../errors.js'
 import { KubeApi } from '../../kube/api.js'
-import { type Assets, packageRoot, resolveAssets } from '../assets.js'
+import { type Assets, auditPolicyFile, packageRoot, resolveAssets } from '../assets.js'
 import { AuditWebhookReceiver } from '../audit-receiver.js'
 import { venvDir } from '../decoys/venv.js'
 import { createSandbox, deleteSandbox, IMDS_IP, inNetns, netnsExists, netnsName } from '../netns.js'
@@ -179,7 +179,7 @@ async function prepareFiles(name: string, p: LabPaths, ports: LabPorts, assets: 
   ]
   for (const [file, text] of files) await writeFile(file, text, { mode: 0o600 })
   await chmod(p.podLog, 0o644)
-  await copyFile(join(packageRoot(), 'kind', 'audit-policy.yaml'), p.auditPolicy)
+  await copyFile(auditPolicyFile(), p.auditPolicy)
   const work = execWorkDir(name)
   await removeSandboxHome(work, SANDBOX_USER)
   await createSandboxHome(work, SANDBOX_USER)

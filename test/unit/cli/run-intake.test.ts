@@ -1,9 +1,9 @@
 import { execa } from 'execa'
 import { describe, expect, it } from 'vitest'
-import { checkRuleReferences } from '../../../src/cli/commands/run.js'
 import { loadRules } from '../../../src/detection/load-rules.js'
 import type { Issue } from '../../../src/errors.js'
 import { loadScenarios } from '../../../src/scenario/load.js'
+import { checkRuleReferences } from '../../../src/scenario/references.js'
 
 // Spawns the built CLI (npm test builds first); every case fails before any lab is touched.
 const cli = (...args: string[]) =>

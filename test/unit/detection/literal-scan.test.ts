@@ -22,8 +22,8 @@ function perLine(scanner: LiteralScanner, text: string): Set<string>[] {
     const end = start + line.length
     const seen = new Uint32Array(scanner.literals.length)
     const found: number[] = []
-    while (k < count && scanner.position(k) < end) {
-      expect(scanner.position(k)).toBeGreaterThanOrEqual(start)
+    while (k < count && scanner.positions[k]! < end) {
+      expect(scanner.positions[k]!).toBeGreaterThanOrEqual(start)
       scanner.mark(k++, seen, 1, found)
     }
     out.push(new Set(found.map((id) => scanner.literals[id]!)))
@@ -48,7 +48,7 @@ describe('LiteralScanner', () => {
     const bytes = Buffer.from('secrets|pods|secrets')
     expect(scanner.scan(bytes, 8, 12)).toBe(0)
     expect(scanner.scan(bytes, 7, 20)).toBe(1)
-    expect(scanner.position(0)).toBe(19)
+    expect(scanner.positions[0]).toBe(19)
     expect(scanner.scan(bytes, 0, 6)).toBe(0)
   })
 

@@ -66,9 +66,9 @@ describe('chooseProvider auto', () => {
 describe('chooseProvider explicit', () => {
   it('returns the named provider when available, without probing others', async () => {
     const kind = kindDown()
-    const replay = fakeProvider('replay', { ok: true })
-    const choice = await chooseProvider('replay', { kind, replay })
-    expect(choice).toEqual({ provider: replay, reason: '--env replay' })
+    const local = fakeProvider('local', { ok: true })
+    const choice = await chooseProvider('local', { kind, local })
+    expect(choice).toEqual({ provider: local, reason: '--env local' })
     expect(kind.probes).toBe(0)
   })
 

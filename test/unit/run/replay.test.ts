@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import { loadRules } from '../../../src/detection/load-rules.js'
+import { LAB_PROVIDERS } from '../../../src/lab/registry.js'
 import { renderNavigatorLayer } from '../../../src/report/navigator.js'
 import { readRecording } from '../../../src/run/record.js'
 import { replayRecording } from '../../../src/run/replay.js'
@@ -22,6 +23,14 @@ describe('offline replay of a recorded T1552.007 run', async () => {
     expect(result.steps.filter((s) => !s.passed)).toEqual([])
     expect(exitCodeFor(result.steps)).toBe(0)
     expect(result.summary).toMatchObject({ missed: 0, falsePositives: 0 })
+  })
+
+  it("says it was a replay, not a lab run, and names the recording's own lab in the manifest", async () => {
+    const rec = await readRecording(RECORDING)
+    expect(result.provider).toBe('replay')
+    expect(result.lab).toBe(`replay of ${rec.runId}`)
+    expect(result.manifest).toMatchObject({ recordedRun: rec.runId, recordedProvider: rec.provider })
+    expect(LAB_PROVIDERS.map((p) => p.name)).not.toContain(result.provider)
   })
 
   it('gives every defined step a result: the step the recording lab skipped is SKIPPED, not omitted', () => {

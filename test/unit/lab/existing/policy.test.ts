@@ -58,8 +58,8 @@ describe('policyLevel', () => {
 })
 
 describe('coverageGaps', () => {
-  it('finds no gap in the shipped kind/audit-policy.yaml', () => {
-    expect(coverageGaps(loadPolicy(join(import.meta.dirname, '../../../../kind/audit-policy.yaml')))).toEqual(
+  it('finds no gap in the shipped lab/audit-policy.yaml', () => {
+    expect(coverageGaps(loadPolicy(join(import.meta.dirname, '../../../../lab/audit-policy.yaml')))).toEqual(
       [],
     )
   })

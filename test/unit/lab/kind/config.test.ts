@@ -4,7 +4,7 @@ import { NODE_PATHS, renderKindConfig, renderWebhookKubeconfig } from '../../../
 
 const base = {
   name: 'purplekind-t',
-  auditPolicyPath: '/repo/kind/audit-policy.yaml',
+  auditPolicyPath: '/repo/lab/audit-policy.yaml',
   webhookConfigPath: '/lab/audit-webhook.kubeconfig',
   logDir: '/lab/audit',
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import {
@@ -106,9 +107,10 @@ describe('kindLabFiles', () => {
     expect(ours.containerdConfigPatches[0]).toContain('restrict_oom_score_adj = true')
   })
 
-  it('defaults the audit policy to kind/audit-policy.yaml in the package', () => {
+  it('defaults the audit policy to lab/audit-policy.yaml in the package', () => {
     const files = kindLabFiles({ cluster: 'purplekind-t', dir: '/s', services })
-    expect(files.auditPolicy).toMatch(/\/kind\/audit-policy\.yaml$/)
+    expect(files.auditPolicy).toMatch(/\/lab\/audit-policy\.yaml$/)
+    expect(existsSync(files.auditPolicy)).toBe(true)
   })
 })
 

@@ -154,7 +154,7 @@ describe('helpers', () => {
 
   it('ships an audit policy with the required levels', async () => {
     const policy = parse(
-      await readFile(join(import.meta.dirname, '../../../../kind/audit-policy.yaml'), 'utf8'),
+      await readFile(join(import.meta.dirname, '../../../../lab/audit-policy.yaml'), 'utf8'),
     )
     expect(policy.omitStages).toEqual(['RequestReceived'])
     const levelFor = (res: string) =>
