@@ -119,9 +119,11 @@ export class KubeApi {
     return this.#server.toString()
   }
 
-  /** The cluster's CA (base64 PEM) as the kubeconfig gives it, for kubeconfigs written for actors. */
+  /** The cluster's CA (base64 PEM), inline or read from its file, for kubeconfigs written for actors. */
   get caData(): string | undefined {
-    return this.#kc.getCurrentCluster()?.caData
+    const cluster = this.#kc.getCurrentCluster()
+    if (cluster?.caData) return cluster.caData
+    return cluster?.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined
   }
 
   async request(method: string, path: string, body?: unknown, o: RequestOptions = {}): Promise<ApiResponse> {

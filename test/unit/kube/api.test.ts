@@ -175,6 +175,35 @@ describe('KubeApi: every request carries a fresh Audit-ID, remembered in `sent`'
     ])
   })
 
+  it('gives the cluster CA as base64 whether the kubeconfig inlines it or names its file', async () => {
+    const inline = KubeApi.fromKubeconfig(await kubeconfig('cert'), 'purplekind-t')
+    const file = path.join(dir, 'ca-file.kubeconfig')
+    await writeFile(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          {
+            name: 'c',
+            cluster: {
+              server: `https://127.0.0.1:${port}`,
+              'certificate-authority': path.join(dir, 'ca.crt'),
+            },
+          },
+        ],
+        users: [{ name: 'u', user: {} }],
+        contexts: [{ name: 'purplekind-t', context: { cluster: 'c', user: 'u' } }],
+      }),
+    )
+    const byFile = KubeApi.fromKubeconfig(file, 'purplekind-t')
+    expect(inline.caData).toBe(await b64('ca.crt'))
+    expect(byFile.caData).toBe(await b64('ca.crt'))
+    expect(
+      (await byFile.request('GET', '/readyz', undefined, { as: { kind: 'token', token: 't' } })).status,
+    ).toBe(200)
+  })
+
   it('returns a non-JSON body as text', async () => {
     const api = KubeApi.fromKubeconfig(await kubeconfig('cert'), 'purplekind-t')
     expect((await api.request('GET', '/readyz/text')).body).toBe('ok')
