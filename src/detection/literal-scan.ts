@@ -63,26 +63,31 @@ export class LiteralScanner {
     return this.#block.positions
   }
 
-  /** Sets `seen[id] = stamp` for each literal ending at the k-th match, pushing the newly seen to `found`. */
-  mark(k: number, seen: Uint32Array, stamp: number, found: number[]): void {
+  /**
+   * Sets `seen[id] = stamp` for each literal ending at the k-th match and appends the newly seen ones to
+   * `found` from index `count` (room for every literal: each is new once per stamp); returns the count.
+   */
+  mark(k: number, seen: Uint32Array, stamp: number, found: Int32Array, count: number): number {
     const { outFrom, outIds, rowBytes } = this.#automaton
     const state = this.#block.states[k]! / rowBytes
     for (let j = outFrom[state]!; j < outFrom[state + 1]!; j++) {
       const id = outIds[j]!
       if (seen[id] === stamp) continue
       seen[id] = stamp
-      found.push(id)
+      found[count++] = id
     }
+    return count
   }
 
   /** The literals occurring in `text` (tests and one-off checks). */
   find(text: string | Uint8Array): Set<string> {
     const bytes = typeof text === 'string' ? Buffer.from(text) : text
     const seen = new Uint32Array(this.literals.length)
-    const found: number[] = []
+    const found = new Int32Array(this.literals.length)
+    let n = 0
     const count = this.scan(bytes, 0, bytes.length)
-    for (let k = 0; k < count; k++) this.mark(k, seen, 1, found)
-    return new Set(found.map((id) => this.literals[id]!))
+    for (let k = 0; k < count; k++) n = this.mark(k, seen, 1, found, n)
+    return new Set([...found.subarray(0, n)].map((id) => this.literals[id]!))
   }
 }
 

@@ -5,7 +5,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { dirname, extname, join } from 'node:path'
-import { parseAllDocuments } from 'yaml'
 import { type Issue, PurpleError, ValidationError } from '../errors.js'
 import { isFalcoRuleFile, loadFalcoRules } from './falco/index.js'
 import { parseSigma } from './sigma/index.js'
@@ -71,7 +70,7 @@ export async function loadRules(
       rules.push(rule)
       known.set(rule.id, rule)
     }
-    for (const [name, id] of sigmaNames(file)) {
+    for (const [name, id] of set.names ?? []) {
       const rule = known.get(id)
       if (rule && !known.has(name)) known.set(name, rule)
     }
@@ -147,7 +146,7 @@ function compileFile(
   known: ReadonlyMap<string, CompiledRule>,
   issues: Issue[],
   spl: SplContext,
-) {
+): (RuleSet & { names?: [string, string][] }) | undefined {
   try {
     if (file.language === 'spl') return { rules: [parseSpl(file.text, file.path, spl)], correlations: [] }
     if (isEscuDetection(file.text))
@@ -170,23 +169,6 @@ export function isEscuDetection(text: string): boolean {
 function orderForCorrelations(files: readonly RuleFile[]): RuleFile[] {
   const hasCorrelation = (f: RuleFile) => f.language === 'sigma' && /^correlation\s*:/m.test(f.text)
   return [...files.filter((f) => !hasCorrelation(f)), ...files.filter(hasCorrelation)]
-}
-
-/**
- * `name → id` of a Sigma file's documents that have both: correlations in later files may reference a
- * rule by its `name`, which CompiledRule does not carry.
- */
-function sigmaNames(file: RuleFile): [string, string][] {
-  if (file.language !== 'sigma' || !/^name\s*:/m.test(file.text)) return []
-  const pairs: [string, string][] = []
-  for (const doc of parseAllDocuments(file.text)) {
-    const value: unknown = doc.errors.length === 0 ? doc.toJS() : undefined
-    if (typeof value !== 'object' || value === null) continue
-    const { id, name } = value as Record<string, unknown>
-    if (typeof name === 'string' && (typeof id === 'string' || typeof id === 'number'))
-      pairs.push([name, String(id)])
-  }
-  return pairs
 }
 
 function issue(

@@ -35,7 +35,7 @@ export function parseSigma(
   text: string,
   file: string,
   known: ReadonlyMap<string, CompiledRule> = new Map(),
-): RuleSet {
+): RuleSet & { names: [string, string][] } {
   const issues = new Issues(file)
   const docs = readDocuments(text, issues)
   const rules: CompiledRule[] = []
@@ -43,7 +43,11 @@ export function parseSigma(
   const ids = assignIds(docs, file)
   const seen = new Set<string>()
   const ruleNames = new Map<string, string>()
+  // `name → id` of documents that have both: correlations in later files may reference them by name.
+  const names: [string, string][] = []
   docs.forEach((doc, i) => {
+    if (typeof doc.name === 'string' && (typeof doc.id === 'string' || typeof doc.id === 'number'))
+      names.push([doc.name, String(doc.id)])
     issues.prefix = docs.length > 1 ? `documents[${i}].` : ''
     const meta = readMeta(doc, ids[i]!, issues)
     if (seen.has(meta.id)) issues.add(doc.id === undefined ? 'name' : 'id', `duplicate rule id '${meta.id}'`)
@@ -63,7 +67,11 @@ export function parseSigma(
   })
   const linked = linkCorrelations(correlations, rules, ruleNames, known, file, issues)
   if (issues.list.length > 0) throw new ValidationError(capped(issues.list))
-  return { rules: markCorrelationOnly(rules, correlations, linked.members), correlations: linked.rules }
+  return {
+    rules: markCorrelationOnly(rules, correlations, linked.members),
+    correlations: linked.rules,
+    names,
+  }
 }
 
 /** Largest Sigma file accepted: real rules are a few KB; bigger ones only cost memory and time. */

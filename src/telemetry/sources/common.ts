@@ -58,7 +58,8 @@ export function toEvent(
   n: Normalized,
   ctx: NormalizeContext | undefined,
 ): TelemetryEvent {
-  return {
+  // Optional fields assigned after (not spread in): this runs once per event read.
+  const event: { -readonly [K in keyof TelemetryEvent]: TelemetryEvent[K] } = {
     source,
     sourcetype: SOURCETYPES[source],
     index: ctx?.index ?? DEFAULT_INDEX,
@@ -66,7 +67,8 @@ export function toEvent(
     timeMs: n.timeMs,
     raw: n.raw,
     derived: n.derived,
-    ...(n.auditID !== undefined ? { auditID: n.auditID } : {}),
-    ...(ctx?.origin ? { origin: { file: ctx.origin.file, line: ctx.origin.line } } : {}),
   }
+  if (n.auditID !== undefined) event.auditID = n.auditID
+  if (ctx?.origin) event.origin = { file: ctx.origin.file, line: ctx.origin.line }
+  return event
 }

@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { registerEvaluate, runEvaluate } from '../../../src/cli/commands/evaluate.js'
+import { alertLine, registerEvaluate, runEvaluate } from '../../../src/cli/commands/evaluate.js'
+import type { Alert } from '../../../src/detection/types.js'
 import { PurpleError } from '../../../src/errors.js'
 
 const RULES = 'test/fixtures/engine/rules'
@@ -157,5 +158,32 @@ describe('purplekind evaluate (commander)', () => {
     await expect(program().parseAsync(args, { from: 'user' })).rejects.toMatchObject({
       code: 'PURPLE_INPUT_NOT_FOUND',
     })
+  })
+})
+
+describe('alertLine', () => {
+  it('writes what JSON.stringify of the alert fields writes, in the same key order', () => {
+    const base = {
+      title: 'T "quoted" \\ \u2028 ü',
+      tags: [],
+      time: '2026-01-12T08:00:00Z',
+      pipeline: 'builtin',
+    }
+    const alerts = [
+      { ...base, rule: 'r1', file: 'a.jsonl', event: 0, auditID: 'f181250f-d25e', alertTime: 'x' },
+      { ...base, rule: 'r"2', file: 'dir/b\nc.jsonl', event: 41, alertTime: 'x' },
+      { ...base, rule: 'r3', alertTime: 'x' },
+    ] as Alert[]
+    for (const a of alerts) {
+      const expected = JSON.stringify({
+        rule: a.rule,
+        title: a.title,
+        file: a.file,
+        event: a.event,
+        ...(a.auditID !== undefined ? { auditID: a.auditID } : {}),
+        time: a.time,
+      })
+      expect(alertLine(a)).toBe(expected)
+    }
   })
 })

@@ -21,12 +21,13 @@ function perLine(scanner: LiteralScanner, text: string): Set<string>[] {
   for (const line of text.split('\n')) {
     const end = start + line.length
     const seen = new Uint32Array(scanner.literals.length)
-    const found: number[] = []
+    const found = new Int32Array(scanner.literals.length)
+    let n = 0
     while (k < count && scanner.positions[k]! < end) {
       expect(scanner.positions[k]!).toBeGreaterThanOrEqual(start)
-      scanner.mark(k++, seen, 1, found)
+      n = scanner.mark(k++, seen, 1, found, n)
     }
-    out.push(new Set(found.map((id) => scanner.literals[id]!)))
+    out.push(new Set([...found.subarray(0, n)].map((id) => scanner.literals[id]!)))
     start = end + 1
   }
   expect(k).toBe(count)
