@@ -7,6 +7,9 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { execa } from 'execa'
 import { PurpleError } from '../errors.js'
+import { cacheRoot } from '../util/cache-dir.js'
+
+export { cacheRoot }
 
 export const VERSIONS = { kubernetes: 'v1.36.3', etcd: 'v3.6.16', kwok: 'v0.8.0' } as const
 export const REQUIRED_BINARIES = [
@@ -27,11 +30,6 @@ export interface Assets {
 }
 
 type Env = Readonly<Record<string, string | undefined>>
-
-export function cacheRoot(env: Env = process.env): string {
-  if (env.PURPLEKIND_CACHE) return env.PURPLEKIND_CACHE
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'purplekind')
-}
 
 export function cacheBinDir(env: Env = process.env): string {
   const v = VERSIONS

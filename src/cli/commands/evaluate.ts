@@ -59,13 +59,23 @@ function validateOptions(opts: EvaluateOptions): void {
   }
 }
 
+/** `{"rule":…,"title":…` per rule, quoted once (a rule set has few rules and may have many alerts). */
+const heads = new Map<string, { title: string; head: string }>()
+function ruleHead(alert: Alert): string {
+  const known = heads.get(alert.rule)
+  if (known?.title === alert.title) return known.head
+  const head = `{"rule":${JSON.stringify(alert.rule)},"title":${JSON.stringify(alert.title)}`
+  heads.set(alert.rule, { title: alert.title, head })
+  return head
+}
+
 /**
  * One alert as one JSON object; keys in a fixed order, `auditID` only when the event has one (and, as
  * with JSON.stringify, `file`/`event` only when set). Written by hand: it runs once per alert.
  */
 export function alertLine(alert: Alert): string {
   const q = JSON.stringify
-  let line = `{"rule":${q(alert.rule)},"title":${q(alert.title)}`
+  let line = ruleHead(alert)
   if (alert.file !== undefined) line += `,"file":${q(alert.file)}`
   if (alert.event !== undefined) line += `,"event":${q(alert.event)}`
   if (alert.auditID !== undefined) line += `,"auditID":${q(alert.auditID)}`

@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml'
 import { type Issue, ValidationError } from '../../errors.js'
 import type { CompiledRule, CorrelationRule, RuleSet } from '../types.js'
 import { type CorrelationSpec, createMatcher, type Member, parseCorrelationSpec } from './correlation.js'
+import { cachedDocuments, storeDocuments } from './doc-cache.js'
 import { useEvent } from './fields.js'
 import { Issues, isRecord } from './issues.js'
 import { mapLogsource } from './logsource.js'
@@ -94,8 +95,13 @@ function readDocuments(text: string, issues: Issues): Record<string, unknown>[] 
     issues.add('(file)', `file is larger than ${MAX_SIGMA_BYTES} bytes`)
     return []
   }
+  const cached = cachedDocuments(text)
+  if (cached) return cached
   try {
-    return loadDocuments(text, issues)
+    const before = issues.list.length
+    const docs = loadDocuments(text, issues)
+    if (issues.list.length === before) storeDocuments(text, docs)
+    return docs
   } catch (error) {
     // The YAML library throws on alias bombs, unresolved aliases and nesting deep enough to exhaust
     // the stack: hostile input, reported as such.

@@ -1,8 +1,8 @@
 // The Python venv holding the real cloud CLIs (aws, az) and moto. Configurable via PURPLEKIND_VENV.
 import { existsSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { PurpleError } from '../../errors.js'
+import { cacheRoot } from '../../util/cache-dir.js'
 
 /**
  * As root, a world-readable place: the local lab runs `aws`/`az` from this venv as the unprivileged
@@ -10,8 +10,7 @@ import { PurpleError } from '../../errors.js'
  */
 export function defaultVenv(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.()): string {
   if (uid === 0) return '/opt/purplekind/venv'
-  const cache = env.PURPLEKIND_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'purplekind')
-  return join(cache, 'venv')
+  return join(cacheRoot(env), 'venv')
 }
 
 export function venvDir(env: NodeJS.ProcessEnv = process.env): string {
