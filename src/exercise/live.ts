@@ -3,6 +3,7 @@
 // the API client), while the lab's telemetry streams to the blue side's feed. At the end it ties each
 // attack to its telemetry, exactly as `run` does, and cleans the lab up.
 import { mkdir, rm } from 'node:fs/promises'
+import { KubeApi, resourcePath } from '../kube/api.js'
 import type { DockerSetup } from '../lab/compose.js'
 import type { Canaries } from '../lab/decoys/canaries.js'
 import type { Lab } from '../lab/provider.js'
@@ -10,13 +11,12 @@ import type { Redactor } from '../redact/redactor.js'
 import {
   type ActionContext,
   type ActionRecord,
+  apiCredential,
   expandArgs,
-  jwtSubject,
   runAction,
   serviceAccountToken,
 } from '../run/actions.js'
 import { correlate } from '../run/correlate.js'
-import { KubeApi, resourcePath } from '../run/kube-api.js'
 import { stagePodTokens, toTrace } from '../run/runner.js'
 import { applyKubeSetup, deleteKubeObjects } from '../run/setup.js'
 import type { Scenario } from '../scenario/load.js'
@@ -60,7 +60,7 @@ const DRAIN_MS = 3000
 const TEARDOWN_BUDGET_MS = 60_000
 
 export async function runLiveExercise(o: LiveOptions): Promise<LiveResult> {
-  const api = new KubeApi(o.lab.kubeconfig, o.lab.context)
+  const api = KubeApi.fromKubeconfig(o.lab.kubeconfig, o.lab.context)
   const ctx: ActionContext = {
     runId: o.runId,
     lab: o.lab,
@@ -183,23 +183,22 @@ async function execute(
 }
 
 /** `api watch <resource> -n ns --user-agent UA`: a controller's one-second watch (background only). */
-async function watchAction(step: Step, ctx: ActionContext): Promise<ActionRecord> {
+export async function watchAction(step: Step, ctx: ActionContext): Promise<ActionRecord> {
   const argv = step.run
   const resource = argv[2] ?? 'pods'
   const ns = argv[argv.indexOf('-n') + 1]
   const ua = argv.includes('--user-agent') ? argv[argv.indexOf('--user-agent') + 1] : undefined
-  const sa = 'serviceAccount' in step.actor ? step.actor.serviceAccount : undefined
-  const token = sa ? await serviceAccountToken(sa, ctx) : undefined
+  const { identity, as } = await apiCredential(step.actor, ctx)
   const sentAt = Date.now()
   const res = await ctx.api.request(
     'GET',
     `${resourcePath(resource, ns)}?watch=true&timeoutSeconds=1`,
     undefined,
-    { ...(token ? { token } : {}), ...(ua ? { userAgent: ua } : {}) },
+    { as, ...(ua ? { userAgent: ua } : {}) },
   )
   return {
     argv,
-    identity: token ? (jwtSubject(token) ?? 'token') : 'admin',
+    identity,
     sentAt,
     endedAt: Date.now(),
     exitCode: res.status === 200 ? 0 : 1,

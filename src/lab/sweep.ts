@@ -3,29 +3,39 @@
 // (purplekind.io/managed=true and purplekind.io/run). The lab's own parts carry the managed label too
 // (kind node containers and network, kube-router's RBAC) but no run label: they are never swept.
 // Deleting a managed namespace takes its contents with it, so objects inside one are not listed.
-import { KubeConfig, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node'
 import type Docker from 'dockerode'
 import { PurpleError } from '../errors.js'
+import { KubeApi, resourcePath } from '../kube/api.js'
 import { MANAGED_LABEL, RUN_LABEL } from './provider.js'
 import { assertSafeContext, MANAGED_SELECTOR } from './safety.js'
 
 /** What a run created: managed and tied to a run (label present, any run). */
 const RUN_OBJECTS_SELECTOR = `${MANAGED_SELECTOR},${RUN_LABEL}`
 
-/** Kinds swept, cluster-scoped first; namespaced kinds are listed across all namespaces. */
-export const SWEPT_KINDS: readonly { apiVersion: string; kind: string; namespaced: boolean }[] = [
-  { apiVersion: 'v1', kind: 'Namespace', namespaced: false },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', namespaced: false },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', namespaced: false },
-  { apiVersion: 'v1', kind: 'Pod', namespaced: true },
-  { apiVersion: 'v1', kind: 'Secret', namespaced: true },
-  { apiVersion: 'v1', kind: 'ConfigMap', namespaced: true },
-  { apiVersion: 'v1', kind: 'ServiceAccount', namespaced: true },
-  { apiVersion: 'v1', kind: 'Service', namespaced: true },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', namespaced: true },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', namespaced: true },
-  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespaced: true },
+/** Kinds swept (with their REST resource), cluster-scoped first; namespaced kinds are listed across all namespaces. */
+export const SWEPT_KINDS: readonly { kind: string; resource: string; namespaced: boolean }[] = [
+  { kind: 'Namespace', resource: 'namespaces', namespaced: false },
+  { kind: 'ClusterRoleBinding', resource: 'clusterrolebindings', namespaced: false },
+  { kind: 'ClusterRole', resource: 'clusterroles', namespaced: false },
+  { kind: 'Pod', resource: 'pods', namespaced: true },
+  { kind: 'Secret', resource: 'secrets', namespaced: true },
+  { kind: 'ConfigMap', resource: 'configmaps', namespaced: true },
+  { kind: 'ServiceAccount', resource: 'serviceaccounts', namespaced: true },
+  { kind: 'Service', resource: 'services', namespaced: true },
+  { kind: 'RoleBinding', resource: 'rolebindings', namespaced: true },
+  { kind: 'Role', resource: 'roles', namespaced: true },
+  { kind: 'NetworkPolicy', resource: 'networkpolicies', namespaced: true },
 ]
+
+/** The object fields sweep reads. */
+interface ListedObject {
+  metadata?: {
+    name?: string
+    namespace?: string
+    creationTimestamp?: string
+    labels?: Record<string, string>
+  }
+}
 
 export interface SweepItem {
   kind: string
@@ -67,10 +77,7 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     context: options.context,
     allowContexts: options.allowContexts ?? [],
   })
-  const kc = new KubeConfig()
-  kc.loadFromFile(options.kubeconfig)
-  kc.setCurrentContext(options.context)
-  const api = KubernetesObjectApi.makeApiClient(kc)
+  const api = KubeApi.fromKubeconfig(options.kubeconfig, options.context)
   const planOptions = {
     now: options.now ?? Date.now(),
     olderThanMs: options.olderThanMs,
@@ -96,10 +103,9 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
     }
     try {
       if (item.kind.startsWith('docker/')) await removeDocker(options.docker!, item)
-      else await removeKube(api, item)
+      else if (!(await removeKube(api, item))) continue // already gone (e.g. with its namespace)
       report.removed.push(item)
     } catch (error) {
-      if ((error as { code?: number }).code === 404) continue // already gone (e.g. with its namespace)
       report.failed.push({ item, error: (error as Error).message })
     }
   }
@@ -123,61 +129,55 @@ export function planSweep(
   return items.filter((i) => old(i) && !(i.namespace && doomedNamespaces.has(i.namespace)))
 }
 
-async function listManaged(api: KubernetesObjectApi): Promise<SweepItem[]> {
+async function listManaged(api: KubeApi): Promise<SweepItem[]> {
   const items: SweepItem[] = []
+  const selector = encodeURIComponent(RUN_OBJECTS_SELECTOR)
   for (const type of SWEPT_KINDS) {
-    let list: { items: KubernetesObject[] }
+    let list: ListedObject[]
     try {
-      list = await api.list(
-        type.apiVersion,
-        type.kind,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        RUN_OBJECTS_SELECTOR,
-      )
+      const res = await api.must('GET', `${resourcePath(type.resource)}?labelSelector=${selector}`)
+      const body = res.body as { items?: unknown } | undefined
+      if (!Array.isArray(body?.items)) throw new Error('the answer is not a list')
+      list = body.items as ListedObject[]
     } catch (cause) {
       throw new PurpleError(
         'PURPLE_COMMAND_FAILED',
-        `sweep: cannot list ${type.kind} objects labelled ${RUN_OBJECTS_SELECTOR}`,
-        {
-          cause,
-        },
+        `sweep: cannot list ${type.kind} objects labelled ${RUN_OBJECTS_SELECTOR}: ${(cause as Error).message}`,
+        { cause },
       )
     }
-    for (const obj of list.items) items.push(toItem(type.kind, obj))
+    for (const obj of list) items.push(toItem(type.kind, obj))
   }
   return items
 }
 
-function toItem(kind: string, obj: KubernetesObject): SweepItem {
-  const created = obj.metadata?.creationTimestamp
-  const runId = obj.metadata?.labels?.[RUN_LABEL]
+function toItem(kind: string, obj: ListedObject): SweepItem {
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined)
+  const created = text(obj?.metadata?.creationTimestamp)
+  const runId = text(obj?.metadata?.labels?.[RUN_LABEL])
+  const namespace = text(obj?.metadata?.namespace)
   return {
     kind,
-    name: obj.metadata?.name ?? '',
+    name: text(obj?.metadata?.name) ?? '',
     ...(runId ? { runId } : {}),
-    ...(obj.metadata?.namespace ? { namespace: obj.metadata.namespace } : {}),
+    ...(namespace ? { namespace } : {}),
     ...(created ? { createdMs: new Date(created).getTime() } : {}),
   }
 }
 
-async function removeKube(api: KubernetesObjectApi, item: SweepItem): Promise<void> {
+/** Deletes one object (its dependents in the background); false when it was already gone. */
+async function removeKube(api: KubeApi, item: SweepItem): Promise<boolean> {
   const type = SWEPT_KINDS.find((t) => t.kind === item.kind)!
-  await api.delete(
-    {
-      apiVersion: type.apiVersion,
-      kind: item.kind,
-      metadata: { name: item.name, namespace: item.namespace },
-    },
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    'Background',
+  // Without a name the path would name the whole collection: never send that.
+  if (!item.name || (type.namespaced && !item.namespace))
+    throw new PurpleError('PURPLE_COMMAND_FAILED', `sweep: a listed ${item.kind} has no name or namespace`)
+  const res = await api.must(
+    'DELETE',
+    resourcePath(type.resource, type.namespaced ? item.namespace : undefined, item.name),
+    { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' },
+    [404],
   )
+  return res.status !== 404
 }
 
 async function listManagedDocker(docker: Docker): Promise<SweepItem[]> {

@@ -3,12 +3,12 @@ import { chmod, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { execa } from 'execa'
 import { PurpleError } from '../errors.js'
+import { ApiTimeoutError, type Credential, type KubeApi, resourcePath } from '../kube/api.js'
 import type { Lab } from '../lab/provider.js'
 import type { Actor, Step } from '../scenario/schema.js'
 import { unsafeStepArgs } from '../scenario/step-flags.js'
 import type { ClientCert } from './client-cert.js'
 import { type IdentityContext, MARKER_EXTRA, resolveKubeIdentity } from './identity.js'
-import { type ApiIdentity, ApiTimeoutError, type KubeApi, resourcePath } from './kube-api.js'
 import { parseDuration } from './verdict.js'
 
 /** What the harness did for one step and what came back (outputs stay in memory; reporters redact). */
@@ -87,6 +87,25 @@ async function kubeIdentity(
         identity: who.identity,
         marker: who.marker,
       }
+  }
+}
+
+/** How a step's actor authenticates through the harness's API client, from the same resolver. */
+export async function apiCredential(
+  actor: Actor,
+  ctx: ActionContext,
+): Promise<{ identity: string; as: Credential }> {
+  const who = await resolveKubeIdentity(actor, identityContext(ctx))
+  switch (who.kind) {
+    case 'cert':
+      return {
+        identity: who.identity,
+        as: { kind: 'cert', certPem: who.cert.certPem, keyPem: who.cert.keyPem },
+      }
+    case 'token':
+      return { identity: who.identity, as: { kind: 'token', token: who.token } }
+    case 'impersonate':
+      return { identity: who.identity, as: { kind: 'impersonate', user: who.user, groups: who.groups } }
   }
 }
 
@@ -267,6 +286,12 @@ export async function runAction(step: Step, ctx: ActionContext): Promise<ActionR
  * step's actor. Used where a real workload would use a client library rather than kubectl (a controller
  * reading its own namespace), and it carries an Audit-ID.
  */
+const API_VERBS = new Map([
+  ['get', 'GET'],
+  ['list', 'GET'],
+  ['delete', 'DELETE'],
+])
+
 async function runApiAction(step: Step, argv: string[], ctx: ActionContext): Promise<ActionRecord> {
   const positional: string[] = []
   let namespace: string | undefined
@@ -278,25 +303,18 @@ async function runApiAction(step: Step, argv: string[], ctx: ActionContext): Pro
     else positional.push(a)
   }
   const [verb, resource, name] = positional
-  const method = { get: 'GET', list: 'GET', delete: 'DELETE' }[verb ?? '']
+  const method = API_VERBS.get(verb ?? '')
   if (!method || !resource)
     throw new PurpleError(
       'PURPLE_SCENARIO_INVALID',
       `api step ${step.id}: use "api get|list|delete <resource> [name] [-n ns]"`,
     )
-  const resolved = await resolveKubeIdentity(step.actor, identityContext(ctx))
-  const identity = resolved.identity
-  const who: ApiIdentity =
-    resolved.kind === 'cert'
-      ? { cert: resolved.cert }
-      : resolved.kind === 'token'
-        ? { token: resolved.token }
-        : { user: resolved.user, groups: [...resolved.groups] }
+  const { identity, as } = await apiCredential(step.actor, ctx)
   const sentAt = Date.now()
   const timeoutMs = actionTimeoutMs(step, ctx)
   const res = await ctx.api
     .request(method, resourcePath(resource, namespace, verb === 'list' ? undefined : name), undefined, {
-      ...who,
+      as,
       userAgent,
       timeoutMs,
     })

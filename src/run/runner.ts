@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { Engine } from '../detection/engine.js'
 import type { CompiledRule, RuleSet } from '../detection/types.js'
 import { PurpleError } from '../errors.js'
+import { KubeApi } from '../kube/api.js'
 import type { DockerSetup } from '../lab/compose.js'
 import { type Canaries, canaryValues } from '../lab/decoys/canaries.js'
 import { type Lab, RUN_LABEL } from '../lab/provider.js'
@@ -21,7 +22,6 @@ import type { ExternalAlerts } from './alert-intake.js'
 import { assembleResult } from './assemble.js'
 import { type ActionTrace, correlate, dockerTargets, harnessTraffic, kubectlTargets } from './correlate.js'
 import { judgeStep, unrunStep } from './judge.js'
-import { KubeApi } from './kube-api.js'
 import type { DetectionPipeline } from './pipelines/pipeline.js'
 import type { Recorder } from './record.js'
 import type { Finding, RunResult, StepResult } from './result.js'
@@ -66,7 +66,7 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
   const startedAt = new Date().toISOString()
   const rulesById = new Map<string, CompiledRule>(o.ruleSet.rules.map((r) => [r.id, r]))
   const bus = new TelemetryBus(o.pipelines ? undefined : new Engine(o.ruleSet))
-  const api = new KubeApi(o.lab.kubeconfig, o.lab.context)
+  const api = KubeApi.fromKubeconfig(o.lab.kubeconfig, o.lab.context)
   const steps: StepResult[] = []
   const findings: Finding[] = []
   /** Set once the lab fails mid-run (why): every later step is NOT_RUN, and the run still reports. */

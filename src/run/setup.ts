@@ -1,11 +1,11 @@
 import { PurpleError } from '../errors.js'
+import { type KubeApi, resourcePath } from '../kube/api.js'
 import type { Canaries } from '../lab/decoys/canaries.js'
 import type { Lab } from '../lab/provider.js'
 import { RUN_LABEL } from '../lab/provider.js'
 import { labelsFor } from '../lab/safety.js'
 import type { Scenario } from '../scenario/load.js'
 import type { Setup } from '../scenario/schema.js'
-import { type KubeApi, resourcePath } from './kube-api.js'
 
 export type CanaryKind = 'aws' | 'azure' | 'db-password' | 'token'
 

@@ -11,16 +11,18 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { KubeApi } from '../../src/kube/api.js'
 import { resolveAssets } from '../../src/lab/assets.js'
 import { receivedAtMs } from '../../src/lab/audit-receiver.js'
 import { makeCanaries } from '../../src/lab/decoys/canaries.js'
 import { type ImdsDecoy, imdsCredentials, startImds } from '../../src/lab/decoys/imds.js'
 import { labDir, labDown, labStatus, labUp, NODE_NAME, webhookToken } from '../../src/lab/local/index.js'
-import { apiRequest } from '../../src/lab/local/kube.js'
 import { readState } from '../../src/lab/local/state.js'
 import { netnsExists } from '../../src/lab/netns.js'
 import { isAlive } from '../../src/lab/process.js'
 import type { Lab, TelemetryCollector } from '../../src/lab/provider.js'
+import { type ActionContext, runAction } from '../../src/run/actions.js'
+import { scenarioSchema } from '../../src/scenario/schema.js'
 import type { TelemetryEvent } from '../../src/telemetry/event.js'
 
 const NAME = 'livetest'
@@ -44,7 +46,7 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
       keyPem: readFileSync(`${p}/admin.key`, 'utf8'),
     }
   }
-  const admin = () => ({ server: lab.manifest.apiserver as string, ...kubeconfigPem() })
+  const admin = () => KubeApi.fromPem({ server: lab.manifest.apiserver as string, ...kubeconfigPem() })
   const kubectl = (args: string[]) =>
     execa(`${lab.binDir}/kubectl`, ['--kubeconfig', lab.kubeconfig, ...args], {
       reject: false,
@@ -100,15 +102,11 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
   })
 
   it('(a) delivers an impersonated secrets list to the webhook receiver within 2 s, keyed by Audit-ID', async () => {
-    const auditId = randomUUID()
     const sent = Date.now()
-    const res = await apiRequest(admin(), 'GET', '/api/v1/namespaces/default/secrets', {
-      headers: {
-        'Audit-ID': auditId,
-        'Impersonate-User': 'jane.doe',
-        'Impersonate-Group': ['purple-devs', 'system:authenticated'],
-      },
+    const res = await admin().request('GET', '/api/v1/namespaces/default/secrets', undefined, {
+      as: { kind: 'impersonate', user: 'jane.doe', groups: ['purple-devs', 'system:authenticated'] },
     })
+    const auditId = res.auditID
     expect(res.headers['audit-id']).toBe(auditId)
     expect(res.status).toBe(403) // jane has no RBAC: the attempt is still audited
     const ev = await waitEvent((e) => e.auditID === auditId && e.raw.stage === 'ResponseComplete', 2000)
@@ -139,7 +137,7 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
     // The ServiceAccount admission plugin needs kcm to have created `default` in the new namespace.
     let created = 0
     for (let i = 0; i < 50 && created !== 201; i++) {
-      created = (await apiRequest(admin(), 'POST', `/api/v1/namespaces/${NS}/pods`, { body: pod })).status
+      created = (await admin().request('POST', `/api/v1/namespaces/${NS}/pods`, pod)).status
       if (created !== 201) await sleep(200)
     }
     expect(created).toBe(201)
@@ -246,6 +244,51 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
     expect(await post('/audit', token)).toBe(200)
     expect(await post('/elsewhere', token)).toBe(404)
     expect(await post('/audit', token, 'GET')).toBe(405)
+  })
+
+  it('(f) an api step with an empty stolen token is refused, and the audit trail shows no request for it', async () => {
+    const ua = `purplekind-empty-token/${randomUUID()}`
+    const { steps } = scenarioSchema.parse({
+      apiVersion: 'purplekind.io/v1alpha1',
+      kind: 'Scenario',
+      metadata: { id: 'empty-token', title: 't', techniques: ['T1552.007'], tactic: 'credential-access' },
+      steps: [
+        {
+          id: 'use-stolen',
+          title: 'list secrets with a token an earlier step failed to steal',
+          kind: 'attack',
+          actor: { token: 'stolen' },
+          run: ['api', 'list', 'secrets', '-n', 'default', '--user-agent', ua],
+        },
+      ],
+    })
+    const runDir = await mkdtemp(join(tmpdir(), 'purplekind-empty-token-'))
+    const api = KubeApi.fromKubeconfig(lab.kubeconfig, lab.context)
+    const ctx: ActionContext = {
+      runId: 'empty-token',
+      lab,
+      api,
+      runDir,
+      captures: new Map([['stolen', '  \n']]),
+      tokens: new Map(),
+      venvBin: '/nonexistent',
+      cloudEnv: () => ({}),
+    }
+    try {
+      const e = await runAction(steps[0]!, ctx).catch((x: unknown) => x)
+      expect(e).toMatchObject({ code: 'PURPLE_COMMAND_FAILED', message: expect.stringMatching(/is empty/) })
+      expect(api.sent.size).toBe(0)
+      // Control: a request with the same user agent is audited, so the trail would show the step's.
+      const control = await api.request('GET', '/api/v1/namespaces/default/secrets', undefined, {
+        userAgent: ua,
+      })
+      const seen = await waitEvent((x) => x.auditID === control.auditID, 5000)
+      expect(seen, 'the control request is audited').toBeDefined()
+      const withUa = events.filter((x) => (x.raw as { userAgent?: string }).userAgent === ua)
+      expect(new Set(withUa.map((x) => x.auditID))).toEqual(new Set([control.auditID]))
+    } finally {
+      await rm(runDir, { recursive: true, force: true })
+    }
   })
 
   it('(d) down removes every process and the namespace; a second up is warm and reuse is instant', async () => {

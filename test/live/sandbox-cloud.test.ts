@@ -7,10 +7,10 @@ import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { KubeApi } from '../../src/kube/api.js'
 import { resolveAssets } from '../../src/lab/assets.js'
 import { attachRunServices, type RunServices } from '../../src/lab/compose.js'
 import { labDown, labUp, NODE_NAME } from '../../src/lab/local/index.js'
-import { apiRequest } from '../../src/lab/local/kube.js'
 import type { Lab, TelemetryCollector } from '../../src/lab/provider.js'
 import { getField, type TelemetryEvent } from '../../src/telemetry/event.js'
 
@@ -30,12 +30,12 @@ describe.skipIf(!isRoot)('cloud CLIs inside the local lab exec sandbox (live)', 
 
   const admin = () => {
     const pki = `${base.kubeconfig.replace(/kubeconfig$/, '')}pki`
-    return {
+    return KubeApi.fromPem({
       server: base.manifest.apiserver as string,
       caPem: readFileSync(`${pki}/ca.crt`, 'utf8'),
       certPem: readFileSync(`${pki}/admin.crt`, 'utf8'),
       keyPem: readFileSync(`${pki}/admin.key`, 'utf8'),
-    }
+    })
   }
   const kubectl = (args: string[]) =>
     execa(`${base.binDir}/kubectl`, ['--kubeconfig', base.kubeconfig, ...args], {
@@ -78,7 +78,7 @@ describe.skipIf(!isRoot)('cloud CLIs inside the local lab exec sandbox (live)', 
     // The ServiceAccount admission plugin needs kcm to have created `default` in the new namespace.
     let created = 0
     for (let i = 0; i < 50 && created !== 201; i++) {
-      created = (await apiRequest(admin(), 'POST', `/api/v1/namespaces/${NS}/pods`, { body: pod })).status
+      created = (await admin().request('POST', `/api/v1/namespaces/${NS}/pods`, pod)).status
       if (created !== 201) await sleep(200)
     }
     expect(created).toBe(201)

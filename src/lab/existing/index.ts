@@ -2,8 +2,8 @@
 // and only after the preflight proves the audit trail works. Nothing is created by `up`, so nothing is
 // deleted by `down`; run objects are labelled and removed by the run itself (and by sweep).
 import { existsSync } from 'node:fs'
-import { KubeConfig } from '@kubernetes/client-node'
 import { PurpleError } from '../../errors.js'
+import { KubeApi } from '../../kube/api.js'
 import { AuditLogTailCollector } from '../audit-receiver.js'
 import type { Lab, LabProvider, TelemetryCollector } from '../provider.js'
 import { assertSafeContext } from '../safety.js'
@@ -59,12 +59,9 @@ export function createExistingProvider(options: ExistingProviderOptions): LabPro
         context: options.context,
         allowContexts: options.allowContexts,
       })
-      const kc = new KubeConfig()
-      kc.loadFromFile(options.kubeconfig)
-      kc.setCurrentContext(safe.context)
       const collector = auditCollector(options.audit)
       checks = await preflight({
-        kc,
+        api: KubeApi.fromKubeconfig(options.kubeconfig, safe.context),
         context: safe.context,
         audit: collector,
         ...(options.policyFile

@@ -2,12 +2,11 @@
 // answers and that its audit trail reaches us and covers what the procedures do. Otherwise every action
 // would end as NOT_LOGGED for the wrong reason.
 import { randomUUID } from 'node:crypto'
-import { request } from 'node:https'
-import { CoreV1Api, type KubeConfig, VersionApi } from '@kubernetes/client-node'
 import { PurpleError } from '../../errors.js'
+import type { KubeApi } from '../../kube/api.js'
 import type { TelemetryEvent } from '../../telemetry/event.js'
 import type { TelemetryCollector } from '../provider.js'
-import { assertNotCloudCluster } from '../safety.js'
+import { assertNotCloudCluster, type NodeLike } from '../safety.js'
 import { type AuditPolicy, coverageGaps } from './policy.js'
 
 /** Namespace the probe request names; it need not exist (a 404 is audited like any other request). */
@@ -22,7 +21,8 @@ export interface PreflightCheck {
 }
 
 export interface PreflightOptions {
-  kc: KubeConfig
+  /** The cluster's apiserver, as the harness will talk to it during the run. */
+  api: KubeApi
   context: string
   audit: TelemetryCollector
   policy?: AuditPolicy
@@ -34,7 +34,7 @@ export interface PreflightOptions {
 /** Runs every check, then throws PURPLE_PREFLIGHT_FAILED listing all that failed (not just the first). */
 export async function preflight(options: PreflightOptions): Promise<PreflightCheck[]> {
   const checks: PreflightCheck[] = []
-  const version = await checkApiserver(options.kc)
+  const version = await checkApiserver(options.api)
   checks.push(version)
   if (version.ok) {
     await refuseCloudCluster(options)
@@ -58,11 +58,12 @@ export function assertPreflight(context: string, checks: readonly PreflightCheck
   )
 }
 
-async function checkApiserver(kc: KubeConfig): Promise<PreflightCheck> {
-  const server = kc.getCurrentCluster()?.server ?? '(no server)'
+async function checkApiserver(api: KubeApi): Promise<PreflightCheck> {
+  const server = api.server
   try {
-    const v = await kc.makeApiClient(VersionApi).getCode()
-    return { name: 'apiserver', ok: true, detail: `${server} answers (${v.gitVersion})` }
+    const v = (await api.must('GET', '/version')).body as { gitVersion?: unknown } | undefined
+    const version = typeof v?.gitVersion === 'string' ? v.gitVersion.slice(0, 64) : 'version unknown'
+    return { name: 'apiserver', ok: true, detail: `${server} answers (${version})` }
   } catch (error) {
     return {
       name: 'apiserver',
@@ -74,9 +75,11 @@ async function checkApiserver(kc: KubeConfig): Promise<PreflightCheck> {
 }
 
 async function refuseCloudCluster(options: PreflightOptions): Promise<void> {
-  let nodes: Awaited<ReturnType<CoreV1Api['listNode']>>['items']
+  let nodes: NodeLike[]
   try {
-    nodes = (await options.kc.makeApiClient(CoreV1Api).listNode()).items
+    const list = (await options.api.must('GET', '/api/v1/nodes')).body as { items?: unknown }
+    if (!Array.isArray(list?.items)) throw new Error('the node list has no items')
+    nodes = list.items.map(nodeLike)
   } catch (cause) {
     if (options.iKnowThisIsNotALab) return
     throw new PurpleError(
@@ -91,12 +94,37 @@ async function refuseCloudCluster(options: PreflightOptions): Promise<void> {
   assertNotCloudCluster(options.context, nodes, options.iKnowThisIsNotALab)
 }
 
+/** The node fields the cloud check reads, keeping only values of the right type (the cluster is not ours). */
+function nodeLike(item: unknown): NodeLike {
+  const node = item as { metadata?: { name?: unknown; labels?: unknown }; spec?: { providerID?: unknown } }
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined)
+  const labels = node?.metadata?.labels
+  const name = text(node?.metadata?.name)
+  const providerID = text(node?.spec?.providerID)
+  return {
+    metadata: {
+      ...(name ? { name } : {}),
+      ...(labels && typeof labels === 'object' ? { labels: labels as Record<string, string> } : {}),
+    },
+    ...(providerID ? { spec: { providerID } } : {}),
+  }
+}
+
 /** Sends a get on a nonexistent secret with a unique Audit-ID and waits for its audit event. */
 async function checkAuditProbe(options: PreflightOptions): Promise<PreflightCheck> {
   const auditId = randomUUID()
   const waiting = waitForAuditId(options.audit, auditId, options.probeTimeoutMs)
   try {
-    await sendProbe(options.kc, auditId)
+    await options.api.request(
+      'GET',
+      `/api/v1/namespaces/${PROBE_NAMESPACE}/secrets/purplekind-probe`,
+      undefined,
+      {
+        auditID: auditId,
+        userAgent: 'purplekind-preflight',
+        timeoutMs: 10_000,
+      },
+    )
   } catch (error) {
     waiting.cancel()
     return { name: 'audit', ok: false, detail: `probe request failed: ${(error as Error).message}` }
@@ -133,29 +161,6 @@ export function waitForAuditId(
     await collector.stop()
   })
   return { result: settled, cancel: () => finish(false) }
-}
-
-async function sendProbe(kc: KubeConfig, auditId: string): Promise<number> {
-  const server = kc.getCurrentCluster()?.server
-  if (!server) throw new Error('kubeconfig context has no server')
-  const url = new URL(`/api/v1/namespaces/${PROBE_NAMESPACE}/secrets/purplekind-probe`, server)
-  const opts: import('node:https').RequestOptions = {
-    method: 'GET',
-    host: url.hostname,
-    port: url.port,
-    path: url.pathname,
-    headers: { 'Audit-ID': auditId, 'User-Agent': 'purplekind-preflight' },
-  }
-  await kc.applyToHTTPSOptions(opts)
-  return new Promise((resolve, reject) => {
-    const req = request(opts, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-    })
-    req.setTimeout(10_000, () => req.destroy(new Error('timed out')))
-    req.on('error', reject)
-    req.end()
-  })
 }
 
 function checkPolicy(options: PreflightOptions): PreflightCheck {

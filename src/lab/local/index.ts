@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { execa } from 'execa'
 import { PurpleError } from '../../errors.js'
+import { KubeApi } from '../../kube/api.js'
 import { type Assets, auditPolicyFile, packageRoot, resolveAssets } from '../assets.js'
 import { AuditWebhookReceiver } from '../audit-receiver.js'
 import { venvDir } from '../decoys/venv.js'
@@ -36,7 +37,6 @@ import {
   sandboxExecEnv,
   webhookKubeconfigYaml,
 } from './config.js'
-import { type ApiTarget, apiRequest, probe } from './kube.js'
 import { makePki } from './pki.js'
 import { createSandboxHome, killSandboxProcesses, removeSandboxHome } from './sandbox-home.js'
 import { type LabState, readState, writeState } from './state.js'
@@ -101,13 +101,19 @@ function pem(p: LabPaths, name: string, kind: 'cert' | 'key'): string {
   return readFileSync(kind === 'cert' ? p.cert(name) : p.key(name), 'utf8')
 }
 
-function adminTarget(p: LabPaths, port: number): ApiTarget {
-  return {
+/** The lab's apiserver as its admin (from the PKI: the kubeconfig is written after startup). */
+function adminApi(p: LabPaths, port: number): KubeApi {
+  return KubeApi.fromPem({
     server: `https://127.0.0.1:${port}`,
     caPem: pem(p, 'ca', 'cert'),
     certPem: pem(p, 'admin', 'cert'),
     keyPem: pem(p, 'admin', 'key'),
-  }
+  })
+}
+
+/** True when GET `path` answers 200 within a second (any error counts as not ready). */
+async function answers(api: KubeApi, path: string): Promise<boolean> {
+  return (await api.unready(1000, path)) === undefined
 }
 
 async function waitFor(
@@ -209,18 +215,15 @@ export function forwarderRules(p: LabPaths, ports: LabPorts): { host: string[]; 
   }
 }
 
-async function createNode(target: ApiTarget): Promise<void> {
-  const r = await apiRequest(target, 'POST', '/api/v1/nodes', { body: nodeManifest(NODE_NAME) })
-  if (r.status !== 201 && r.status !== 409) {
-    throw new PurpleError('PURPLE_LAB_FAILED', `creating node ${NODE_NAME} failed (${r.status}): ${r.body}`)
-  }
+async function createNode(api: KubeApi): Promise<void> {
+  await api.must('POST', '/api/v1/nodes', nodeManifest(NODE_NAME), [409])
 }
 
-async function nodeReady(target: ApiTarget): Promise<boolean> {
-  const r = await apiRequest(target, 'GET', `/api/v1/nodes/${NODE_NAME}`).catch(() => undefined)
+async function nodeReady(api: KubeApi): Promise<boolean> {
+  const r = await api.request('GET', `/api/v1/nodes/${NODE_NAME}`).catch(() => undefined)
   if (r?.status !== 200) return false
-  const node = JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string }[] } }
-  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false
+  const node = r.body as { status?: { conditions?: { type: string; status: string }[] } }
+  return node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false
 }
 
 /** Starts every component in order, recording each pid in the state file as soon as it exists. */
@@ -234,7 +237,7 @@ async function startComponents(state: LabState, p: LabPaths, log: Log): Promise<
     await writeState(p.state, state)
     return rec
   }
-  const admin = adminTarget(p, ports.apiserver)
+  const admin = adminApi(p, ports.apiserver)
 
   log(`exec sandbox: network namespace ${netns}`)
   await createSandbox(netns, { rootOnlyPorts: [ports.apiserver, ports.kwok] })
@@ -249,7 +252,7 @@ async function startComponents(state: LabState, p: LabPaths, log: Log): Promise<
     args: apiserverArgs(p, ports),
     env,
   })
-  await waitFor('kube-apiserver', () => probe(admin, '/readyz'), api, 90_000)
+  await waitFor('kube-apiserver', () => answers(admin, '/readyz'), api, 90_000)
   log(`kube-apiserver ready on https://127.0.0.1:${ports.apiserver}`)
 
   const kcmArgs = controllerManagerArgs(p)
@@ -282,8 +285,8 @@ async function startComponents(state: LabState, p: LabPaths, log: Log): Promise<
   const privateRun = 'mount -t tmpfs -o mode=0755,size=8m purplekind-run /run && exec "$0" "$@"'
   const [kip, kwokCmd] = inNetns(netns, 'sh', ['-c', privateRun, bin('kwok'), ...kwokArgs(p, ports)])
   const kwok = await start({ name: 'kwok', command: kip, args: kwokCmd, env: kwokEnv })
-  const kwokTarget = { server: `https://127.0.0.1:${ports.kwok}`, caPem: admin.caPem }
-  await waitFor('kwok', () => probe(kwokTarget, '/healthz'), kwok, 30_000)
+  const kwokApi = KubeApi.fromPem({ server: `https://127.0.0.1:${ports.kwok}`, caPem: pem(p, 'ca', 'cert') })
+  await waitFor('kwok', () => answers(kwokApi, '/healthz'), kwok, 30_000)
 
   await createNode(admin)
   await waitFor(`node ${NODE_NAME}`, () => nodeReady(admin), kwok, 30_000)
@@ -292,7 +295,7 @@ async function startComponents(state: LabState, p: LabPaths, log: Log): Promise<
 
 async function healthy(state: LabState, p: LabPaths): Promise<boolean> {
   if (!state.complete || !state.daemons.every(isAlive) || !netnsExists(state.netns)) return false
-  return probe(adminTarget(p, state.ports.apiserver), '/readyz')
+  return answers(adminApi(p, state.ports.apiserver), '/readyz')
 }
 
 function sha256(file: string): string {

@@ -7,11 +7,12 @@ import path from 'node:path'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PurpleError } from '../../../src/errors.js'
+import { watchAction } from '../../../src/exercise/live.js'
+import { KubeApi } from '../../../src/kube/api.js'
 import { makePki } from '../../../src/lab/local/pki.js'
 import type { Lab } from '../../../src/lab/provider.js'
 import { type ActionContext, runAction } from '../../../src/run/actions.js'
 import { judgeStep } from '../../../src/run/judge.js'
-import { KubeApi } from '../../../src/run/kube-api.js'
 import { failedAction } from '../../../src/run/runner.js'
 import type { Scenario } from '../../../src/scenario/load.js'
 import type { Actor, Step } from '../../../src/scenario/schema.js'
@@ -135,7 +136,7 @@ function context(o: { clientCA: boolean; captures?: Record<string, string> }): A
   return {
     runId: 'r1',
     lab,
-    api: new KubeApi(kubeconfig, 'purplekind-test'),
+    api: KubeApi.fromKubeconfig(kubeconfig, 'purplekind-test'),
     runDir: dir,
     captures: new Map(Object.entries(o.captures ?? {})),
     tokens: new Map(),
@@ -226,13 +227,50 @@ describe.each(tools)('%s: every actor presents its own credential, never the adm
   })
 })
 
+// The exercise's background controller watch (`api watch`) resolves its actor like every other step.
+describe('api watch (exercise background): the actor’s own credential', () => {
+  const watch = (actor: Actor, o: Parameters<typeof context>[0]) =>
+    watchAction(
+      makeStep({ id: 'w', kind: 'benign', actor, run: ['api', 'watch', 'secrets', '-n', 'purple-app'] }),
+      context(o),
+    )
+
+  it.each([
+    [
+      'a service account: its token',
+      { serviceAccount: 'purple-app/app-controller' },
+      { authorization: `Bearer ${SA_TOKEN}` },
+    ],
+    [
+      'a user: its own certificate',
+      { user: 'dev@example.com', groups: ['developers'] },
+      { cn: 'dev@example.com' },
+    ],
+  ] as const)('%s', async (_, actor, credential) => {
+    seen = []
+    const record = await watch(actor as Actor, { clientCA: true })
+    expect(record.exitCode, record.stderr).toBe(0)
+    expect(stepRequests()).toEqual([{ path: expect.stringContaining('watch=true'), ...credential }])
+  })
+
+  it('an empty stolen token: refused, no request', async () => {
+    seen = []
+    await expect(
+      watch({ token: 'stolen' }, { clientCA: true, captures: { stolen: '' } }),
+    ).rejects.toMatchObject({
+      code: 'PURPLE_COMMAND_FAILED',
+    })
+    expect(seen).toEqual([])
+  })
+})
+
 describe('KubeApi never sends an empty token as the harness', () => {
   it('refuses token: "" before any request', async () => {
     seen = []
-    const api = new KubeApi(kubeconfig, 'purplekind-test')
-    await expect(api.request('GET', '/api/v1/secrets', undefined, { token: '' })).rejects.toThrow(
-      /token is empty/,
-    )
+    const api = KubeApi.fromKubeconfig(kubeconfig, 'purplekind-test')
+    await expect(
+      api.request('GET', '/api/v1/secrets', undefined, { as: { kind: 'token', token: '' } }),
+    ).rejects.toThrow(/token is empty/)
     expect(seen).toEqual([])
   })
 })

@@ -57,7 +57,7 @@ describe('per-step timeout of api steps', async () => {
   const { execFileSync } = await import('node:child_process')
   const https = await import('node:https')
   const { readFileSync } = await import('node:fs')
-  const { KubeApi } = await import('../../../src/run/kube-api.js')
+  const { KubeApi } = await import('../../../src/kube/api.js')
   const dir = await mkdtemp(path.join(tmpdir(), 'purplekind-api-timeout-'))
   execFileSync(
     'openssl',
@@ -116,7 +116,7 @@ describe('per-step timeout of api steps', async () => {
       run: ['api', 'list', 'secrets', '-n', 'purple-app'],
       timeout: '300ms',
     })
-    const api = new KubeApi(kubeconfig, 'x')
+    const api = KubeApi.fromKubeconfig(kubeconfig, 'x')
     const lab = { name: 't', context: 'x', kubeconfig, manifest: {} }
     const a = await runAction(s, { runId: 'r1', api, lab, stepTimeoutMs: 60_000 } as unknown as ActionContext)
     expect(a.exitCode).toBe(TIMED_OUT_EXIT)

@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { KubeApi } from '../../../src/run/kube-api.js'
+import { KubeApi } from '../../../src/kube/api.js'
 
 function kubeconfig(dir: string, port: number): string {
   const file = path.join(dir, `kubeconfig-${port}`)
@@ -46,7 +46,7 @@ describe('KubeApi.unready', () => {
     const closed = createServer()
     const port = await listen(closed)
     await new Promise((r) => closed.close(r))
-    const api = new KubeApi(kubeconfig(dir, port), 'purplekind-t')
+    const api = KubeApi.fromKubeconfig(kubeconfig(dir, port), 'purplekind-t')
     expect(await api.unready(2000)).toMatch(
       new RegExp(`^apiserver https://127.0.0.1:${port}/ unreachable: .*ECONNREFUSED`),
     )
@@ -54,7 +54,7 @@ describe('KubeApi.unready', () => {
 
   it('gives up on an apiserver that never answers within the timeout', async () => {
     const port = await listen(silent)
-    const api = new KubeApi(kubeconfig(dir, port), 'purplekind-t')
+    const api = KubeApi.fromKubeconfig(kubeconfig(dir, port), 'purplekind-t')
     const t0 = Date.now()
     expect(await api.unready(300)).toMatch(/unreachable: API GET \/readyz timed out after 300 ms/)
     expect(Date.now() - t0).toBeLessThan(5000)

@@ -1,0 +1,96 @@
+// A FAKE apiserver for unit tests of code that talks to one (sweep, the existing-cluster preflight): a
+// loopback HTTPS server with real TLS (the local lab's PKI) that records every request and answers what
+// the test's `answer` says. The real apiserver is exercised by the live suites (test/live).
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { makePki } from '../../../src/lab/local/pki.js'
+
+export interface Recorded {
+  method: string
+  url: string
+  auditID: string | undefined
+  userAgent: string | undefined
+  body: unknown
+}
+
+export interface FakeApiserver {
+  seen: Recorded[]
+  /** A kubeconfig (admin client certificate) with one context of this name. */
+  kubeconfig(context: string): Promise<string>
+  close(): Promise<void>
+}
+
+export async function startFakeApiserver(
+  answer: (req: Recorded) => { status: number; body?: unknown },
+): Promise<FakeApiserver> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'purplekind-fake-apiserver-'))
+  await makePki(dir)
+  const pem = (f: string) => readFile(path.join(dir, f), 'utf8')
+  const seen: Recorded[] = []
+  const server = createServer(
+    { key: await pem('apiserver.key'), cert: await pem('apiserver.crt') },
+    (req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8')
+        const rec: Recorded = {
+          method: req.method ?? '',
+          url: req.url ?? '',
+          auditID: req.headers['audit-id'] as string | undefined,
+          userAgent: req.headers['user-agent'],
+          body: text ? JSON.parse(text) : undefined,
+        }
+        seen.push(rec)
+        const { status, body } = answer(rec)
+        res.writeHead(status, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(body ?? { kind: 'Status', message: `HTTP ${status}` }))
+      })
+    },
+  )
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address() as AddressInfo
+  const b64 = async (f: string) => Buffer.from(await pem(f)).toString('base64')
+  return {
+    seen,
+    async kubeconfig(context) {
+      const file = path.join(dir, `${context}.kubeconfig`)
+      await writeFile(
+        file,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [
+            {
+              name: 'c',
+              cluster: {
+                server: `https://127.0.0.1:${port}`,
+                'certificate-authority-data': await b64('ca.crt'),
+              },
+            },
+          ],
+          users: [
+            {
+              name: 'u',
+              user: {
+                'client-certificate-data': await b64('admin.crt'),
+                'client-key-data': await b64('admin.key'),
+              },
+            },
+          ],
+          contexts: [{ name: context, context: { cluster: 'c', user: 'u' } }],
+          'current-context': context,
+        }),
+      )
+      return file
+    },
+    async close() {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
