@@ -179,6 +179,6 @@ function checkPolicy(options: PreflightOptions): PreflightCheck {
     name: 'audit policy',
     ok: false,
     detail: `${options.policyFile}: ${gaps.join('; ')}`,
-    fix: 'add a rule logging secrets at Metadata and pods/exec at Request before any None rule (see kind/audit-policy.yaml)',
+    fix: 'add a rule logging secrets at Metadata and pods/exec at Request before any None rule (see lab/audit-policy.yaml)',
   }
 }
