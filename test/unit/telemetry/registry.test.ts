@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -112,5 +112,22 @@ describe('decoy-access from moto’s recorder', () => {
       ['aws', '/', 'GetCallerIdentity', true],
     ])
     expect(errors).toEqual(['decoy-access unreadable: a moto recorder line is not a request record'])
+  })
+
+  it('leaves out what moto recorded before the run started (the harness planting its canaries)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'purplekind-decoy-access-'))
+    const recording = path.join(dir, 'moto.requests.jsonl')
+    const [first, second] = (await readFile(MOTO, 'utf8')).trim().split('\n')
+    await writeFile(recording, `${first}\n`)
+    const events: TelemetryEvent[] = []
+    const collector = decoyAccessCollector({ awsRecording: recording, canaryIds: [], pollMs: 20 })
+    try {
+      await collector.start((e) => events.push(e))
+      await appendFile(recording, `${second}\n`)
+    } finally {
+      await collector.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
+    expect(events.map((e) => e.raw.action)).toEqual(['GetCallerIdentity'])
   })
 })

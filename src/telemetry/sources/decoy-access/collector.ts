@@ -1,7 +1,7 @@
 // Collects the decoys' request records as `decoy-access` events. IMDS and Azure keep their records in
 // memory (`events()`); moto writes its recorder file (MOTO_RECORDER_FILEPATH, headers included), read
 // here incrementally and reduced at once to the caller's key id, service and action — no secret leaves.
-import { closeSync, openSync, readSync } from 'node:fs'
+import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import type { LossReporter, TelemetryCollector } from '../../../lab/provider.js'
 import type { TelemetryEvent } from '../../event.js'
 import { normalizeDecoyAccess } from './normalize.js'
@@ -76,6 +76,15 @@ export function decoyAccessCollector(o: DecoyAccessOptions): TelemetryCollector 
     }
   }
 
+  const recordingSize = (): number => {
+    if (!o.awsRecording) return 0
+    try {
+      return statSync(o.awsRecording).size
+    } catch {
+      return 0
+    }
+  }
+
   // Reads what moto appended since the last poll; a line is complete only with its newline.
   const readNewLines = (): string[] => {
     let fd: number
@@ -112,6 +121,11 @@ export function decoyAccessCollector(o: DecoyAccessOptions): TelemetryCollector 
     async start(deliver, onLoss) {
       sink = deliver
       lost = onLoss
+      // What moto recorded before the run started is the harness's own set-up (planting the canary
+      // users and keys), not anyone's credential use; its lines carry no time, so a poll inside a step's
+      // window would otherwise stamp them into that step's evidence.
+      offset = recordingSize()
+      partial = ''
       timer = setInterval(() => poll(deliver), o.pollMs ?? 250)
       timer.unref()
     },
