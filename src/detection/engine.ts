@@ -252,7 +252,8 @@ export class Engine {
     emit: Emit,
   ) {
     const p = plan.prefilter
-    if (!p || plan.calibration || p.alwaysRun.length > 0) return undefined
+    if (!p || plan.calibration || p.alwaysRun.length > 0 || block.end - start > SCAN_MAX_BYTES)
+      return undefined
     const { bytes } = block
     p.block = block
     p.matches = p.scanner.scanLines(bytes, start, block.end)
@@ -489,6 +490,9 @@ function calibrate(plan: SourcePlan, c: Calibration): void {
   plan.prefilter = prefilterFrom(kept.map((lists) => lists?.map((list) => list.map((id) => literals[id]!))))
 }
 
+/** Most bytes scanned in one call (blocks grow past the reader's 1 MB only after very long lines). */
+export const SCAN_MAX_BYTES = 4 << 20
+
 /** The rules that can match this line: those whose literals it contains, plus those that always run. */
 function candidateRules(
   plan: SourcePlan,
@@ -504,8 +508,12 @@ function candidateRules(
     p.stamp = 1
   }
   if (p.block !== block) {
-    p.block = block
-    p.matches = p.scanner.scan(block.bytes, start, block.end)
+    // Up to SCAN_MAX_BYTES at once (the scanner's memory is ~13x what it scans): the rest of the block,
+    // else this line alone, else (a line longer than that) no prefilter for it: every rule runs.
+    const scanEnd = block.end - start <= SCAN_MAX_BYTES ? block.end : end - start <= SCAN_MAX_BYTES ? end : -1
+    if (scanEnd === -1) return plan.rules
+    p.block = scanEnd === block.end ? block : undefined
+    p.matches = p.scanner.scan(block.bytes, start, scanEnd)
     p.next = 0
   }
   const { seen, stamp, scanner, found, chosen, checked } = p
