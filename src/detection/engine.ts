@@ -452,7 +452,6 @@ function prefilterFrom(
     stamp: 0,
     found: new Int32Array(literals.length),
     chosen: new Int32Array(ruleLiterals.length),
-
     block: undefined,
     matches: 0,
     next: 0,
