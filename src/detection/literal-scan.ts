@@ -52,7 +52,7 @@ export class LiteralScanner {
 
   /**
    * Scans `bytes[start, end)`, which must hold whole lines (a literal never spans a newline), and keeps
-   * its matches for `position` and `mark`; returns how many there are. The previous scan's are dropped.
+   * its matches for `positions` and `mark`; returns how many there are. The previous scan's are dropped.
    */
   scan(bytes: Uint8Array, start: number, end: number): number {
     return this.#block.scan(bytes, start, end)
