@@ -170,10 +170,6 @@ export class Engine {
       }
       plan ??= this.#plan(source)
       line.index = i
-      if (skippable(plan, block, end)) {
-        checkSkippedLine(bytes, start, end, source, line)
-        return
-      }
       const result = this.#evaluateRaw(plan, source, block, start, end, line, onAlert)
       if (plan.calibration) calibrate(plan, plan.calibration)
       if (result === SKIPPED) return
@@ -238,9 +234,8 @@ export class Engine {
 
   /**
    * Once the prefilter is calibrated and no rule always runs, a whole block is handled here: one scanner
-   * call finds the literals and the newlines, only lines holding a match go further, and the others get
-   * the JSON shape check in a tight loop (most lines: no per-line call at all). Undefined: the line
-   * reader hands the block's lines over one by one instead.
+   * call finds the literals and the newlines, only lines holding a match go further, and the others only
+   * get the JSON shape check. Undefined: the line reader hands the block's lines over one by one.
    */
   #claimBlock(
     plan: SourcePlan,
@@ -272,7 +267,7 @@ export class Engine {
           done.events += result.events
           done.alerts += result.alerts
         }
-      } else if (bytes[lineStart] !== 0x7b || bytes[lineEnd - 1] !== 0x7d) {
+      } else {
         line.index = first + i
         checkSkippedLine(bytes, lineStart, lineEnd, source, line)
       }
@@ -554,22 +549,6 @@ function allListsSeen(lists: readonly (readonly number[])[], seen: Uint32Array, 
     if (!any) return false
   }
   return true
-}
-
-/**
- * Whether the line at `block.bytes[.., end)` can skip parsing without a look at its literals: the
- * block is scanned, no match is left before the line's end, no rule always runs, and no calibration
- * is sampling lines. This is most lines, so it is kept to a few comparisons.
- */
-function skippable(plan: SourcePlan, block: Block, end: number): boolean {
-  const p = plan.prefilter
-  return (
-    p !== undefined &&
-    p.block === block &&
-    p.alwaysRun.length === 0 &&
-    plan.calibration === undefined &&
-    (p.next >= p.matches || p.scanner.positions[p.next]! >= end)
-  )
 }
 
 const CHUNK_BYTES = 1 << 20

@@ -39,6 +39,9 @@ export class LiteralScanner {
       }
     }
     this.literals = literals.map((l) => l.toLowerCase())
+    if (!LiteralScanner.fits(this.literals)) {
+      throw new PurpleError('PURPLE_INTERNAL', `prefilter table over ${MAX_TABLE_BYTES} bytes`)
+    }
     this.#automaton = buildAutomaton(this.literals)
     this.#block = new ScanMemory(this.#automaton)
   }
@@ -198,9 +201,6 @@ function buildAutomaton(literals: readonly string[]): Automaton {
   for (const c of [...new Set(literals.join(''))].sort()) classOf[c.charCodeAt(0)] = width++
   for (let c = 0x41; c <= 0x5a; c++) classOf[c] = classOf[c + 0x20]!
   const maxStates = 1 + literals.reduce((n, l) => n + l.length, 0)
-  if (maxStates * width * 4 > MAX_TABLE_BYTES) {
-    throw new PurpleError('PURPLE_INTERNAL', `prefilter table over ${MAX_TABLE_BYTES} bytes`)
-  }
   const next = new Int32Array(maxStates * width).fill(-1)
   const outputs: number[][] = [[]]
   let states = 1
