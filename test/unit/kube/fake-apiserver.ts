@@ -1,11 +1,13 @@
-// A FAKE apiserver for unit tests of code that talks to one (sweep, the existing-cluster preflight): a
-// loopback HTTPS server with real TLS (the local lab's PKI) that records every request and answers what
-// the test's `answer` says. The real apiserver is exercised by the live suites (test/live).
+// A FAKE apiserver for unit tests of code that talks to one (sweep, the existing-cluster preflight, the
+// identity each action presents): a loopback HTTPS server with real TLS (the local lab's PKI) that records
+// every request, with the credential it presented, and answers what the test's `answer` says. The real
+// apiserver is exercised by the live suites (test/live).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import type { TLSSocket } from 'node:tls'
 import { makePki } from '../../../src/lab/local/pki.js'
 
 export interface Recorded {
@@ -14,10 +16,16 @@ export interface Recorded {
   auditID: string | undefined
   userAgent: string | undefined
   body: unknown
+  /** The credential presented: the client certificate's CN, the Authorization and Impersonate-User headers. */
+  clientCN?: string
+  authorization?: string
+  impersonate?: string
 }
 
 export interface FakeApiserver {
   seen: Recorded[]
+  /** The PKI (makePki): ca.crt and ca.key sign client certificates this server accepts. */
+  dir: string
   /** A kubeconfig (admin client certificate) with one context of this name. */
   kubeconfig(context: string): Promise<string>
   close(): Promise<void>
@@ -31,18 +39,31 @@ export async function startFakeApiserver(
   const pem = (f: string) => readFile(path.join(dir, f), 'utf8')
   const seen: Recorded[] = []
   const server = createServer(
-    { key: await pem('apiserver.key'), cert: await pem('apiserver.crt') },
+    {
+      key: await pem('apiserver.key'),
+      cert: await pem('apiserver.crt'),
+      ca: await pem('ca.crt'),
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
     (req, res) => {
       const chunks: Buffer[] = []
       req.on('data', (c: Buffer) => chunks.push(c))
       req.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8')
+        const peer = (req.socket as TLSSocket).getPeerCertificate()
+        const cn = peer && 'subject' in peer && peer.subject ? String(peer.subject.CN) : undefined
         const rec: Recorded = {
           method: req.method ?? '',
           url: req.url ?? '',
           auditID: req.headers['audit-id'] as string | undefined,
           userAgent: req.headers['user-agent'],
           body: text ? JSON.parse(text) : undefined,
+          ...(cn ? { clientCN: cn } : {}),
+          ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+          ...(req.headers['impersonate-user']
+            ? { impersonate: String(req.headers['impersonate-user']) }
+            : {}),
         }
         seen.push(rec)
         const { status, body } = answer(rec)
@@ -56,6 +77,7 @@ export async function startFakeApiserver(
   const b64 = async (f: string) => Buffer.from(await pem(f)).toString('base64')
   return {
     seen,
+    dir,
     async kubeconfig(context) {
       const file = path.join(dir, `${context}.kubeconfig`)
       await writeFile(

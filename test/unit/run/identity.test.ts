@@ -1,15 +1,9 @@
 import { existsSync, readdirSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer, type Server } from 'node:https'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
-import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PurpleError } from '../../../src/errors.js'
 import { watchAction } from '../../../src/exercise/live.js'
 import { KubeApi } from '../../../src/kube/api.js'
-import { makePki } from '../../../src/lab/local/pki.js'
 import type { Lab } from '../../../src/lab/provider.js'
 import { type ActionContext, runAction } from '../../../src/run/actions.js'
 import { judgeStep } from '../../../src/run/judge.js'
@@ -17,6 +11,7 @@ import { failedAction } from '../../../src/run/runner.js'
 import type { Scenario } from '../../../src/scenario/load.js'
 import type { Actor, Step } from '../../../src/scenario/schema.js'
 import { scenarioSchema } from '../../../src/scenario/schema.js'
+import { type FakeApiserver, startFakeApiserver } from '../kube/fake-apiserver.js'
 import { step as makeStep } from './helpers.js'
 
 const makeScenario = (steps: Step[]): Scenario =>
@@ -31,7 +26,7 @@ const makeScenario = (steps: Step[]): Scenario =>
     file: 'identity.test.yaml',
   }) as unknown as Scenario
 
-// A local HTTPS server stands in for the apiserver and records the credential every request presents:
+// The fake apiserver (test/unit/kube/fake-apiserver.ts) records the credential every request presents:
 // the client certificate's CN, the Authorization header and any Impersonate-User header. The PKI is the
 // local lab's own (makePki), the clients the real kubectl and the harness's KubeApi.
 interface Seen {
@@ -47,10 +42,20 @@ const jwt = (sub: string, jti: string) =>
 const SA_TOKEN = jwt('system:serviceaccount:purple-app:app-controller', 'sa-jti')
 const STOLEN = jwt('system:serviceaccount:purple-app:web', 'stolen-jti')
 
+let fake: FakeApiserver
 let dir: string
-let server: Server
-let seen: Seen[] = []
 let kubeconfig: string
+/** What the fake saw since the last `resetSeen()`: each request's path and the credential it presented. */
+const seen = (): Seen[] =>
+  fake.seen.map((r) => ({
+    path: r.url,
+    ...(r.clientCN ? { cn: r.clientCN } : {}),
+    ...(r.authorization ? { authorization: r.authorization } : {}),
+    ...(r.impersonate ? { impersonate: r.impersonate } : {}),
+  }))
+const resetSeen = () => {
+  fake.seen.length = 0
+}
 // The lab's own kubectl (the version the labs run; --as-user-extra needs >= 1.29), as lab.binDir gives it.
 const CACHE = path.join(process.env.HOME ?? '/root', '.cache/purplekind')
 const kubectlDir = (existsSync(CACHE) ? readdirSync(CACHE) : [])
@@ -59,69 +64,17 @@ const kubectlDir = (existsSync(CACHE) ? readdirSync(CACHE) : [])
   .find((d) => existsSync(path.join(d, 'kubectl')))
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'purplekind-identity-'))
-  await makePki(dir)
-  const pem = (f: string) => readFile(path.join(dir, f), 'utf8')
-  server = createServer(
-    {
-      key: await pem('apiserver.key'),
-      cert: await pem('apiserver.crt'),
-      ca: await pem('ca.crt'),
-      requestCert: true,
-      rejectUnauthorized: false,
-    },
-    (req, res) => {
-      const peer = (req.socket as TLSSocket).getPeerCertificate()
-      const cn = peer && 'subject' in peer && peer.subject ? String(peer.subject.CN) : undefined
-      seen.push({
-        path: req.url ?? '',
-        ...(cn ? { cn } : {}),
-        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
-        ...(req.headers['impersonate-user'] ? { impersonate: String(req.headers['impersonate-user']) } : {}),
-      })
-      const token = req.url?.endsWith('/token')
-      res.writeHead(token ? 201 : 200, { 'content-type': 'application/json' })
-      res.end(
-        JSON.stringify(
-          token ? { status: { token: SA_TOKEN } } : { kind: 'SecretList', apiVersion: 'v1', items: [] },
-        ),
-      )
-    },
+  fake = await startFakeApiserver((r) =>
+    r.url.endsWith('/token')
+      ? { status: 201, body: { status: { token: SA_TOKEN } } }
+      : { status: 200, body: { kind: 'SecretList', apiVersion: 'v1', items: [] } },
   )
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as AddressInfo
-  const b64 = async (f: string) => Buffer.from(await pem(f)).toString('base64')
-  kubeconfig = path.join(dir, 'admin.kubeconfig')
-  await writeFile(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'lab',
-          cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority-data': await b64('ca.crt') },
-        },
-      ],
-      users: [
-        {
-          name: 'admin',
-          user: {
-            'client-certificate-data': await b64('admin.crt'),
-            'client-key-data': await b64('admin.key'),
-          },
-        },
-      ],
-      contexts: [{ name: 'purplekind-test', context: { cluster: 'lab', user: 'admin' } }],
-      'current-context': 'purplekind-test',
-    }),
-    { mode: 0o600 },
-  )
+  dir = fake.dir
+  kubeconfig = await fake.kubeconfig('purplekind-test')
 }, 60_000)
 
 afterAll(async () => {
-  await new Promise<void>((r) => server?.close(() => r()))
-  if (dir) await rm(dir, { recursive: true, force: true })
+  await fake?.close()
 })
 
 function context(o: { clientCA: boolean; captures?: Record<string, string> }): ActionContext {
@@ -157,7 +110,7 @@ const stepOf = (tool: 'kubectl' | 'api', actor: Actor): Step =>
   })
 
 /** The step's own requests (the harness's TokenRequest is the admin's, by design). */
-const stepRequests = () => seen.filter((s) => s.path.includes('/secrets'))
+const stepRequests = () => seen().filter((s) => s.path.includes('/secrets'))
 
 const tools = kubectlDir ? (['kubectl', 'api'] as const) : (['api'] as const)
 if (!kubectlDir)
@@ -165,7 +118,7 @@ if (!kubectlDir)
 
 describe.each(tools)('%s: every actor presents its own credential, never the admin’s', (tool) => {
   const run = async (actor: Actor, o: Parameters<typeof context>[0]) => {
-    seen = []
+    resetSeen()
     const record = await runAction(stepOf(tool, actor), context(o))
     expect(record.exitCode, record.stderr).toBe(0)
     return stepRequests()
@@ -200,13 +153,13 @@ describe.each(tools)('%s: every actor presents its own credential, never the adm
     ['missing', {}, /capture "stolen" is missing/],
     ['not a token', { stolen: 'Error from server (Forbidden): nope' }, /not a bearer token/],
   ])('a %s stolen token: ACTION_FAILED with the reason, and no request at all', async (_, captures, why) => {
-    seen = []
+    resetSeen()
     const step = stepOf(tool, { token: 'stolen' })
     const e = await runAction(step, context({ clientCA: true, captures })).catch((x: unknown) => x)
     expect(e).toBeInstanceOf(PurpleError)
     expect((e as PurpleError).code).toBe('PURPLE_COMMAND_FAILED')
     expect((e as Error).message).toMatch(why)
-    expect(seen).toEqual([])
+    expect(seen()).toEqual([])
     const scenario = makeScenario([step])
     const { result } = judgeStep({
       scenario,
@@ -247,31 +200,31 @@ describe('api watch (exercise background): the actor’s own credential', () => 
       { cn: 'dev@example.com' },
     ],
   ] as const)('%s', async (_, actor, credential) => {
-    seen = []
+    resetSeen()
     const record = await watch(actor as Actor, { clientCA: true })
     expect(record.exitCode, record.stderr).toBe(0)
     expect(stepRequests()).toEqual([{ path: expect.stringContaining('watch=true'), ...credential }])
   })
 
   it('an empty stolen token: refused, no request', async () => {
-    seen = []
+    resetSeen()
     await expect(
       watch({ token: 'stolen' }, { clientCA: true, captures: { stolen: '' } }),
     ).rejects.toMatchObject({
       code: 'PURPLE_COMMAND_FAILED',
     })
-    expect(seen).toEqual([])
+    expect(seen()).toEqual([])
   })
 })
 
 describe('KubeApi never sends an empty token as the harness', () => {
   it('refuses token: "" before any request', async () => {
-    seen = []
+    resetSeen()
     const api = KubeApi.fromKubeconfig(kubeconfig, 'purplekind-test')
     await expect(
       api.request('GET', '/api/v1/secrets', undefined, { as: { kind: 'token', token: '' } }),
     ).rejects.toThrow(/token is empty/)
-    expect(seen).toEqual([])
+    expect(seen()).toEqual([])
   })
 })
 
@@ -281,7 +234,7 @@ describe('tools that do not talk to the apiserver', () => {
       console.log('skipped: /opt/purplekind/venv/bin/aws is not installed (scripts/setup.sh installs it)')
       return ctx.skip()
     }
-    seen = []
+    resetSeen()
     const step = makeStep({
       id: 'aws-version',
       kind: 'benign',
@@ -290,6 +243,6 @@ describe('tools that do not talk to the apiserver', () => {
     })
     const record = await runAction(step, context({ clientCA: true }))
     expect(record.exitCode, record.stderr).toBe(0)
-    expect(seen).toEqual([])
+    expect(seen()).toEqual([])
   }, 60_000)
 })
