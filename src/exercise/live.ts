@@ -13,6 +13,7 @@ import {
   type ActionRecord,
   apiCredential,
   expandArgs,
+  newActionContext,
   runAction,
   serviceAccountToken,
 } from '../run/actions.js'
@@ -61,17 +62,15 @@ const TEARDOWN_BUDGET_MS = 60_000
 
 export async function runLiveExercise(o: LiveOptions): Promise<LiveResult> {
   const api = KubeApi.fromKubeconfig(o.lab.kubeconfig, o.lab.context)
-  const ctx: ActionContext = {
+  const ctx = newActionContext({
     runId: o.runId,
     lab: o.lab,
     api,
     runDir: o.runDir,
-    captures: new Map(),
-    tokens: new Map(),
     venvBin: o.venvBin,
     cloudEnv: o.cloudEnv,
     signal: o.signal,
-  }
+  })
   const events: TelemetryEvent[] = []
   const started: { stop(): Promise<void> }[] = []
   let startedAt = Number.POSITIVE_INFINITY

@@ -45,6 +45,11 @@ export interface ActionContext {
   stepTimeoutMs?: number
 }
 
+/** A run's context before its first step: no captures and no minted tokens yet. */
+export function newActionContext(o: Omit<ActionContext, 'captures' | 'tokens'>): ActionContext {
+  return { ...o, captures: new Map(), tokens: new Map() }
+}
+
 export const DEFAULT_STEP_TIMEOUT_MS = 60_000
 /** The exit code timeout(1) uses for a command it killed; a timed-out action reports it too. */
 export const TIMED_OUT_EXIT = 124

@@ -15,6 +15,7 @@ import {
   type ActionContext,
   type ActionRecord,
   expandArgs,
+  newActionContext,
   runAction,
   serviceAccountToken,
 } from './actions.js'
@@ -73,18 +74,16 @@ export async function runScenarios(o: RunOptions): Promise<RunResult> {
   let fault: string | undefined
   /** What teardown could not remove (a dead apiserver): named in the lab-fault finding. */
   const leftovers: string[] = []
-  const ctx: ActionContext = {
+  const ctx = newActionContext({
     runId: o.runId,
     lab: o.lab,
     api,
     runDir: o.runDir,
-    captures: new Map(),
-    tokens: new Map(),
     venvBin: o.venvBin,
     cloudEnv: o.cloudEnv,
     signal: o.signal,
     ...(o.stepTimeoutMs !== undefined ? { stepTimeoutMs: o.stepTimeoutMs } : {}),
-  }
+  })
   try {
     // Inside the try: if a collector fails to start, bus.stop() releases the ones that did.
     await mkdir(o.runDir, { recursive: true, mode: 0o700 })
