@@ -10,6 +10,7 @@ import { parseSigma } from '../../../src/detection/sigma/index.js'
 import { parseSpl } from '../../../src/detection/spl/index.js'
 import type { CompiledRule } from '../../../src/detection/types.js'
 import { PurpleError } from '../../../src/errors.js'
+import type { TelemetryEvent } from '../../../src/telemetry/event.js'
 import { detectSource } from '../../../src/telemetry/normalize.js'
 
 const SEED = Number(process.env.PURPLEKIND_FUZZ_SEED ?? 20_261_130)
@@ -434,20 +435,22 @@ function eventLine(rng: Rng, i: number): string {
   return rng.chance(0.1) ? mutate(rng, text) : text
 }
 
+/** What every fuzzed rule is run on: an ordinary audit event with one long field. */
+const PROBE_EVENT: TelemetryEvent = {
+  source: 'k8s-audit',
+  sourcetype: 'kubernetes:api',
+  index: 'containers',
+  time: '',
+  timeMs: 0,
+  raw: { verb: 'get', userAgent: 'a'.repeat(5000) },
+  derived: {},
+}
+
 describe('fuzzing (seeded, time-bounded)', () => {
   it('Sigma rule files: 0 PURPLE_INTERNAL, none slow', () => {
     const t = fuzz('sigma', 2800, sigmaInput, (text) => {
       const set = parseSigma(text, 'fuzz.yml')
-      for (const r of set.rules)
-        r.match({
-          source: 'k8s-audit',
-          sourcetype: 'kubernetes:api',
-          index: 'containers',
-          time: '',
-          timeMs: 0,
-          raw: { verb: 'get', userAgent: 'a'.repeat(5000) },
-          derived: {},
-        })
+      for (const r of set.rules) r.match(PROBE_EVENT)
     })
     expect(t.failures).toEqual([])
   })
@@ -455,15 +458,7 @@ describe('fuzzing (seeded, time-bounded)', () => {
   it('SPL searches: 0 PURPLE_INTERNAL, none slow', () => {
     const t = fuzz('spl', 3200, splInput, (text) => {
       const r = parseSpl(text, 'fuzz.spl')
-      r.match({
-        source: 'k8s-audit',
-        sourcetype: 'kubernetes:api',
-        index: 'containers',
-        time: '',
-        timeMs: 0,
-        raw: { verb: 'get', userAgent: 'a'.repeat(5000) },
-        derived: {},
-      })
+      r.match(PROBE_EVENT)
     })
     expect(t.failures).toEqual([])
   })
