@@ -7,16 +7,21 @@
 // anyway, no literal holding a newline — into four segments scanned in lockstep, so four independent
 // load chains overlap. Four measured fastest here: with five or six the loop runs out of registers.
 //
-// Memory, at offsets chosen by the caller:
-//   table    i32 per (state, class): the next state's row offset, bit 0 set when that state accepts;
-//   classes  i32 per byte value: its class * 4 (upper-case ASCII folded to lower case);
-//   input    the block;
-//   out      two i32 arrays, a match's last byte (as base + index) and its accepting row offset, with
-//            room for one match per input byte.
+// The step is kept to two loads and an add on the state's chain (measured: the scan was bound by
+// instructions per byte, not by the table's size): the class map sits at address 0, so a byte's class
+// is one load with no address arithmetic, and states are the absolute addresses of their rows.
+//
+// Memory, laid out by the caller:
+//   [0, 512)  the class map: per byte value its class * 4, as u8 (`scan`: up to 64 classes) or as u16
+//             (`scanWide`);
+//   table     i32 per (state, class): the next state's row address, bit 0 set when that state accepts;
+//   input     the block;
+//   out       two i32 arrays, a match's last byte (as base + index) and its accepting row address, with
+//             room for one match per input byte.
 
-@inline function next(table: usize, classes: usize, state: i32, input: usize, at: i32): i32 {
-  const byte = <usize>load<u8>(input + <usize>at)
-  return load<i32>(table + <usize>state + <usize>load<i32>(classes + (byte << 2)))
+@inline function next<C>(state: i32, at: usize): i32 {
+  const byte = <usize>load<u8>(at)
+  return load<i32>(<usize>state + <usize>load<C>(byte * sizeof<C>()))
 }
 
 @inline function record(outPos: usize, outState: usize, n: i32, at: i32, state: i32): void {
@@ -32,11 +37,21 @@ function lineStart(input: usize, from: i32, len: i32): i32 {
 }
 
 /**
- * Scans `input[0, len)`; returns how many matches it wrote to `outPos`/`outState`, in input order.
- * Positions are written as `base + index`: where the block sits in the caller's buffer.
+ * Scans `input[0, len)` from the start state at row address `start`; returns how many matches it wrote
+ * to `outPos`/`outState`, in input order. Positions are written as `base + index`: where the block sits
+ * in the caller's buffer. The class map holds u8 values.
  */
-export function scan(
-  table: usize, classes: usize, input: usize, len: i32, outPos: usize, outState: usize, base: i32,
+export function scan(start: i32, input: usize, len: i32, outPos: usize, outState: usize, base: i32): i32 {
+  return scanWith<u8>(start, input, len, outPos, outState, base)
+}
+
+/** `scan` with a class map of u16 values (more than 64 classes). */
+export function scanWide(start: i32, input: usize, len: i32, outPos: usize, outState: usize, base: i32): i32 {
+  return scanWith<u16>(start, input, len, outPos, outState, base)
+}
+
+@inline function scanWith<C>(
+  start: i32, input: usize, len: i32, outPos: usize, outState: usize, base: i32,
 ): i32 {
   // Segment j is [at_j, at_j+1); its matches are written from slot at_j (at most one per byte).
   const quarter = len >> 2
@@ -44,23 +59,24 @@ export function scan(
   const at2 = lineStart(input, max(at1, quarter * 2), len)
   const at3 = lineStart(input, max(at2, quarter * 3), len)
   const common = min(min(at1, at2 - at1), min(at3 - at2, len - at3))
-  let s0: i32 = 0, s1: i32 = 0, s2: i32 = 0, s3: i32 = 0
+  const p1 = input + <usize>at1, p2 = input + <usize>at2, p3 = input + <usize>at3
+  let s0 = start, s1 = start, s2 = start, s3 = start
   let n0: i32 = 0, n1 = at1, n2 = at2, n3 = at3
   for (let k: i32 = 0; k < common; k++) {
-    s0 = next(table, classes, s0, input, k)
-    s1 = next(table, classes, s1, input, at1 + k)
-    s2 = next(table, classes, s2, input, at2 + k)
-    s3 = next(table, classes, s3, input, at3 + k)
+    s0 = next<C>(s0, input + <usize>k)
+    s1 = next<C>(s1, p1 + <usize>k)
+    s2 = next<C>(s2, p2 + <usize>k)
+    s3 = next<C>(s3, p3 + <usize>k)
     if (((s0 | s1 | s2 | s3) & 1) == 0) continue
     if (s0 & 1) { s0 ^= 1; record(outPos, outState, n0++, k, s0) }
     if (s1 & 1) { s1 ^= 1; record(outPos, outState, n1++, at1 + k, s1) }
     if (s2 & 1) { s2 ^= 1; record(outPos, outState, n2++, at2 + k, s2) }
     if (s3 & 1) { s3 ^= 1; record(outPos, outState, n3++, at3 + k, s3) }
   }
-  n0 = finish(table, classes, input, common, at1, s0, outPos, outState, n0)
-  n1 = finish(table, classes, input, at1 + common, at2, s1, outPos, outState, n1)
-  n2 = finish(table, classes, input, at2 + common, at3, s2, outPos, outState, n2)
-  n3 = finish(table, classes, input, at3 + common, len, s3, outPos, outState, n3)
+  n0 = finish<C>(input, common, at1, s0, outPos, outState, n0)
+  n1 = finish<C>(input, at1 + common, at2, s1, outPos, outState, n1)
+  n2 = finish<C>(input, at2 + common, at3, s2, outPos, outState, n2)
+  n3 = finish<C>(input, at3 + common, len, s3, outPos, outState, n3)
   // Close the gaps between the segments' match lists, then make positions the caller's.
   let n = append(outPos, outState, at1, n1, n0)
   n = append(outPos, outState, at2, n2, n)
@@ -70,12 +86,11 @@ export function scan(
 }
 
 /** The rest of one segment, `input[i, end)`, from `state`. */
-function finish(
-  table: usize, classes: usize, input: usize, i: i32, end: i32, state: i32,
-  outPos: usize, outState: usize, n: i32,
+function finish<C>(
+  input: usize, i: i32, end: i32, state: i32, outPos: usize, outState: usize, n: i32,
 ): i32 {
   for (; i < end; i++) {
-    state = next(table, classes, state, input, i)
+    state = next<C>(state, input + <usize>i)
     if (state & 1) { state ^= 1; record(outPos, outState, n++, i, state) }
   }
   return n

@@ -1,8 +1,8 @@
 // The engine's multi-literal scanner: which of a set of literals occur, case-insensitively (ASCII), in
 // raw UTF-8 lines. An Aho-Corasick automaton over byte classes, built here as a dense DFA table; the
 // scan itself runs in WebAssembly (wasm/literal-scan.ts, four interleaved streams over a block of
-// lines). Measured on the bench's 1 KB audit lines with ~100 literals: ~1 ns per byte, ~2x the same
-// automaton's scan in V8-compiled JavaScript (two interleaved streams, per line).
+// lines). Measured on the bench's 1 KB audit lines with ~100 literals: ~0.9 ns per byte with the newlines and
+// the copy in, ~2x the same automaton's scan in V8-compiled JavaScript (two interleaved streams, per line).
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { PurpleError } from '../errors.js'
@@ -12,13 +12,16 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]+$/
 /** Largest DFA table built (states x classes x 4 bytes); a larger literal set is not prefiltered. */
 export const MAX_TABLE_BYTES = 32 << 20
 
+/** Where the WebAssembly scan expects the table: after the class map at address 0 (256 u16 at most). */
+const TABLE_AT = 512
+
 /** The table and class map, laid out for the WebAssembly scan. */
 interface Automaton {
-  /** i32 per (state, class): the next state's row offset in bytes, bit 0 set when it accepts. */
+  /** i32 per (state, class): the next state's row address (TABLE_AT + state * rowBytes), bit 0 set when it accepts. */
   readonly table: Int32Array
-  /** i32 per byte value: its class * 4. */
-  readonly classes: Int32Array
-  /** Row size in bytes (classes * 4): a row offset / rowBytes is the state. */
+  /** Per byte value: its class * 4; u8 while that fits (up to 64 classes), else u16 (`scanWide`). */
+  readonly classes: Uint8Array | Uint16Array
+  /** Row size in bytes (classes * 4): (a row address - TABLE_AT) / rowBytes is the state. */
   readonly rowBytes: number
   /** Literal ids ending at each state (its own and via failure links), as CSR: ids[from[s]..from[s+1]). */
   readonly outFrom: Int32Array
@@ -85,7 +88,7 @@ export class LiteralScanner {
    */
   mark(k: number, seen: Uint32Array, stamp: number, found: Int32Array, count: number): number {
     const { outFrom, outIds, rowBytes } = this.#automaton
-    const state = this.#block.states[k]! / rowBytes
+    const state = (this.#block.states[k]! - TABLE_AT) / rowBytes
     for (let j = outFrom[state]!; j < outFrom[state + 1]!; j++) {
       const id = outIds[j]!
       if (seen[id] === stamp) continue
@@ -125,10 +128,9 @@ function scanModule(): WebAssembly.Module {
   return wasmModule
 }
 
-/** wasm/literal-scan.ts `scan`: byte offsets into its memory, except `base` (added to positions). */
+/** wasm/literal-scan.ts `scan`/`scanWide`: addresses in its memory, except `base` (added to positions). */
 type ScanFunction = (
-  table: number,
-  classes: number,
+  start: number,
   input: number,
   length: number,
   positions: number,
@@ -142,7 +144,7 @@ type NewlinesFunction = (input: number, length: number, out: number, base: numbe
 const PAGE = 1 << 16
 const INITIAL_BLOCK = 1 << 16
 
-/** One instance's memory: [table | classes | input block | match positions | match states | newlines]. */
+/** One instance's memory: [class map | table | input block | match positions | match states | newlines]. */
 class ScanMemory {
   readonly #memory: WebAssembly.Memory
   readonly #scan: ScanFunction
@@ -156,24 +158,26 @@ class ScanMemory {
   readonly #newlines: NewlinesFunction
 
   constructor(automaton: Automaton) {
-    this.#inputAt = automaton.table.byteLength + automaton.classes.byteLength
+    this.#inputAt = TABLE_AT + automaton.table.byteLength
     this.#memory = new WebAssembly.Memory({ initial: Math.ceil(this.#inputAt / PAGE) })
     const instance = new WebAssembly.Instance(scanModule(), { env: { memory: this.#memory } })
-    this.#scan = instance.exports.scan as ScanFunction
+    const wide = automaton.classes instanceof Uint16Array
+    this.#scan = (wide ? instance.exports.scanWide : instance.exports.scan) as ScanFunction
     this.#newlines = instance.exports.newlines as NewlinesFunction
     this.#ensure(INITIAL_BLOCK)
-    new Int32Array(this.#memory.buffer, 0, automaton.table.length).set(automaton.table)
-    new Int32Array(this.#memory.buffer, automaton.table.byteLength, 256).set(automaton.classes)
+    const { buffer } = this.#memory
+    if (wide) new Uint16Array(buffer, 0, 256).set(automaton.classes)
+    else new Uint8Array(buffer, 0, 256).set(automaton.classes)
+    new Int32Array(buffer, TABLE_AT, automaton.table.length).set(automaton.table)
   }
 
   scan(bytes: Uint8Array, start: number, end: number, lines = false): number {
     const length = end - start
     this.#ensure(length)
     this.#input.set(bytes.subarray(start, end))
-    const classesAt = this.#inputAt - 256 * 4
     const posAt = this.#inputAt + this.#capacity
     if (lines) this.newlineCount = this.#newlines(this.#inputAt, length, posAt + this.#capacity * 8, start)
-    return this.#scan(0, classesAt, this.#inputAt, length, posAt, posAt + this.#capacity * 4, start)
+    return this.#scan(TABLE_AT, this.#inputAt, length, posAt, posAt + this.#capacity * 4, start)
   }
 
   /** Room for a block of `length` bytes, one match per byte and one newline per byte. */
@@ -242,13 +246,13 @@ function buildAutomaton(literals: readonly string[]): Automaton {
   const table = new Int32Array(states * width)
   for (let slot = 0; slot < table.length; slot++) {
     const t = next[slot]!
-    table[slot] = t * rowBytes + (outputs[t]!.length > 0 ? 1 : 0)
+    table[slot] = TABLE_AT + t * rowBytes + (outputs[t]!.length > 0 ? 1 : 0)
   }
   const outFrom = new Int32Array(states + 1)
   for (let s = 0; s < states; s++) outFrom[s + 1] = outFrom[s]! + outputs[s]!.length
   return {
     table,
-    classes: classOf.map((c) => c * 4),
+    classes: (width <= 64 ? new Uint8Array(256) : new Uint16Array(256)).map((_, byte) => classOf[byte]! * 4),
     rowBytes,
     outFrom,
     outIds: Int32Array.from(outputs.flat()),

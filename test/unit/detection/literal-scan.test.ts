@@ -83,6 +83,26 @@ describe('LiteralScanner', () => {
     }
   })
 
+  it('handles literal sets with more than 64 byte classes (the wide class map), per line', () => {
+    // Every printable ASCII character (upper case folds to lower): 69 distinct classes plus "none".
+    const printable = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('')
+    const rng = createRng(11)
+    const word = (n: number) => Array.from({ length: n }, () => rng.pick([...printable])).join('')
+    for (let round = 0; round < 40; round++) {
+      const literals = [
+        ...new Set([
+          printable.toLowerCase(),
+          ...Array.from({ length: 1 + rng.int(20) }, () => word(2 + rng.int(3)).toLowerCase()),
+        ]),
+      ]
+      expect(new Set(literals.join('')).size).toBeGreaterThan(64)
+      const lines = Array.from({ length: 1 + rng.int(10) }, () => word(rng.int(300)))
+      expect(perLine(new LiteralScanner(literals), lines.join('\n'))).toEqual(
+        lines.map((line) => naive(literals, line)),
+      )
+    }
+  })
+
   it('grows its memory for blocks larger than it started with, and keeps working after', () => {
     const scanner = new LiteralScanner(['"secrets"', 'needle'])
     const line = `{"x":"${'a'.repeat(1000)}"}`
