@@ -69,6 +69,13 @@ function ruleHead(alert: Alert): string {
   return head
 }
 
+/** `,"file":…` for the last file seen (alerts come file by file). */
+let lastFile = { file: '', text: ',"file":""' }
+function fileMember(file: string): string {
+  if (lastFile.file !== file) lastFile = { file, text: `,"file":${JSON.stringify(file)}` }
+  return lastFile.text
+}
+
 /**
  * One alert as one JSON object; keys in a fixed order, `auditID` only when the event has one (and, as
  * with JSON.stringify, `file`/`event` only when set). Written by hand: it runs once per alert.
@@ -76,8 +83,9 @@ function ruleHead(alert: Alert): string {
 export function alertLine(alert: Alert): string {
   const q = JSON.stringify
   let line = ruleHead(alert)
-  if (alert.file !== undefined) line += `,"file":${q(alert.file)}`
-  if (alert.event !== undefined) line += `,"event":${q(alert.event)}`
+  if (alert.file !== undefined) line += fileMember(alert.file)
+  // An event is a line index, an integer: printed as JSON prints it.
+  if (alert.event !== undefined) line += `,"event":${alert.event}`
   if (alert.auditID !== undefined) line += `,"auditID":${q(alert.auditID)}`
   return `${line},"time":${q(alert.time)}}`
 }

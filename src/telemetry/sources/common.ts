@@ -39,6 +39,45 @@ export function optionalString(record: Record<string, unknown>, key: string): st
   return typeof value === 'string' ? value : undefined
 }
 
+/**
+ * `Date.parse` of the common shape `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (years 1970-9999, days 1-28,
+ * a fraction of up to nine digits, truncated to milliseconds), computed from the digits (Date.parse was 2% of `evaluate`);
+ * undefined for any other string, which then goes to Date.parse. Tested against Date.parse.
+ */
+export function utcMillis(s: string): number | undefined {
+  const n = s.length
+  if (n < 20 || s.charCodeAt(n - 1) !== 0x5a) return undefined
+  if (s.charCodeAt(4) !== 0x2d || s.charCodeAt(7) !== 0x2d || s.charCodeAt(10) !== 0x54) return undefined
+  if (s.charCodeAt(13) !== 0x3a || s.charCodeAt(16) !== 0x3a) return undefined
+  const year = digits(s, 0, 4)
+  const month = digits(s, 5, 2)
+  const day = digits(s, 8, 2)
+  const hour = digits(s, 11, 2)
+  const minute = digits(s, 14, 2)
+  const second = digits(s, 17, 2)
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > 28) return undefined
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined
+  let ms = 0
+  if (n > 20) {
+    // A fraction: '.' and one to nine digits up to the 'Z' (V8 reads longer ones oddly: '.0777777777' is 777 ms).
+    if (s.charCodeAt(19) !== 0x2e || n === 21 || n > 30) return undefined
+    if (digits(s, 20, n - 21) < 0) return undefined
+    ms = digits(s, 20, Math.min(3, n - 21)) * 10 ** (3 - Math.min(3, n - 21))
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms)
+}
+
+/** The decimal number in s[at, at+len), or -1 when any of those characters is not a digit. */
+function digits(s: string, at: number, len: number): number {
+  let value = 0
+  for (let i = at; i < at + len; i++) {
+    const d = s.charCodeAt(i) - 0x30
+    if (d < 0 || d > 9) return -1
+    value = value * 10 + d
+  }
+  return value
+}
+
 // Parses an RFC 3339 time (any fraction length) or throws naming the field.
 export function isoTime(
   value: unknown,
@@ -46,7 +85,7 @@ export function isoTime(
   source: SourceName,
   ctx: NormalizeContext | undefined,
 ): { time: string; timeMs: number } {
-  const timeMs = typeof value === 'string' ? Date.parse(value) : Number.NaN
+  const timeMs = typeof value === 'string' ? (utcMillis(value) ?? Date.parse(value)) : Number.NaN
   if (Number.isNaN(timeMs)) {
     throw invalid(source, ctx, `field '${field}' must be an RFC 3339 time, got ${JSON.stringify(value)}`)
   }

@@ -173,6 +173,9 @@ describe('alertLine', () => {
       { ...base, rule: 'r1', file: 'a.jsonl', event: 0, auditID: 'f181250f-d25e', alertTime: 'x' },
       { ...base, rule: 'r"2', file: 'dir/b\nc.jsonl', event: 41, alertTime: 'x' },
       { ...base, rule: 'r3', alertTime: 'x' },
+      // Back to an earlier file, and an empty name (the file member is cached per last file).
+      { ...base, rule: 'r1', file: 'a.jsonl', event: 7, alertTime: 'x' },
+      { ...base, rule: 'r1', file: '', event: 8, alertTime: 'x' },
     ] as Alert[]
     for (const a of alerts) {
       const expected = JSON.stringify({
