@@ -312,11 +312,6 @@ export class Engine {
   ): number {
     let count = 0
     let firedCorrelations: Set<string> | undefined
-    const push = (alert: Alert) => {
-      count++
-      if (Array.isArray(emit)) emit.push(alert)
-      else emit(alert)
-    }
     for (const rule of rules) {
       if (!rule.match(event)) continue
       if (rule.aggregate) {
@@ -326,13 +321,19 @@ export class Engine {
         this.#dirty = true
         continue
       }
-      if (!rule.correlationOnly) push(toAlert(rule, event, where, liveTime))
-      for (const correlation of this.#correlations.get(rule.id) ?? []) {
+      if (!rule.correlationOnly) {
+        emitAlert(emit, toAlert(rule, event, where, liveTime))
+        count++
+      }
+      const correlations = this.#correlations.get(rule.id)
+      if (correlations === undefined) continue
+      for (const correlation of correlations) {
         // A correlation alerts at most once per event, even when several of its base rules match it.
         if (!correlation.onMatch(rule.id, event) || firedCorrelations?.has(correlation.id)) continue
         firedCorrelations ??= new Set()
         firedCorrelations.add(correlation.id)
-        push(toAlert(correlation, event, where, liveTime))
+        emitAlert(emit, toAlert(correlation, event, where, liveTime))
+        count++
       }
     }
     return count
@@ -340,6 +341,11 @@ export class Engine {
 }
 
 type Emit = ((alert: Alert) => void) | Alert[]
+
+function emitAlert(emit: Emit, alert: Alert): void {
+  if (Array.isArray(emit)) emit.push(alert)
+  else emit(alert)
+}
 const SKIPPED = Symbol('skipped')
 
 function toAlert(
