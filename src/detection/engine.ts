@@ -7,6 +7,15 @@ import { SOURCES, type SourceName, type TelemetryEvent } from '../telemetry/even
 import { detectSource, type NormalizeContext, parseLine } from '../telemetry/normalize.js'
 import { LiteralScanner } from './literal-scan.js'
 import type { Alert, CompiledRule, CorrelationRule, RuleSet } from './types.js'
+import {
+  fieldValueAt,
+  LineKeys,
+  maybeEventList,
+  probeHolds,
+  type VetoField,
+  type VetoProbe,
+  vetoProbes,
+} from './veto.js'
 
 export interface EvaluateFileOptions {
   /** The file's source, or `auto` to detect it from the first non-empty line. */
@@ -39,6 +48,8 @@ export interface LineOrigin {
 interface SourcePlan {
   /** Every rule that applies to the source, in rule-set order. */
   readonly rules: readonly CompiledRule[]
+  /** Per rule: the probes that can prove from a raw line that it cannot match (see veto.ts), if any. */
+  readonly vetoes: readonly (readonly VetoProbe[] | undefined)[]
   /** Undefined when prefiltering is off (or does not pay): every line is parsed and every rule run. */
   prefilter: Prefilter | undefined
   /** While set, events files' first lines are sampled to choose each rule's rarest literals. */
@@ -75,6 +86,8 @@ interface Prefilter {
   readonly literalRules: readonly (readonly number[])[]
   /** Indices of the rules that always run. */
   readonly alwaysRun: readonly number[]
+  /** Vetoes (see veto.ts): per rule, its probes' indices, or undefined when it has none. */
+  readonly vetoes: Vetoes | undefined
   /** Scratch, per literal id: the stamp of the last line it was found in. */
   readonly seen: Uint32Array
   /** Scratch, per rule: the stamp of the last line its lists were checked on. */
@@ -116,9 +129,11 @@ export class Engine {
     this.#plans = new Map(
       SOURCES.map((source) => {
         const rules = ruleSet.rules.filter((r) => r.sources === undefined || r.sources.includes(source))
+        const vetoes = rules.map((r) => (VETO_SOURCES.has(source) ? ruleProbes(r) : undefined))
         const plan: SourcePlan = {
           rules,
-          prefilter: usePrefilter ? buildPrefilter(rules) : undefined,
+          vetoes,
+          prefilter: usePrefilter ? buildPrefilter(rules, vetoes) : undefined,
           calibration: usePrefilter ? { lines: [] } : undefined,
         }
         return [source, plan] as const
@@ -419,8 +434,9 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]+$/
  * one literal of each must occur); a rule without any (or only with literals the byte matcher cannot
  * fold) always runs.
  */
-function buildPrefilter(rules: readonly CompiledRule[]): Prefilter | undefined {
+function buildPrefilter(rules: readonly CompiledRule[], vetoes: SourcePlan['vetoes']): Prefilter | undefined {
   return prefilterFrom(
+    vetoes,
     rules.map((rule) => {
       const lists = (rule.prefilterChoices ?? (rule.prefilter ? [rule.prefilter] : []))
         .map((list) => list.map((l) => l.toLowerCase()))
@@ -431,6 +447,7 @@ function buildPrefilter(rules: readonly CompiledRule[]): Prefilter | undefined {
 }
 
 function prefilterFrom(
+  perRuleVetoes: SourcePlan['vetoes'],
   perRule: readonly (readonly (readonly string[])[] | undefined)[],
 ): Prefilter | undefined {
   const ids = new Map<string, number>()
@@ -448,6 +465,7 @@ function prefilterFrom(
     ruleLiterals,
     literalRules,
     alwaysRun: ruleLiterals.flatMap((lists, rule) => (lists === undefined ? [rule] : [])),
+    vetoes: vetoesFrom(perRuleVetoes),
     seen: new Uint32Array(literals.length),
     checked: new Uint32Array(ruleLiterals.length),
     stamp: 0,
@@ -487,8 +505,175 @@ function calibrate(plan: SourcePlan, c: Calibration): void {
     return
   }
   const literals = p.scanner.literals
-  plan.prefilter = prefilterFrom(kept.map((lists) => lists?.map((list) => list.map((id) => literals[id]!))))
+  plan.prefilter = prefilterFrom(
+    plan.vetoes,
+    kept.map((lists) => lists?.map((list) => list.map((id) => literals[id]!))),
+  )
 }
+
+/**
+ * Sources whose lines are the events rules see (a k8s-audit line is one audit event, unless it is an
+ * EventList, which VETO_GUARDS excludes; its only derived field is Command): vetoes apply to them.
+ */
+const VETO_SOURCES: ReadonlySet<SourceName> = new Set(['k8s-audit'])
+
+/** The rule's vetoes as probes (all of them, or none when a field cannot be checked on raw bytes). */
+function ruleProbes(rule: CompiledRule): readonly VetoProbe[] | undefined {
+  const probes: VetoProbe[] = []
+  for (const veto of rule.vetoes ?? []) probes.push(...(vetoProbes(veto) ?? []))
+  return probes.length > 0 ? probes : undefined
+}
+
+/** The plan's veto probes, deduplicated, with per-line scratch (results are kept per line stamp). */
+interface Vetoes {
+  readonly ruleProbes: readonly (readonly number[] | undefined)[]
+  readonly probes: readonly VetoProbe[]
+  /** Per probe: its field's index in `fields`. */
+  readonly probeField: readonly number[]
+  readonly fields: readonly VetoField[]
+  /** Per field: its keys' slots in `keys` (see fieldValueAt). */
+  readonly fieldSlots: readonly (readonly number[])[]
+  readonly keys: LineKeys
+  /** The stamp of the last line whose keys were read, and whether proofs may be made on it. */
+  lineChecked: number
+  lineAllowed: boolean
+  /** Per field: the stamp of the last line it was proven on, and where its value starts (-1: unproven). */
+  readonly fieldChecked: Uint32Array
+  readonly fieldAt: Int32Array
+  /** Per field: the same for the guess (where its bytes first occur). */
+  readonly fieldGuessed: Uint32Array
+  readonly fieldGuessAt: Int32Array
+  /** Per probe: the stamp of the last line it was checked on, and of the last line it held on. */
+  readonly probeProven: Uint32Array
+  readonly probeProvenHeld: Uint32Array
+  readonly probeGuessed: Uint32Array
+  readonly probeGuessedHeld: Uint32Array
+}
+
+function vetoesFrom(perRule: SourcePlan['vetoes']): Vetoes | undefined {
+  if (perRule.every((v) => v === undefined)) return undefined
+  const probeIds = new Map<string, number>()
+  const probes: VetoProbe[] = []
+  const fields: VetoField[] = []
+  const probeField: number[] = []
+  const ruleProbes = perRule.map((list) =>
+    list?.map((probe) => {
+      const key = `${probe.field.name}\u0000${probe.startsWith}\u0000${probe.cased}\u0000${probe.value.toString('latin1')}`
+      const known = probeIds.get(key)
+      if (known !== undefined) return known
+      let field = fields.indexOf(probe.field)
+      if (field < 0) field = fields.push(probe.field) - 1
+      probeField.push(field)
+      probeIds.set(key, probes.length)
+      return probes.push(probe) - 1
+    }),
+  )
+  const keys = new LineKeys(fields)
+  return {
+    ruleProbes,
+    probes,
+    probeField,
+    fields,
+    fieldSlots: fields.map((f) => [...f.keys, ...f.dotted].map((k) => keys.slot(k))),
+    keys,
+    lineChecked: 0,
+    lineAllowed: false,
+    fieldChecked: new Uint32Array(fields.length),
+    fieldAt: new Int32Array(fields.length),
+    fieldGuessed: new Uint32Array(fields.length),
+    fieldGuessAt: new Int32Array(fields.length),
+    probeProven: new Uint32Array(probes.length),
+    probeProvenHeld: new Uint32Array(probes.length),
+    probeGuessed: new Uint32Array(probes.length),
+    probeGuessedHeld: new Uint32Array(probes.length),
+  }
+}
+
+function clearVetoScratch(v: Vetoes): void {
+  v.lineChecked = 0
+  for (const a of [
+    v.fieldChecked,
+    v.fieldGuessed,
+    v.probeProven,
+    v.probeProvenHeld,
+    v.probeGuessed,
+    v.probeGuessedHeld,
+  ])
+    a.fill(0)
+}
+
+/**
+ * Whether every chosen rule is proven unable to match the line `bytes[start, end)` by one of its vetoes
+ * (then the line is not parsed at all). Cheap checks first: each rule must have a probe whose value sits
+ * right after the first occurrence of its field's bytes; only then are the line's keys read to prove it.
+ */
+function allVetoed(
+  p: Prefilter,
+  v: Vetoes,
+  count: number,
+  bytes: Buffer,
+  start: number,
+  end: number,
+): boolean {
+  const { stamp, chosen } = p
+  for (let i = 0; i < count; i++) if (v.ruleProbes[chosen[i]!] === undefined) return false
+  const line = bytes.subarray(start, end)
+  // Pass 1, the guess: the field's value where its bytes first occur (no proof yet).
+  for (let i = 0; i < count; i++)
+    if (!anyProbeHolds(v, v.ruleProbes[chosen[i]!]!, line, stamp, false)) return false
+  // Pass 2, the proof, with the keys read once for the line.
+  if (v.lineChecked !== stamp) {
+    v.lineChecked = stamp
+    const keyCount = p.scanner.keysOf(start, end)
+    v.lineAllowed = v.keys.read(line, p.scanner.keys, keyCount) && !maybeEventList(line, v.keys)
+  }
+  if (!v.lineAllowed) return false
+  for (let i = 0; i < count; i++)
+    if (!anyProbeHolds(v, v.ruleProbes[chosen[i]!]!, line, stamp, true)) return false
+  return true
+}
+
+/** Whether one of the probes holds on the line: guessed, or proven (`proven`). Kept per line stamp. */
+function anyProbeHolds(
+  v: Vetoes,
+  probes: readonly number[],
+  line: Buffer,
+  stamp: number,
+  proven: boolean,
+): boolean {
+  const checked = proven ? v.probeProven : v.probeGuessed
+  const held = proven ? v.probeProvenHeld : v.probeGuessedHeld
+  for (const probe of probes) {
+    if (checked[probe] !== stamp) {
+      checked[probe] = stamp
+      const field = v.probeField[probe]!
+      const at = proven ? provenAt(v, field, line, stamp) : guessedAt(v, field, line, stamp)
+      if (at >= 0 && probeHolds(line, at, v.probes[probe]!)) held[probe] = stamp
+    }
+    if (held[probe] === stamp) return true
+  }
+  return false
+}
+
+function guessedAt(v: Vetoes, field: number, line: Buffer, stamp: number): number {
+  if (v.fieldGuessed[field] !== stamp) {
+    v.fieldGuessed[field] = stamp
+    const { prefix } = v.fields[field]!
+    const at = line.indexOf(prefix)
+    v.fieldGuessAt[field] = at < 0 ? -1 : at + prefix.length
+  }
+  return v.fieldGuessAt[field]!
+}
+
+function provenAt(v: Vetoes, field: number, line: Buffer, stamp: number): number {
+  if (v.fieldChecked[field] !== stamp) {
+    v.fieldChecked[field] = stamp
+    v.fieldAt[field] = fieldValueAt(line, v.keys, v.fields[field]!, v.fieldSlots[field]!)
+  }
+  return v.fieldAt[field]!
+}
+
+const NO_RULES: readonly CompiledRule[] = []
 
 /** Most bytes scanned in one call (blocks grow past the reader's 1 MB only after very long lines). */
 export const SCAN_MAX_BYTES = 4 << 20
@@ -505,10 +690,11 @@ function candidateRules(
   if (++p.stamp === 0xffffffff) {
     p.seen.fill(0)
     p.checked.fill(0)
+    if (p.vetoes) clearVetoScratch(p.vetoes)
     p.stamp = 1
   }
   if (p.block !== block) {
-    // Up to SCAN_MAX_BYTES at once (the scanner's memory is ~13x what it scans): the rest of the block,
+    // Up to SCAN_MAX_BYTES at once (the scanner's memory is ~17x what it scans): the rest of the block,
     // else this line alone, else (a line longer than that) no prefilter for it: every rule runs.
     const scanEnd = block.end - start <= SCAN_MAX_BYTES ? block.end : end - start <= SCAN_MAX_BYTES ? end : -1
     if (scanEnd === -1) return plan.rules
@@ -535,6 +721,7 @@ function candidateRules(
       if (allListsSeen(p.ruleLiterals[rule]!, seen, stamp)) chosen[count++] = rule
     }
   }
+  if (p.vetoes && count > 0 && allVetoed(p, p.vetoes, count, block.bytes, start, end)) return NO_RULES
   // Rule-set order (alerts come out in it); few rules per line, so insertion sort.
   for (let i = 1; i < count; i++) {
     const rule = chosen[i]!

@@ -98,6 +98,20 @@ export class LiteralScanner {
     return count
   }
 
+  /**
+   * The keys of the line `bytes[start, end)` of the last scan (wasm/literal-scan.ts `keys`): returns how
+   * many (or -1: a key written with an escape, or unbalanced brackets); `keys` then holds per key its
+   * opening quote (as an index into the line), length and depth.
+   */
+  keysOf(start: number, end: number): number {
+    return this.#block.keysOf(start, end)
+  }
+
+  /** The triples written by the last `keysOf`. */
+  get keys(): Int32Array {
+    return this.#block.keys
+  }
+
   /** The literals occurring in `text` (tests and one-off checks). */
   find(text: string | Uint8Array): Set<string> {
     const bytes = typeof text === 'string' ? Buffer.from(text) : text
@@ -141,10 +155,16 @@ type ScanFunction = (
 /** wasm/literal-scan.ts `newlines(input, length, out, base)`. */
 type NewlinesFunction = (input: number, length: number, out: number, base: number) => number
 
+/** wasm/literal-scan.ts `keys(input, length, out)`. */
+type KeysFunction = (input: number, length: number, out: number) => number
+
 const PAGE = 1 << 16
 const INITIAL_BLOCK = 1 << 16
 
-/** One instance's memory: [class map | table | input block | match positions | match states | newlines]. */
+/**
+ * One instance's memory: [class map | table | input block | match positions | match states | newlines |
+ * keys].
+ */
 class ScanMemory {
   readonly #memory: WebAssembly.Memory
   readonly #scan: ScanFunction
@@ -155,7 +175,12 @@ class ScanMemory {
   states!: Int32Array
   newlines!: Int32Array
   newlineCount = 0
+  keys!: Int32Array
   readonly #newlines: NewlinesFunction
+  readonly #keys: KeysFunction
+  /** Where the last scanned block started in the caller's bytes, and its length. */
+  #base = 0
+  #length = 0
 
   constructor(automaton: Automaton) {
     this.#inputAt = TABLE_AT + automaton.table.byteLength
@@ -164,6 +189,7 @@ class ScanMemory {
     const wide = automaton.classes instanceof Uint16Array
     this.#scan = (wide ? instance.exports.scanWide : instance.exports.scan) as ScanFunction
     this.#newlines = instance.exports.newlines as NewlinesFunction
+    this.#keys = instance.exports.keys as KeysFunction
     this.#ensure(INITIAL_BLOCK)
     const { buffer } = this.#memory
     if (wide) new Uint16Array(buffer, 0, 256).set(automaton.classes)
@@ -175,17 +201,26 @@ class ScanMemory {
     const length = end - start
     this.#ensure(length)
     this.#input.set(bytes.subarray(start, end))
+    this.#base = start
+    this.#length = length
     const posAt = this.#inputAt + this.#capacity
     if (lines) this.newlineCount = this.#newlines(this.#inputAt, length, posAt + this.#capacity * 8, start)
     return this.#scan(TABLE_AT, this.#inputAt, length, posAt, posAt + this.#capacity * 4, start)
   }
 
-  /** Room for a block of `length` bytes, one match per byte and one newline per byte. */
+  keysOf(start: number, end: number): number {
+    if (start < this.#base || end > this.#base + this.#length || end < start) {
+      throw new PurpleError('PURPLE_INTERNAL', 'keysOf: the line is not in the last scanned block')
+    }
+    return this.#keys(this.#inputAt + start - this.#base, end - start, this.#inputAt + this.#capacity * 13)
+  }
+
+  /** Room for a block of `length` bytes: one match, one newline and one key's i32 per byte. */
   #ensure(length: number): void {
     if (length <= this.#capacity) return
     let capacity = Math.max(INITIAL_BLOCK, this.#capacity)
     while (capacity < length) capacity *= 2
-    const needed = this.#inputAt + capacity * 13
+    const needed = this.#inputAt + capacity * 17
     const have = this.#memory.buffer.byteLength
     if (needed > have) this.#memory.grow(Math.ceil((needed - have) / PAGE))
     this.#capacity = capacity
@@ -194,6 +229,7 @@ class ScanMemory {
     this.positions = new Int32Array(buffer, this.#inputAt + capacity, capacity)
     this.states = new Int32Array(buffer, this.#inputAt + capacity * 5, capacity)
     this.newlines = new Int32Array(buffer, this.#inputAt + capacity * 9, capacity)
+    this.keys = new Int32Array(buffer, this.#inputAt + capacity * 13, capacity)
   }
 }
 

@@ -12,6 +12,18 @@ export interface NearMiss {
   actual: unknown
 }
 
+/**
+ * A field test simple enough to be proven true from a raw line: the field's string value equals (or starts
+ * with) one of `values`, compared case-insensitively (ASCII) unless `cased`. Values are printable ASCII
+ * that JSON writes as is; `values` are lower-cased unless `cased`.
+ */
+export interface FieldVeto {
+  readonly field: string
+  readonly values: readonly string[]
+  readonly startsWith: boolean
+  readonly cased: boolean
+}
+
 /** A rule compiled once into a fast predicate over normalized events. */
 export interface CompiledRule {
   readonly id: string
@@ -33,6 +45,8 @@ export interface CompiledRule {
    * literal in the raw line (`prefilter` is the one list guessed most selective).
    */
   readonly prefilterChoices?: readonly (readonly string[])[]
+  /** Field tests any one of which, when it passes, means the rule cannot match (its `not` parts). */
+  readonly vetoes?: readonly FieldVeto[]
   /**
    * True when the rule only feeds correlation rules (Sigma `generate: false`, the default): evaluate it
    * and pass its matches to `CorrelationRule.onMatch`, but raise no alert of its own.

@@ -1,6 +1,7 @@
 // One `field|modifiers: value(s)` entry of a selection, compiled into a closure over the per-event
 // field cache (see fields.ts). Modifier semantics follow the Sigma modifiers appendix v2.1.
 import { compileRegex, RegexError } from '../linear-regex.js'
+import type { FieldVeto } from '../types.js'
 import { cidrPredicate, parseCidr } from './cidr.js'
 import {
   base64,
@@ -35,9 +36,14 @@ export interface FieldTest {
   readonly literals: readonly string[] | undefined
   /** Relative evaluation cost, so cheap tests run first. */
   readonly cost: number
+  /** When set, the test passes whenever the field holds such a string (see FieldVeto). */
+  readonly veto?: FieldVeto
   test(): boolean
   actual(): unknown
 }
+
+/** Printable ASCII but quote and backslash: JSON holds such a value as is (or escaped, with a backslash). */
+const JSON_PLAIN = /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/
 
 const MATCH_TYPES = new Set(['contains', 'startswith', 'endswith'])
 const NUMERIC = new Set(['lt', 'lte', 'gt', 'gte'])
@@ -326,7 +332,24 @@ function stringTest(ctx: Ctx): FieldTest | undefined {
     simple && !PREFILTER_UNSAFE_FIELDS.has(ctx.field) ? prefilterLiterals(ctx, globsPerValue) : undefined
   const cost =
     matchType === 'equals' && !globsPerValue.flat().some((g) => g.wildcards.length) ? 1 : ctx.keyword ? 10 : 2
-  return makeTest(ctx, id, test, cost, literals)
+  const made = makeTest(ctx, id, test, cost, literals)
+  const veto = simple && !mods.has('all') ? fieldVeto(ctx, strings, cased) : undefined
+  return veto ? { ...made, veto } : made
+}
+
+/** The test as a FieldVeto: string values without wildcards, matched whole or as a prefix. */
+function fieldVeto(ctx: Ctx, strings: readonly string[], cased: boolean): FieldVeto | undefined {
+  const type = ctx.mods.matchType
+  if (type !== 'equals' && type !== 'startswith') return undefined
+  if (PREFILTER_UNSAFE_FIELDS.has(ctx.field)) return undefined
+  if (ctx.values.some((v) => typeof v !== 'string')) return undefined
+  const values: string[] = []
+  for (const s of strings) {
+    const glob = parseGlob(s)
+    if (glob.wildcards.length > 0 || !JSON_PLAIN.test(glob.pieces[0]!)) return undefined
+    values.push(cased ? glob.pieces[0]! : glob.pieces[0]!.toLowerCase())
+  }
+  return { field: ctx.field, values, startsWith: type === 'startswith', cased }
 }
 
 /** The glob(s) one rule value stands for after windash / utf16 / base64 transformations. */

@@ -180,7 +180,7 @@ function compileRule(
   const sources = mapLogsource(doc.logsource, issues)
   const detection = compileDetection(doc.detection, issues)
   if (!detection) return undefined
-  const { matches, prefilter, prefilterChoices, nearMiss } = detection
+  const { matches, prefilter, prefilterChoices, vetoes, nearMiss } = detection
   return {
     id: meta.id,
     title: meta.title,
@@ -190,6 +190,7 @@ function compileRule(
     tags: meta.tags,
     ...(sources === undefined ? {} : { sources }),
     ...(prefilter === undefined ? {} : { prefilter, prefilterChoices }),
+    ...(vetoes.length > 0 ? { vetoes } : {}),
     match(event) {
       useEvent(event)
       return matches()

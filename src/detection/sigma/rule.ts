@@ -1,6 +1,6 @@
 // A Sigma detection section compiled once into closures: selections → AND/OR of field tests,
 // condition → boolean closure, plus the prefilter and near-miss explanation derived from the same tree.
-import type { NearMiss } from '../types.js'
+import type { FieldVeto, NearMiss } from '../types.js'
 import { type Condition, ConditionError, parseCondition, selectionPolarity } from './condition.js'
 import { compileFieldTest, type FieldTest } from './field-test.js'
 import { type Issues, isRecord, isScalar } from './issues.js'
@@ -16,6 +16,7 @@ export interface CompiledDetection {
   matches(): boolean
   prefilter: string[] | undefined
   prefilterChoices: string[][]
+  vetoes: FieldVeto[]
   nearMiss(rule: string): NearMiss | undefined
 }
 
@@ -53,6 +54,7 @@ export function compileDetection(detection: unknown, issues: Issues): CompiledDe
     matches,
     prefilter: conditionLiterals(root, selections),
     prefilterChoices: conditionChoices(root, selections),
+    vetoes: conditionVetoes(root, selections),
     nearMiss: (rule) => explain(rule, root, selections),
   }
 }
@@ -169,6 +171,29 @@ function compileCondition(cond: Condition, sels: ReadonlyMap<string, Selection>)
 }
 
 // --- prefilter -------------------------------------------------------------------------------------
+
+/** Tests any one of which, when it passes, makes the condition false: its `not` parts, through AND. */
+function conditionVetoes(cond: Condition, sels: ReadonlyMap<string, Selection>): FieldVeto[] {
+  if (cond.kind === 'and') return cond.items.flatMap((c) => conditionVetoes(c, sels))
+  return cond.kind === 'not' ? sufficientTests(cond.item, sels) : []
+}
+
+/** Tests any one of which, when it passes, makes the condition true (through OR and `1 of`). */
+function sufficientTests(cond: Condition, sels: ReadonlyMap<string, Selection>): FieldVeto[] {
+  // A selection passes when one of its branches does, and a one-test branch when its test does.
+  const selection = (name: string) =>
+    sels.get(name)!.branches.flatMap((b) => (b.length === 1 && b[0]!.veto ? [b[0]!.veto] : []))
+  switch (cond.kind) {
+    case 'ref':
+      return selection(cond.name)
+    case 'of':
+      return cond.min === 1 ? cond.names.flatMap(selection) : []
+    case 'or':
+      return cond.items.flatMap((c) => sufficientTests(c, sels))
+    default:
+      return []
+  }
+}
 
 /** Literal sets: "one of these must be present". AND keeps the most selective side, OR takes the union. */
 function conditionLiterals(cond: Condition, sels: ReadonlyMap<string, Selection>): string[] | undefined {
