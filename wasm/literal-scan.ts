@@ -130,13 +130,15 @@ export function newlines(input: usize, len: i32, out: usize, base: i32): i32 {
 }
 
 /**
- * The keys of one JSON line `input[0, len)` (a string followed by a colon), for veto proofs: per key,
- * three i32 written to `out`: the index of its opening quote, its length in bytes, and the nesting depth
- * it sits at (1: a key of the top-level object). Returns how many, or -1 when a key holds a backslash
- * (an escape: it cannot be found by its bytes) or the brackets do not balance. String bodies are
- * skipped sixteen bytes at a time.
+ * The keys of one JSON line `input[0, len)` (a string followed by a colon), for veto proofs: per key
+ * whose length in bytes is a bit set in `lengths` (bit n of the 64-bit mask lo | hi << 32), three i32
+ * written to `out`: the index of its opening quote, its length, and the nesting depth it sits at (1: a
+ * key of the top-level object). Returns how many, or -1 when any key holds a backslash (an escape: it
+ * cannot be found by its bytes) or the brackets do not balance. String bodies are skipped sixteen
+ * bytes at a time.
  */
-export function keys(input: usize, len: i32, out: usize): i32 {
+export function keys(input: usize, len: i32, out: usize, lo: u32, hi: u32): i32 {
+  const lengths = (<u64>hi << 32) | <u64>lo
   const quote = i8x16.splat(0x22)
   const backslash = i8x16.splat(0x5c)
   let depth: i32 = 0
@@ -174,9 +176,11 @@ export function keys(input: usize, len: i32, out: usize): i32 {
       while (next < len && isSpace(load<u8>(input + <usize>next))) next++
       if (next >= len || load<u8>(input + <usize>next) != 0x3a) continue
       if (escaped) return -1
+      const length = i - open - 1
+      if (length >= 64 || ((lengths >> <u64>length) & 1) == 0) continue
       const at = out + (<usize>n * 12)
       store<i32>(at, open)
-      store<i32>(at, i - open - 1, 4)
+      store<i32>(at, length, 4)
       store<i32>(at, depth, 8)
       n++
     }

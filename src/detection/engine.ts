@@ -624,7 +624,7 @@ function allVetoed(
   // Pass 2, the proof, with the keys read once for the line.
   if (v.lineChecked !== stamp) {
     v.lineChecked = stamp
-    const keyCount = p.scanner.keysOf(start, end)
+    const keyCount = p.scanner.keysOf(start, end, v.keys.lengths)
     v.lineAllowed = v.keys.read(line, p.scanner.keys, keyCount) && !maybeEventList(line, v.keys)
   }
   if (!v.lineAllowed) return false

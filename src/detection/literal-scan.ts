@@ -99,12 +99,12 @@ export class LiteralScanner {
   }
 
   /**
-   * The keys of the line `bytes[start, end)` of the last scan (wasm/literal-scan.ts `keys`): returns how
-   * many (or -1: a key written with an escape, or unbalanced brackets); `keys` then holds per key its
-   * opening quote (as an index into the line), length and depth.
+   * The keys of the line `bytes[start, end)` of the last scan (wasm/literal-scan.ts `keys`) whose length
+   * is in `lengths` (all under 64): returns how many (or -1: any key written with an escape, or unbalanced
+   * brackets); `keys` then holds per key its opening quote (as an index into the line), length and depth.
    */
-  keysOf(start: number, end: number): number {
-    return this.#block.keysOf(start, end)
+  keysOf(start: number, end: number, lengths: KeyLengths): number {
+    return this.#block.keysOf(start, end, lengths)
   }
 
   /** The triples written by the last `keysOf`. */
@@ -122,6 +122,23 @@ export class LiteralScanner {
     for (let k = 0; k < count; k++) n = this.mark(k, seen, 1, found, n)
     return new Set([...found.subarray(0, n)].map((id) => this.literals[id]!))
   }
+}
+
+/** A set of key lengths under 64, as the two halves of a bit mask. */
+export interface KeyLengths {
+  readonly lo: number
+  readonly hi: number
+}
+
+export function keyLengths(lengths: Iterable<number>): KeyLengths {
+  let lo = 0
+  let hi = 0
+  for (const n of lengths) {
+    if (!Number.isInteger(n) || n < 0 || n >= 64) throw new PurpleError('PURPLE_INTERNAL', `key length ${n}`)
+    if (n < 32) lo |= 1 << n
+    else hi |= 1 << (n - 32)
+  }
+  return { lo: lo >>> 0, hi: hi >>> 0 }
 }
 
 const WASM = new URL('../../dist/wasm/literal-scan.wasm', import.meta.url)
@@ -155,8 +172,8 @@ type ScanFunction = (
 /** wasm/literal-scan.ts `newlines(input, length, out, base)`. */
 type NewlinesFunction = (input: number, length: number, out: number, base: number) => number
 
-/** wasm/literal-scan.ts `keys(input, length, out)`. */
-type KeysFunction = (input: number, length: number, out: number) => number
+/** wasm/literal-scan.ts `keys(input, length, out, lengths lo, lengths hi)`. */
+type KeysFunction = (input: number, length: number, out: number, lo: number, hi: number) => number
 
 const PAGE = 1 << 16
 const INITIAL_BLOCK = 1 << 16
@@ -208,11 +225,12 @@ class ScanMemory {
     return this.#scan(TABLE_AT, this.#inputAt, length, posAt, posAt + this.#capacity * 4, start)
   }
 
-  keysOf(start: number, end: number): number {
+  keysOf(start: number, end: number, lengths: KeyLengths): number {
     if (start < this.#base || end > this.#base + this.#length || end < start) {
       throw new PurpleError('PURPLE_INTERNAL', 'keysOf: the line is not in the last scanned block')
     }
-    return this.#keys(this.#inputAt + start - this.#base, end - start, this.#inputAt + this.#capacity * 13)
+    const at = this.#inputAt + start - this.#base
+    return this.#keys(at, end - start, this.#inputAt + this.#capacity * 13, lengths.lo, lengths.hi)
   }
 
   /** Room for a block of `length` bytes: one match, one newline and one key's i32 per byte. */

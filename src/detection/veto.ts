@@ -13,10 +13,13 @@
 // - from that key, the exact bytes `"user":{"username":"`, then the value: compared as Sigma compares
 //   (ASCII case-insensitively unless cased) and, for an exact match, followed by the closing quote.
 // Any other shape (whitespace, another key order, a non-string value) proves nothing: the line is parsed.
+import { type KeyLengths, keyLengths } from './literal-scan.js'
 import type { FieldVeto } from './types.js'
 
 const KEY = /^[A-Za-z0-9_-]+$/
 const MAX_SEGMENTS = 4
+/** Longest field name (dotted keys included) a proof is made for: the key reader's length mask. */
+const MAX_NAME = 63
 const QUOTE = 0x22
 
 /** A field path as the byte patterns the proof looks for. */
@@ -47,7 +50,7 @@ export function vetoField(name: string): VetoField | undefined {
   if (fields.has(name)) return fields.get(name)
   const keys = name.split('.')
   let field: VetoField | undefined
-  if (keys.length <= MAX_SEGMENTS && keys.every((k) => KEY.test(k))) {
+  if (name.length <= MAX_NAME && keys.length <= MAX_SEGMENTS && keys.every((k) => KEY.test(k))) {
     const dotted: string[] = []
     for (let from = 0; from < keys.length; from++) {
       for (let to = from + 2; to <= keys.length; to++) dotted.push(keys.slice(from, to).join('.'))
@@ -83,6 +86,8 @@ export class LineKeys {
   top = new Int32Array(1)
   /** Per slot, for the last line read: how many times it is a key, at any depth. */
   count = new Int32Array(1)
+  /** The names' lengths: the keys LiteralScanner.keysOf needs to list. */
+  readonly lengths: KeyLengths
 
   constructor(fields: readonly VetoField[]) {
     for (const f of fields) for (const key of [...f.keys, ...f.dotted]) this.slot(key)
@@ -92,6 +97,7 @@ export class LineKeys {
     })
     this.top = new Int32Array(this.#names.length)
     this.count = new Int32Array(this.#names.length)
+    this.lengths = keyLengths(this.#names.map((n) => n.length))
   }
 
   /** The slot of a key name (registered while constructing). */
