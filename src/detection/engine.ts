@@ -192,7 +192,10 @@ export class Engine {
       stats.events += result.events
       stats.alerts += result.alerts
     }
-    stats.lines = await forEachLine(file, onLine, onBlock)
+    // Once blocks are scanned whole, the reader reads into the scanner's memory (no copy per block).
+    const bufferFor = (size: number) =>
+      plan?.prefilter && !plan.calibration ? plan.prefilter.scanner.inputBuffer(size) : undefined
+    stats.lines = await forEachLine(file, onLine, onBlock, bufferFor)
     if (source === undefined) {
       throw new PurpleError('PURPLE_EVENTS_INVALID', `${file}: no events to detect the source from`, {
         hint: 'pass --source explicitly',
@@ -754,12 +757,14 @@ const CHUNK_BYTES = 1 << 20
  * `onBlock`, when given, is called with each run of whole lines `bytes[start, end)` (ending with its
  * last line's newline, except for a `last` line at the end of the file) and the index of its first line,
  * before those lines. It may consume them itself by returning how many there are: they are then
- * counted but not passed to `onLine`.
+ * counted but not passed to `onLine`. `bufferFor`, when given, may hand out the buffer to read into
+ * next (at least `size` bytes; the unfinished line is carried over into it).
  */
 export async function forEachLine(
   file: string,
   onLine: (bytes: Buffer, start: number, end: number, index: number) => void,
   onBlock?: (bytes: Buffer, start: number, end: number, first: number, last: boolean) => number | undefined,
+  bufferFor?: (size: number) => Buffer | undefined,
 ): Promise<number> {
   const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'EISDIR' || error.code === 'ENOTDIR') {
@@ -780,6 +785,11 @@ export async function forEachLine(
   try {
     for (;;) {
       if (filled === buffer.length) buffer = grow(buffer, filled)
+      const next = bufferFor?.(buffer.length)
+      if (next !== undefined && next !== buffer && next.length >= buffer.length) {
+        buffer.copy(next, 0, 0, filled)
+        buffer = next
+      }
       const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null)
       if (bytesRead === 0) break
       const scanFrom = filled

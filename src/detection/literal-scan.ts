@@ -112,6 +112,14 @@ export class LiteralScanner {
     return this.#block.keys
   }
 
+  /**
+   * A buffer of at least `size` bytes in the scanner's own memory: blocks read into it are scanned
+   * where they are, not copied in first. Valid until a block larger than it is scanned.
+   */
+  inputBuffer(size: number): Buffer {
+    return this.#block.inputBuffer(size)
+  }
+
   /** The literals occurring in `text` (tests and one-off checks). */
   find(text: string | Uint8Array): Set<string> {
     const bytes = typeof text === 'string' ? Buffer.from(text) : text
@@ -195,9 +203,11 @@ class ScanMemory {
   keys!: Int32Array
   readonly #newlines: NewlinesFunction
   readonly #keys: KeysFunction
-  /** Where the last scanned block started in the caller's bytes, and its length. */
+  /** Where the last scanned block started in the caller's bytes and in this memory, and its length. */
   #base = 0
+  #at = 0
   #length = 0
+  #view: Buffer | undefined
 
   constructor(automaton: Automaton) {
     this.#inputAt = TABLE_AT + automaton.table.byteLength
@@ -216,20 +226,35 @@ class ScanMemory {
 
   scan(bytes: Uint8Array, start: number, end: number, lines = false): number {
     const length = end - start
-    this.#ensure(length)
-    this.#input.set(bytes.subarray(start, end))
+    // Bytes already in the input area (see inputBuffer) are scanned in place.
+    const inPlace = bytes.buffer === this.#memory.buffer && bytes.byteOffset === this.#inputAt
+    if (inPlace && end > this.#capacity) throw new PurpleError('PURPLE_INTERNAL', 'scan past the input area')
+    if (!inPlace) {
+      this.#ensure(length)
+      this.#input.set(bytes.subarray(start, end))
+    }
     this.#base = start
+    this.#at = this.#inputAt + (inPlace ? start : 0)
     this.#length = length
     const posAt = this.#inputAt + this.#capacity
-    if (lines) this.newlineCount = this.#newlines(this.#inputAt, length, posAt + this.#capacity * 8, start)
-    return this.#scan(TABLE_AT, this.#inputAt, length, posAt, posAt + this.#capacity * 4, start)
+    if (lines) this.newlineCount = this.#newlines(this.#at, length, posAt + this.#capacity * 8, start)
+    return this.#scan(TABLE_AT, this.#at, length, posAt, posAt + this.#capacity * 4, start)
+  }
+
+  inputBuffer(size: number): Buffer {
+    this.#ensure(size)
+    // The same view while the memory has not grown (growing detaches the old one).
+    if (this.#view?.buffer !== this.#memory.buffer || this.#view.length !== this.#capacity) {
+      this.#view = Buffer.from(this.#memory.buffer, this.#inputAt, this.#capacity)
+    }
+    return this.#view
   }
 
   keysOf(start: number, end: number, lengths: KeyLengths): number {
     if (start < this.#base || end > this.#base + this.#length || end < start) {
       throw new PurpleError('PURPLE_INTERNAL', 'keysOf: the line is not in the last scanned block')
     }
-    const at = this.#inputAt + start - this.#base
+    const at = this.#at + start - this.#base
     return this.#keys(at, end - start, this.#inputAt + this.#capacity * 13, lengths.lo, lengths.hi)
   }
 
