@@ -7,15 +7,7 @@ import { SOURCES, type SourceName, type TelemetryEvent } from '../telemetry/even
 import { detectSource, type NormalizeContext, parseLine } from '../telemetry/normalize.js'
 import { LiteralScanner } from './literal-scan.js'
 import type { Alert, CompiledRule, CorrelationRule, RuleSet } from './types.js'
-import {
-  fieldValueAt,
-  LineKeys,
-  maybeEventList,
-  probeHolds,
-  type VetoField,
-  type VetoProbe,
-  vetoProbes,
-} from './veto.js'
+import { LineKeys, probeHolds, type VetoField, type VetoProbe, vetoProbes } from './veto.js'
 
 export interface EvaluateFileOptions {
   /** The file's source, or `auto` to detect it from the first non-empty line. */
@@ -86,7 +78,7 @@ interface Prefilter {
   readonly literalRules: readonly (readonly number[])[]
   /** Indices of the rules that always run. */
   readonly alwaysRun: readonly number[]
-  /** Vetoes (see veto.ts): per rule, its probes' indices, or undefined when it has none. */
+  /** Vetoes (see veto.ts), when some rule has them. */
   readonly vetoes: Vetoes | undefined
   /** Scratch, per literal id: the stamp of the last line it was found in. */
   readonly seen: Uint32Array
@@ -516,7 +508,7 @@ function calibrate(plan: SourcePlan, c: Calibration): void {
 
 /**
  * Sources whose lines are the events rules see (a k8s-audit line is one audit event, unless it is an
- * EventList, which VETO_GUARDS excludes; its only derived field is Command): vetoes apply to them.
+ * EventList, which the proofs exclude; its only derived field is Command): vetoes apply to them.
  */
 const VETO_SOURCES: ReadonlySet<SourceName> = new Set(['k8s-audit'])
 
@@ -527,82 +519,42 @@ function ruleProbes(rule: CompiledRule): readonly VetoProbe[] | undefined {
   return probes.length > 0 ? probes : undefined
 }
 
-/** The plan's veto probes, deduplicated, with per-line scratch (results are kept per line stamp). */
+/** The prefilter's vetoes, with per-line scratch (kept per line stamp, like `seen`). */
 interface Vetoes {
-  readonly ruleProbes: readonly (readonly number[] | undefined)[]
-  readonly probes: readonly VetoProbe[]
-  /** Per probe: its field's index in `fields`. */
-  readonly probeField: readonly number[]
+  /** Per rule: its probes, each with its field's index in `fields`; undefined when it has none. */
+  readonly perRule: readonly (readonly { readonly probe: VetoProbe; readonly field: number }[] | undefined)[]
   readonly fields: readonly VetoField[]
-  /** Per field: its keys' slots in `keys` (see fieldValueAt). */
-  readonly fieldSlots: readonly (readonly number[])[]
   readonly keys: LineKeys
   /** The stamp of the last line whose keys were read, and whether proofs may be made on it. */
   lineChecked: number
   lineAllowed: boolean
-  /** Per field: the stamp of the last line it was proven on, and where its value starts (-1: unproven). */
-  readonly fieldChecked: Uint32Array
-  readonly fieldAt: Int32Array
-  /** Per field: the same for the guess (where its bytes first occur). */
-  readonly fieldGuessed: Uint32Array
-  readonly fieldGuessAt: Int32Array
-  /** Per probe: the stamp of the last line it was checked on, and of the last line it held on. */
-  readonly probeProven: Uint32Array
-  readonly probeProvenHeld: Uint32Array
-  readonly probeGuessed: Uint32Array
-  readonly probeGuessedHeld: Uint32Array
+  /** Per field: the stamp of the last line its value was guessed (proven) on, and where it starts (-1: none). */
+  readonly guessed: Uint32Array
+  readonly guessAt: Int32Array
+  readonly proven: Uint32Array
+  readonly provenAt: Int32Array
 }
 
 function vetoesFrom(perRule: SourcePlan['vetoes']): Vetoes | undefined {
   if (perRule.every((v) => v === undefined)) return undefined
-  const probeIds = new Map<string, number>()
-  const probes: VetoProbe[] = []
-  const fields: VetoField[] = []
-  const probeField: number[] = []
-  const ruleProbes = perRule.map((list) =>
-    list?.map((probe) => {
-      const key = `${probe.field.name}\u0000${probe.startsWith}\u0000${probe.cased}\u0000${probe.value.toString('latin1')}`
-      const known = probeIds.get(key)
-      if (known !== undefined) return known
-      let field = fields.indexOf(probe.field)
-      if (field < 0) field = fields.push(probe.field) - 1
-      probeField.push(field)
-      probeIds.set(key, probes.length)
-      return probes.push(probe) - 1
-    }),
-  )
-  const keys = new LineKeys(fields)
+  const fields = [...new Set(perRule.flatMap((probes) => probes?.map((p) => p.field) ?? []))]
   return {
-    ruleProbes,
-    probes,
-    probeField,
+    perRule: perRule.map((probes) => probes?.map((probe) => ({ probe, field: fields.indexOf(probe.field) }))),
     fields,
-    fieldSlots: fields.map((f) => [...f.keys, ...f.dotted].map((k) => keys.slot(k))),
-    keys,
+    keys: new LineKeys(fields),
     lineChecked: 0,
     lineAllowed: false,
-    fieldChecked: new Uint32Array(fields.length),
-    fieldAt: new Int32Array(fields.length),
-    fieldGuessed: new Uint32Array(fields.length),
-    fieldGuessAt: new Int32Array(fields.length),
-    probeProven: new Uint32Array(probes.length),
-    probeProvenHeld: new Uint32Array(probes.length),
-    probeGuessed: new Uint32Array(probes.length),
-    probeGuessedHeld: new Uint32Array(probes.length),
+    guessed: new Uint32Array(fields.length),
+    guessAt: new Int32Array(fields.length),
+    proven: new Uint32Array(fields.length),
+    provenAt: new Int32Array(fields.length),
   }
 }
 
 function clearVetoScratch(v: Vetoes): void {
   v.lineChecked = 0
-  for (const a of [
-    v.fieldChecked,
-    v.fieldGuessed,
-    v.probeProven,
-    v.probeProvenHeld,
-    v.probeGuessed,
-    v.probeGuessedHeld,
-  ])
-    a.fill(0)
+  v.guessed.fill(0)
+  v.proven.fill(0)
 }
 
 /**
@@ -619,61 +571,54 @@ function allVetoed(
   end: number,
 ): boolean {
   const { stamp, chosen } = p
-  for (let i = 0; i < count; i++) if (v.ruleProbes[chosen[i]!] === undefined) return false
+  for (let i = 0; i < count; i++) if (v.perRule[chosen[i]!] === undefined) return false
   const line = bytes.subarray(start, end)
   // Pass 1, the guess: the field's value where its bytes first occur (no proof yet).
   for (let i = 0; i < count; i++)
-    if (!anyProbeHolds(v, v.ruleProbes[chosen[i]!]!, line, stamp, false)) return false
+    if (!anyProbeHolds(v, v.perRule[chosen[i]!]!, line, stamp, false)) return false
   // Pass 2, the proof, with the keys read once for the line.
   if (v.lineChecked !== stamp) {
     v.lineChecked = stamp
     const keyCount = p.scanner.keysOf(start, end, v.keys.lengths)
-    v.lineAllowed = v.keys.read(line, p.scanner.keys, keyCount) && !maybeEventList(line, v.keys)
+    v.lineAllowed = v.keys.read(line, p.scanner.keys, keyCount) && !v.keys.maybeEventList(line)
   }
   if (!v.lineAllowed) return false
   for (let i = 0; i < count; i++)
-    if (!anyProbeHolds(v, v.ruleProbes[chosen[i]!]!, line, stamp, true)) return false
+    if (!anyProbeHolds(v, v.perRule[chosen[i]!]!, line, stamp, true)) return false
   return true
 }
 
-/** Whether one of the probes holds on the line: guessed, or proven (`proven`). Kept per line stamp. */
+/** Whether one of the probes holds on the line, at its field's guessed or (`proven`) proven value. */
 function anyProbeHolds(
   v: Vetoes,
-  probes: readonly number[],
+  probes: NonNullable<Vetoes['perRule'][number]>,
   line: Buffer,
   stamp: number,
   proven: boolean,
 ): boolean {
-  const checked = proven ? v.probeProven : v.probeGuessed
-  const held = proven ? v.probeProvenHeld : v.probeGuessedHeld
-  for (const probe of probes) {
-    if (checked[probe] !== stamp) {
-      checked[probe] = stamp
-      const field = v.probeField[probe]!
-      const at = proven ? provenAt(v, field, line, stamp) : guessedAt(v, field, line, stamp)
-      if (at >= 0 && probeHolds(line, at, v.probes[probe]!)) held[probe] = stamp
-    }
-    if (held[probe] === stamp) return true
+  for (const { probe, field } of probes) {
+    const at = valueAt(v, field, line, stamp, proven)
+    if (at >= 0 && probeHolds(line, at, probe)) return true
   }
   return false
 }
 
-function guessedAt(v: Vetoes, field: number, line: Buffer, stamp: number): number {
-  if (v.fieldGuessed[field] !== stamp) {
-    v.fieldGuessed[field] = stamp
+/** Where the field's value starts: guessed (its bytes' first occurrence) or proven; once per line. */
+function valueAt(v: Vetoes, field: number, line: Buffer, stamp: number, proven: boolean): number {
+  if (proven) {
+    if (v.proven[field] !== stamp) {
+      v.proven[field] = stamp
+      v.provenAt[field] = v.keys.valueAt(line, v.fields[field]!)
+    }
+    return v.provenAt[field]!
+  }
+  if (v.guessed[field] !== stamp) {
+    v.guessed[field] = stamp
     const { prefix } = v.fields[field]!
-    const at = line.indexOf(prefix)
-    v.fieldGuessAt[field] = at < 0 ? -1 : at + prefix.length
+    const first = line.indexOf(prefix)
+    v.guessAt[field] = first < 0 ? -1 : first + prefix.length
   }
-  return v.fieldGuessAt[field]!
-}
-
-function provenAt(v: Vetoes, field: number, line: Buffer, stamp: number): number {
-  if (v.fieldChecked[field] !== stamp) {
-    v.fieldChecked[field] = stamp
-    v.fieldAt[field] = fieldValueAt(line, v.keys, v.fields[field]!, v.fieldSlots[field]!)
-  }
-  return v.fieldAt[field]!
+  return v.guessAt[field]!
 }
 
 const NO_RULES: readonly CompiledRule[] = []

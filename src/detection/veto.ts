@@ -74,7 +74,7 @@ export function vetoProbes(veto: FieldVeto): VetoProbe[] | undefined {
 }
 
 /**
- * The keys a set of fields needs, looked up among a line's keys (see read): per name, where it is a key
+ * A line's keys as the proofs for a set of fields need them (see read): per key name, where it is a key
  * of the top-level object, and how many times it is a key anywhere.
  */
 export class LineKeys {
@@ -82,26 +82,31 @@ export class LineKeys {
   readonly #names: Buffer[] = [Buffer.from('kind')]
   /** Per key length: the slots of the names that long. */
   readonly #byLength: (number[] | undefined)[] = []
+  /** Per field: the slots of its keys, then of its dotted keys. */
+  readonly #fieldSlots = new Map<VetoField, number[]>()
   /** Per slot, for the last line read: the index of its opening quote at depth 1 (-1: none, -2: more). */
-  top = new Int32Array(1)
+  readonly #top: Int32Array
   /** Per slot, for the last line read: how many times it is a key, at any depth. */
-  count = new Int32Array(1)
+  readonly #count: Int32Array
   /** The names' lengths: the keys LiteralScanner.keysOf needs to list. */
   readonly lengths: KeyLengths
 
   constructor(fields: readonly VetoField[]) {
-    for (const f of fields) for (const key of [...f.keys, ...f.dotted]) this.slot(key)
+    for (const f of fields)
+      this.#fieldSlots.set(
+        f,
+        [...f.keys, ...f.dotted].map((k) => this.#slot(k)),
+      )
     this.#names.forEach((name, slot) => {
       this.#byLength[name.length] ??= []
       this.#byLength[name.length]!.push(slot)
     })
-    this.top = new Int32Array(this.#names.length)
-    this.count = new Int32Array(this.#names.length)
+    this.#top = new Int32Array(this.#names.length)
+    this.#count = new Int32Array(this.#names.length)
     this.lengths = keyLengths(this.#names.map((n) => n.length))
   }
 
-  /** The slot of a key name (registered while constructing). */
-  slot(name: string): number {
+  #slot(name: string): number {
     const i = this.#names.findIndex((n) => n.toString() === name)
     return i >= 0 ? i : this.#names.push(Buffer.from(name)) - 1
   }
@@ -112,53 +117,49 @@ export class LineKeys {
    */
   read(line: Uint8Array, found: Int32Array, count: number): boolean {
     if (count < 0) return false
-    this.top.fill(-1)
-    this.count.fill(0)
+    this.#top.fill(-1)
+    this.#count.fill(0)
     for (let k = 0; k < count * 3; k += 3) {
       const slots = this.#byLength[found[k + 1]!]
       if (slots === undefined) continue
       const open = found[k]!
       for (const slot of slots) {
         if (!sameBytes(line, open + 1, this.#names[slot]!)) continue
-        this.count[slot]!++
-        if (found[k + 2] === 1) this.top[slot] = this.top[slot] === -1 ? open : -2
+        this.#count[slot]!++
+        if (found[k + 2] === 1) this.#top[slot] = this.#top[slot] === -1 ? open : -2
       }
     }
     return true
   }
-}
 
-function sameBytes(line: Uint8Array, at: number, name: Buffer): boolean {
-  for (let k = 0; k < name.length; k++) if (line[at + k] !== name[k]) return false
-  return true
+  /** Whether the line just read may be an EventList: its top-level `kind` is not exactly "Event". */
+  maybeEventList(line: Buffer): boolean {
+    const at = this.#top[0]!
+    if (at === -1) return false
+    return at === -2 || line.compare(KIND_EVENT, 0, KIND_EVENT.length, at, at + KIND_EVENT.length) !== 0
+  }
+
+  /**
+   * Where the field's string value starts in the line just read (just after its opening quote), or -1
+   * when the line does not prove it. The field must be one of the constructor's.
+   */
+  valueAt(line: Buffer, field: VetoField): number {
+    const slots = this.#fieldSlots.get(field)!
+    const at = this.#top[slots[0]!]!
+    if (at < 0) return -1
+    for (let k = 1; k < field.keys.length; k++) if (this.#count[slots[k]!] !== 1) return -1
+    for (let k = field.keys.length; k < slots.length; k++) if (this.#count[slots[k]!] !== 0) return -1
+    const { prefix } = field
+    if (at + prefix.length > line.length) return -1
+    return line.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0 ? at + prefix.length : -1
+  }
 }
 
 const KIND_EVENT = Buffer.from('"kind":"Event"')
 
-/** Whether the line (just read by `keys`) may be an EventList: its top-level `kind` is not exactly "Event". */
-export function maybeEventList(line: Buffer, keys: LineKeys): boolean {
-  const at = keys.top[0]!
-  if (at === -1) return false
-  return at === -2 || line.compare(KIND_EVENT, 0, KIND_EVENT.length, at, at + KIND_EVENT.length) !== 0
-}
-
-/**
- * Where the field's string value starts in `line` (just after its opening quote), or -1 when the line
- * does not prove it. `keys` has read the line and its fields' slots are `slots` (head, inner…, dotted…).
- */
-export function fieldValueAt(
-  line: Buffer,
-  keys: LineKeys,
-  field: VetoField,
-  slots: readonly number[],
-): number {
-  const at = keys.top[slots[0]!]!
-  if (at < 0) return -1
-  for (let k = 1; k < field.keys.length; k++) if (keys.count[slots[k]!] !== 1) return -1
-  for (let k = field.keys.length; k < slots.length; k++) if (keys.count[slots[k]!] !== 0) return -1
-  const { prefix } = field
-  if (at + prefix.length > line.length) return -1
-  return line.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0 ? at + prefix.length : -1
+function sameBytes(line: Uint8Array, at: number, name: Buffer): boolean {
+  for (let k = 0; k < name.length; k++) if (line[at + k] !== name[k]) return false
+  return true
 }
 
 /** Whether the raw string value at `valueAt` (from fieldValueAt) passes the probe's test. */
