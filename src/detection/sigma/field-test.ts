@@ -213,6 +213,7 @@ function build(ctx: Ctx): FieldTest | undefined {
     ...base,
     expected: `not ${base.expected}`,
     literals: undefined,
+    veto: undefined,
     test: () => !base.test(),
   }
 }
@@ -224,12 +225,20 @@ function describe(ctx: Ctx): string {
   return mods.length ? `${mods.join('|')} ${shown}` : shown
 }
 
-function makeTest(ctx: Ctx, id: number, test: () => boolean, cost: number, literals?: string[]): FieldTest {
+function makeTest(
+  ctx: Ctx,
+  id: number,
+  test: () => boolean,
+  cost: number,
+  literals?: string[],
+  veto?: FieldVeto,
+): FieldTest {
   return {
     field: ctx.keyword ? '(keywords)' : ctx.field,
     expected: describe(ctx),
     literals,
     cost,
+    veto,
     test,
     actual: () => (ctx.keyword ? '(raw event text)' : fieldValue(id)),
   }
@@ -332,9 +341,8 @@ function stringTest(ctx: Ctx): FieldTest | undefined {
     simple && !PREFILTER_UNSAFE_FIELDS.has(ctx.field) ? prefilterLiterals(ctx, globsPerValue) : undefined
   const cost =
     matchType === 'equals' && !globsPerValue.flat().some((g) => g.wildcards.length) ? 1 : ctx.keyword ? 10 : 2
-  const made = makeTest(ctx, id, test, cost, literals)
   const veto = simple && !mods.has('all') ? fieldVeto(ctx, strings, cased) : undefined
-  return veto ? { ...made, veto } : made
+  return makeTest(ctx, id, test, cost, literals, veto)
 }
 
 /** The test as a FieldVeto: string values without wildcards, matched whole or as a prefix. */
