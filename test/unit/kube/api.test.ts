@@ -1,7 +1,7 @@
 // The one apiserver client (src/kube/api.ts) against a loopback HTTPS server with real TLS: the local
 // lab's own PKI (makePki) signs the server and the clients, and the server records what every request
 // presented — the client certificate's CN, Authorization, every Impersonate-* header line, Audit-ID.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { createServer as createPlainServer } from 'node:net'
@@ -13,6 +13,7 @@ import { PurpleError } from '../../../src/errors.js'
 import { ApiTimeoutError, KubeApi, resourcePath } from '../../../src/kube/api.js'
 import { makePki } from '../../../src/lab/local/pki.js'
 import { mintClientCert } from '../../../src/run/client-cert.js'
+import { writeKubeconfig } from './fake-apiserver.js'
 
 interface Seen {
   method: string
@@ -37,30 +38,15 @@ const b64 = async (f: string) => Buffer.from(await pem(f)).toString('base64')
 
 /** A kubeconfig whose user is the lab admin's certificate, or a bearer token. */
 async function kubeconfig(user: 'cert' | 'token', server = `https://127.0.0.1:${port}`): Promise<string> {
-  const file = path.join(dir, `${user}-${seen.length}-${Math.random()}.kubeconfig`)
-  await writeFile(
-    file,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server, 'certificate-authority-data': await b64('ca.crt') } }],
-      users: [
-        {
-          name: 'u',
-          user:
-            user === 'cert'
-              ? {
-                  'client-certificate-data': await b64('admin.crt'),
-                  'client-key-data': await b64('admin.key'),
-                }
-              : { token: ADMIN_TOKEN },
-        },
-      ],
-      contexts: [{ name: 'purplekind-t', context: { cluster: 'c', user: 'u' } }],
-      'current-context': 'purplekind-t',
-    }),
-  )
-  return file
+  return writeKubeconfig(path.join(dir, `${user}-${seen.length}-${Math.random()}.kubeconfig`), {
+    server,
+    ca: { data: await b64('ca.crt') },
+    user:
+      user === 'cert'
+        ? { 'client-certificate-data': await b64('admin.crt'), 'client-key-data': await b64('admin.key') }
+        : { token: ADMIN_TOKEN },
+    context: 'purplekind-t',
+  })
 }
 
 beforeAll(async () => {
@@ -177,25 +163,12 @@ describe('KubeApi: every request carries a fresh Audit-ID, remembered in `sent`'
 
   it('gives the cluster CA as base64 whether the kubeconfig inlines it or names its file', async () => {
     const inline = KubeApi.fromKubeconfig(await kubeconfig('cert'), 'purplekind-t')
-    const file = path.join(dir, 'ca-file.kubeconfig')
-    await writeFile(
-      file,
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [
-          {
-            name: 'c',
-            cluster: {
-              server: `https://127.0.0.1:${port}`,
-              'certificate-authority': path.join(dir, 'ca.crt'),
-            },
-          },
-        ],
-        users: [{ name: 'u', user: {} }],
-        contexts: [{ name: 'purplekind-t', context: { cluster: 'c', user: 'u' } }],
-      }),
-    )
+    const file = await writeKubeconfig(path.join(dir, 'ca-file.kubeconfig'), {
+      server: `https://127.0.0.1:${port}`,
+      ca: { file: path.join(dir, 'ca.crt') },
+      user: {},
+      context: 'purplekind-t',
+    })
     const byFile = KubeApi.fromKubeconfig(file, 'purplekind-t')
     expect(inline.caData).toBe(await b64('ca.crt'))
     expect(byFile.caData).toBe(await b64('ca.crt'))

@@ -79,35 +79,15 @@ export async function startFakeApiserver(
     seen,
     dir,
     async kubeconfig(context) {
-      const file = path.join(dir, `${context}.kubeconfig`)
-      await writeFile(
-        file,
-        JSON.stringify({
-          apiVersion: 'v1',
-          kind: 'Config',
-          clusters: [
-            {
-              name: 'c',
-              cluster: {
-                server: `https://127.0.0.1:${port}`,
-                'certificate-authority-data': await b64('ca.crt'),
-              },
-            },
-          ],
-          users: [
-            {
-              name: 'u',
-              user: {
-                'client-certificate-data': await b64('admin.crt'),
-                'client-key-data': await b64('admin.key'),
-              },
-            },
-          ],
-          contexts: [{ name: context, context: { cluster: 'c', user: 'u' } }],
-          'current-context': context,
-        }),
-      )
-      return file
+      return writeKubeconfig(path.join(dir, `${context}.kubeconfig`), {
+        server: `https://127.0.0.1:${port}`,
+        ca: { data: await b64('ca.crt') },
+        user: {
+          'client-certificate-data': await b64('admin.crt'),
+          'client-key-data': await b64('admin.key'),
+        },
+        context,
+      })
     },
     async close() {
       server.closeAllConnections()
@@ -115,4 +95,30 @@ export async function startFakeApiserver(
       await rm(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** Writes a kubeconfig with one cluster, one user and one context (also the current one); returns `file`. */
+export async function writeKubeconfig(
+  file: string,
+  o: {
+    server: string
+    ca: { data: string } | { file: string }
+    user: Record<string, string>
+    context: string
+  },
+): Promise<string> {
+  const ca =
+    'data' in o.ca ? { 'certificate-authority-data': o.ca.data } : { 'certificate-authority': o.ca.file }
+  await writeFile(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: o.server, ...ca } }],
+      users: [{ name: 'u', user: o.user }],
+      contexts: [{ name: o.context, context: { cluster: 'c', user: 'u' } }],
+      'current-context': o.context,
+    }),
+  )
+  return file
 }
