@@ -4,35 +4,13 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { KubeApi } from '../../../../src/kube/api.js'
 import { PROBE_NAMESPACE, preflight } from '../../../../src/lab/existing/preflight.js'
-import type { TelemetryCollector } from '../../../../src/lab/provider.js'
-import type { TelemetryEvent } from '../../../../src/telemetry/event.js'
 import { type FakeApiserver, type Recorded, startFakeApiserver } from '../../kube/fake-apiserver.js'
+import { fakeCollector } from './fake-collector.js'
 
 /** A FAKE audit trail: the event of every request the fake apiserver served, while started. */
 function auditTrail() {
-  let sink: ((e: TelemetryEvent) => void) | undefined
-  const collector: TelemetryCollector = {
-    source: 'k8s-audit',
-    async start(s) {
-      sink = s
-    },
-    async stop() {
-      sink = undefined
-    },
-  }
-  const audit = (r: Recorded) =>
-    r.auditID &&
-    sink?.({
-      source: 'k8s-audit',
-      sourcetype: 'kubernetes:api',
-      index: 'containers',
-      time: new Date().toISOString(),
-      timeMs: Date.now(),
-      raw: { auditID: r.auditID },
-      derived: {},
-      auditID: r.auditID,
-    })
-  return { collector, audit }
+  const { collector, emit } = fakeCollector()
+  return { collector, audit: (r: Recorded) => r.auditID && emit(r.auditID) }
 }
 
 const servers: FakeApiserver[] = []

@@ -1,36 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { assertPreflight, waitForAuditId } from '../../../../src/lab/existing/preflight.js'
-import type { TelemetryCollector } from '../../../../src/lab/provider.js'
-import type { TelemetryEvent } from '../../../../src/telemetry/event.js'
-
-/** A fake audit collector: test code pushes events into whatever sink is subscribed. */
-function fakeCollector() {
-  let sink: ((e: TelemetryEvent) => void) | undefined
-  const state = { started: 0, stopped: 0 }
-  const collector: TelemetryCollector = {
-    source: 'k8s-audit',
-    async start(s) {
-      state.started += 1
-      sink = s
-    },
-    async stop() {
-      state.stopped += 1
-      sink = undefined
-    },
-  }
-  const emit = (auditID: string) =>
-    sink?.({
-      source: 'k8s-audit',
-      sourcetype: 'kubernetes:api',
-      index: 'containers',
-      time: new Date().toISOString(),
-      timeMs: Date.now(),
-      raw: { auditID },
-      derived: {},
-      auditID,
-    })
-  return { collector, emit, state }
-}
+import { fakeCollector } from './fake-collector.js'
 
 describe('waitForAuditId', () => {
   it('resolves true on the event carrying the probe id, ignoring others, then stops the collector', async () => {
