@@ -22,8 +22,8 @@ import { netnsExists } from '../../src/lab/netns.js'
 import { isAlive } from '../../src/lab/process.js'
 import type { Lab, TelemetryCollector } from '../../src/lab/provider.js'
 import { type ActionContext, runAction } from '../../src/run/actions.js'
-import { scenarioSchema } from '../../src/scenario/schema.js'
 import type { TelemetryEvent } from '../../src/telemetry/event.js'
+import { step } from '../unit/run/helpers.js'
 
 const NAME = 'livetest'
 const NS = 'purplekind-live'
@@ -248,19 +248,11 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
 
   it('(f) an api step with an empty stolen token is refused, and the audit trail shows no request for it', async () => {
     const ua = `purplekind-empty-token/${randomUUID()}`
-    const { steps } = scenarioSchema.parse({
-      apiVersion: 'purplekind.io/v1alpha1',
-      kind: 'Scenario',
-      metadata: { id: 'empty-token', title: 't', techniques: ['T1552.007'], tactic: 'credential-access' },
-      steps: [
-        {
-          id: 'use-stolen',
-          title: 'list secrets with a token an earlier step failed to steal',
-          kind: 'attack',
-          actor: { token: 'stolen' },
-          run: ['api', 'list', 'secrets', '-n', 'default', '--user-agent', ua],
-        },
-      ],
+    const useStolen = step({
+      id: 'use-stolen',
+      title: 'list secrets with a token an earlier step failed to steal',
+      actor: { token: 'stolen' },
+      run: ['api', 'list', 'secrets', '-n', 'default', '--user-agent', ua],
     })
     const runDir = await mkdtemp(join(tmpdir(), 'purplekind-empty-token-'))
     const api = KubeApi.fromKubeconfig(lab.kubeconfig, lab.context)
@@ -275,7 +267,7 @@ describe.skipIf(!isRoot)('local lab (live)', () => {
       cloudEnv: () => ({}),
     }
     try {
-      const e = await runAction(steps[0]!, ctx).catch((x: unknown) => x)
+      const e = await runAction(useStolen, ctx).catch((x: unknown) => x)
       expect(e).toMatchObject({ code: 'PURPLE_COMMAND_FAILED', message: expect.stringMatching(/is empty/) })
       expect(api.sent.size).toBe(0)
       // Control: a request with the same user agent is audited, so the trail would show the step's.
