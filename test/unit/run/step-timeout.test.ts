@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type ActionContext, actionTimeoutMs, runAction, TIMED_OUT_EXIT } from '../../../src/run/actions.js'
 import { decideVerdict } from '../../../src/run/verdict.js'
+import { writeKubeconfig } from '../kube/fake-apiserver.js'
 import { step } from './helpers.js'
 
 // A real child process that outlives its timeout is killed, and the step says so. The "aws CLI" here is
@@ -95,20 +96,12 @@ describe('per-step timeout of api steps', async () => {
     await rm(dir, { recursive: true, force: true })
   })
   const port = (server.address() as { port: number }).port
-  const kubeconfig = path.join(dir, 'kubeconfig')
-  await writeFile(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        { name: 'c', cluster: { server: `https://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } },
-      ],
-      users: [{ name: 'u', user: { token: 'not-a-real-token' } }],
-      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-      'current-context': 'x',
-    }),
-  )
+  const kubeconfig = await writeKubeconfig(path.join(dir, 'kubeconfig'), {
+    server: `https://127.0.0.1:${port}`,
+    ca: 'insecure',
+    user: { token: 'not-a-real-token' },
+    context: 'x',
+  })
 
   it('an api step that hangs is ACTION_FAILED "timed out", keeping its audit ID for correlation', async () => {
     const s = step({
