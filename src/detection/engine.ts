@@ -6,8 +6,8 @@ import { PurpleError } from '../errors.js'
 import { SOURCES, type SourceName, type TelemetryEvent } from '../telemetry/event.js'
 import { detectSource, type NormalizeContext, parseLine } from '../telemetry/normalize.js'
 import { LiteralScanner } from './literal-scan.js'
-import type { Alert, CompiledRule, CorrelationRule, RuleSet } from './types.js'
-import { LineKeys, probeHolds, type VetoField, type VetoProbe, vetoProbes } from './veto.js'
+import type { Alert, CompiledRule, CorrelationRule, FieldVeto, RuleSet } from './types.js'
+import { LineKeys, stringAt, type VetoField, vetoField } from './veto.js'
 
 export interface EvaluateFileOptions {
   /** The file's source, or `auto` to detect it from the first non-empty line. */
@@ -40,8 +40,8 @@ export interface LineOrigin {
 interface SourcePlan {
   /** Every rule that applies to the source, in rule-set order. */
   readonly rules: readonly CompiledRule[]
-  /** Per rule: the probes that can prove from a raw line that it cannot match (see veto.ts), if any. */
-  readonly vetoes: readonly (readonly VetoProbe[] | undefined)[]
+  /** Per rule: the vetoes that a raw line can prove (see veto.ts), if any. */
+  readonly vetoes: readonly (readonly FieldVeto[] | undefined)[]
   /** Undefined when prefiltering is off (or does not pay): every line is parsed and every rule run. */
   prefilter: Prefilter | undefined
   /** While set, events files' first lines are sampled to choose each rule's rarest literals. */
@@ -121,7 +121,7 @@ export class Engine {
     this.#plans = new Map(
       SOURCES.map((source) => {
         const rules = ruleSet.rules.filter((r) => r.sources === undefined || r.sources.includes(source))
-        const vetoes = rules.map((r) => (VETO_SOURCES.has(source) ? ruleProbes(r) : undefined))
+        const vetoes = rules.map((r) => (VETO_SOURCES.has(source) ? provable(r) : undefined))
         const plan: SourcePlan = {
           rules,
           vetoes,
@@ -512,55 +512,51 @@ function calibrate(plan: SourcePlan, c: Calibration): void {
  */
 const VETO_SOURCES: ReadonlySet<SourceName> = new Set(['k8s-audit'])
 
-/** The rule's vetoes as probes (all of them, or none when a field cannot be checked on raw bytes). */
-function ruleProbes(rule: CompiledRule): readonly VetoProbe[] | undefined {
-  const probes: VetoProbe[] = []
-  for (const veto of rule.vetoes ?? []) probes.push(...(vetoProbes(veto) ?? []))
-  return probes.length > 0 ? probes : undefined
+/** The rule's vetoes whose fields a raw line can prove (undefined when there are none). */
+function provable(rule: CompiledRule): readonly FieldVeto[] | undefined {
+  const vetoes = rule.vetoes?.filter((v) => vetoField(v.field) !== undefined)
+  return vetoes?.length ? vetoes : undefined
 }
 
 /** The prefilter's vetoes, with per-line scratch (kept per line stamp, like `seen`). */
 interface Vetoes {
-  /** Per rule: its probes, each with its field's index in `fields`; undefined when it has none. */
-  readonly perRule: readonly (readonly { readonly probe: VetoProbe; readonly field: number }[] | undefined)[]
+  /** Per rule: its vetoes, each with its field's index in `fields`; undefined when it has none. */
+  readonly perRule: readonly (readonly { readonly veto: FieldVeto; readonly field: number }[] | undefined)[]
   readonly fields: readonly VetoField[]
   readonly keys: LineKeys
-  /** The stamp of the last line whose keys were read, and whether proofs may be made on it. */
-  lineChecked: number
-  lineAllowed: boolean
-  /** Per field: the stamp of the last line its value was guessed (proven) on, and where it starts (-1: none). */
-  readonly guessed: Uint32Array
-  readonly guessAt: Int32Array
-  readonly proven: Uint32Array
-  readonly provenAt: Int32Array
+  /** Per field: the stamp of the last line its value was read on, and that value (undefined: unproven). */
+  readonly read: Uint32Array
+  readonly value: (string | undefined)[]
+  /** Per field: the stamp of the last line its value was lower-cased on, and the lower-cased value. */
+  readonly lowered: Uint32Array
+  readonly lowerValue: string[]
 }
 
 function vetoesFrom(perRule: SourcePlan['vetoes']): Vetoes | undefined {
   if (perRule.every((v) => v === undefined)) return undefined
-  const fields = [...new Set(perRule.flatMap((probes) => probes?.map((p) => p.field) ?? []))]
+  const fields = [...new Set(perRule.flatMap((vetoes) => vetoes?.map((v) => vetoField(v.field)!) ?? []))]
   return {
-    perRule: perRule.map((probes) => probes?.map((probe) => ({ probe, field: fields.indexOf(probe.field) }))),
+    perRule: perRule.map((vetoes) =>
+      vetoes?.map((veto) => ({ veto, field: fields.indexOf(vetoField(veto.field)!) })),
+    ),
     fields,
     keys: new LineKeys(fields),
-    lineChecked: 0,
-    lineAllowed: false,
-    guessed: new Uint32Array(fields.length),
-    guessAt: new Int32Array(fields.length),
-    proven: new Uint32Array(fields.length),
-    provenAt: new Int32Array(fields.length),
+    read: new Uint32Array(fields.length),
+    value: fields.map(() => undefined),
+    lowered: new Uint32Array(fields.length),
+    lowerValue: fields.map(() => ''),
   }
 }
 
 function clearVetoScratch(v: Vetoes): void {
-  v.lineChecked = 0
-  v.guessed.fill(0)
-  v.proven.fill(0)
+  v.read.fill(0)
+  v.lowered.fill(0)
 }
 
 /**
  * Whether every chosen rule is proven unable to match the line `bytes[start, end)` by one of its vetoes
- * (then the line is not parsed at all). Cheap checks first: each rule must have a probe whose value sits
- * right after the first occurrence of its field's bytes; only then are the line's keys read to prove it.
+ * (then the line is not parsed at all): the line's keys are read once, and each veto's test runs on its
+ * field's value where the keys prove it is.
  */
 function allVetoed(
   p: Prefilter,
@@ -573,52 +569,34 @@ function allVetoed(
   const { stamp, chosen } = p
   for (let i = 0; i < count; i++) if (v.perRule[chosen[i]!] === undefined) return false
   const line = bytes.subarray(start, end)
-  // Pass 1, the guess: the field's value where its bytes first occur (no proof yet).
-  for (let i = 0; i < count; i++)
-    if (!anyProbeHolds(v, v.perRule[chosen[i]!]!, line, stamp, false)) return false
-  // Pass 2, the proof, with the keys read once for the line.
-  if (v.lineChecked !== stamp) {
-    v.lineChecked = stamp
-    const keyCount = p.scanner.keysOf(start, end, v.keys.lengths)
-    v.lineAllowed = v.keys.read(line, p.scanner.keys, keyCount) && !v.keys.maybeEventList(line)
-  }
-  if (!v.lineAllowed) return false
-  for (let i = 0; i < count; i++)
-    if (!anyProbeHolds(v, v.perRule[chosen[i]!]!, line, stamp, true)) return false
+  const keyCount = p.scanner.keysOf(start, end, v.keys.lengths)
+  if (!v.keys.read(line, p.scanner.keys, keyCount) || v.keys.maybeEventList(line)) return false
+  for (let i = 0; i < count; i++) if (!anyVetoHolds(v, v.perRule[chosen[i]!]!, line, stamp)) return false
   return true
 }
 
-/** Whether one of the probes holds on the line, at its field's guessed or (`proven`) proven value. */
-function anyProbeHolds(
+/** Whether one of the vetoes holds on its field's value (the line's keys just read). */
+function anyVetoHolds(
   v: Vetoes,
-  probes: NonNullable<Vetoes['perRule'][number]>,
+  vetoes: NonNullable<Vetoes['perRule'][number]>,
   line: Buffer,
   stamp: number,
-  proven: boolean,
 ): boolean {
-  for (const { probe, field } of probes) {
-    const at = valueAt(v, field, line, stamp, proven)
-    if (at >= 0 && probeHolds(line, at, probe)) return true
+  for (const { veto, field } of vetoes) {
+    if (v.read[field] !== stamp) {
+      v.read[field] = stamp
+      const at = v.keys.valueAt(line, v.fields[field]!)
+      v.value[field] = at < 0 ? undefined : stringAt(line, at)
+    }
+    const value = v.value[field]
+    if (value === undefined) continue
+    if (veto.lower && v.lowered[field] !== stamp) {
+      v.lowered[field] = stamp
+      v.lowerValue[field] = value.toLowerCase()
+    }
+    if (veto.test(veto.lower ? v.lowerValue[field]! : value)) return true
   }
   return false
-}
-
-/** Where the field's value starts: guessed (its bytes' first occurrence) or proven; once per line. */
-function valueAt(v: Vetoes, field: number, line: Buffer, stamp: number, proven: boolean): number {
-  if (proven) {
-    if (v.proven[field] !== stamp) {
-      v.proven[field] = stamp
-      v.provenAt[field] = v.keys.valueAt(line, v.fields[field]!)
-    }
-    return v.provenAt[field]!
-  }
-  if (v.guessed[field] !== stamp) {
-    v.guessed[field] = stamp
-    const { prefix } = v.fields[field]!
-    const first = line.indexOf(prefix)
-    v.guessAt[field] = first < 0 ? -1 : first + prefix.length
-  }
-  return v.guessAt[field]!
 }
 
 const NO_RULES: readonly CompiledRule[] = []

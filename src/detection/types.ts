@@ -13,15 +13,14 @@ export interface NearMiss {
 }
 
 /**
- * A field test simple enough to be proven true from a raw line: the field's string value equals (or starts
- * with) one of `values`, compared case-insensitively (ASCII) unless `cased`. Values are printable ASCII
- * that JSON writes as is; `values` are lower-cased unless `cased`.
+ * A field test that a raw line can prove true without being parsed: it passes whenever the field's value
+ * is a string `s` for which `test(lower ? s.toLowerCase() : s)` holds (or an array holding such a
+ * string), `s` as JSON.parse gives it: the rule's own matching, case folding included.
  */
 export interface FieldVeto {
   readonly field: string
-  readonly values: readonly string[]
-  readonly startsWith: boolean
-  readonly cased: boolean
+  readonly lower: boolean
+  readonly test: (value: string) => boolean
 }
 
 /** A rule compiled once into a fast predicate over normalized events. */

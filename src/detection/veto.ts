@@ -1,6 +1,7 @@
 // Proving from a raw k8s-audit line, without parsing it, that a rule cannot match: one of the rule's
 // `not` parts holds. Most lines the literal prefilter lets through are dropped by rules such as "secret
-// read, not by system:node:…", and parsing them cost more than scanning the whole file.
+// read, not by system:node:…" or "…, not from the cluster networks", and parsing them cost more than
+// scanning the whole file.
 //
 // The proof reads the field's value off the line's bytes, and only where they show that JSON.parse
 // would give the event exactly that value:
@@ -10,17 +11,18 @@
 // - the first key (`"user"`) is a key of the top-level object once, and each inner key (`"username"`)
 //   a key once in the whole line: no duplicate key can override the value;
 // - no dotted key (`"user.username"`) that the field lookup would try first;
-// - from that key, the exact bytes `"user":{"username":"`, then the value: compared as Sigma compares
-//   (ASCII case-insensitively unless cased) and, for an exact match, followed by the closing quote.
-// Any other shape (whitespace, another key order, a non-string value) proves nothing: the line is parsed.
+// - from that key, the exact bytes `"user":{"username":`, then a string, or an array whose first
+//   element is a string: the rule's own test (FieldVeto.test) is run on that string.
+// Any other shape (whitespace, another key order, a value of another type) proves nothing: the line is
+// parsed.
 import { type KeyLengths, keyLengths } from './literal-scan.js'
-import type { FieldVeto } from './types.js'
 
 const KEY = /^[A-Za-z0-9_-]+$/
 const MAX_SEGMENTS = 4
 /** Longest field name (dotted keys included) a proof is made for: the key reader's length mask. */
 const MAX_NAME = 63
 const QUOTE = 0x22
+const BACKSLASH = 0x5c
 
 /** A field path as the byte patterns the proof looks for. */
 export interface VetoField {
@@ -30,17 +32,8 @@ export interface VetoField {
   readonly keys: readonly string[]
   /** Dotted keys (`user.username`) the field lookup would try first: none may be a key in the line. */
   readonly dotted: readonly string[]
-  /** The exact bytes from the top-level key up to the value: `"user":{"username":"`. */
+  /** The exact bytes from the top-level key up to its value: `"user":{"username":`. */
   readonly prefix: Buffer
-}
-
-/** One value of a FieldVeto. */
-export interface VetoProbe {
-  readonly field: VetoField
-  /** The value's bytes (lower case unless cased). */
-  readonly value: Buffer
-  readonly startsWith: boolean
-  readonly cased: boolean
 }
 
 const fields = new Map<string, VetoField | undefined>()
@@ -55,22 +48,10 @@ export function vetoField(name: string): VetoField | undefined {
     for (let from = 0; from < keys.length; from++) {
       for (let to = from + 2; to <= keys.length; to++) dotted.push(keys.slice(from, to).join('.'))
     }
-    field = { name, keys, dotted, prefix: Buffer.from(`${keys.map((k) => `"${k}":`).join('{')}"`) }
+    field = { name, keys, dotted, prefix: Buffer.from(keys.map((k) => `"${k}":`).join('{')) }
   }
   fields.set(name, field)
   return field
-}
-
-/** A probe per value of the veto; undefined when its field cannot be proven this way. */
-export function vetoProbes(veto: FieldVeto): VetoProbe[] | undefined {
-  const field = vetoField(veto.field)
-  if (!field) return undefined
-  return veto.values.map((value) => ({
-    field,
-    value: Buffer.from(value),
-    startsWith: veto.startsWith,
-    cased: veto.cased,
-  }))
 }
 
 /**
@@ -140,8 +121,8 @@ export class LineKeys {
   }
 
   /**
-   * Where the field's string value starts in the line just read (just after its opening quote), or -1
-   * when the line does not prove it. The field must be one of the constructor's.
+   * Where the field's value starts in the line just read (just after its key's colon), or -1 when the
+   * line does not prove it. The field must be one of the constructor's.
    */
   valueAt(line: Buffer, field: VetoField): number {
     const slots = this.#fieldSlots.get(field)!
@@ -162,14 +143,26 @@ function sameBytes(line: Uint8Array, at: number, name: Buffer): boolean {
   return true
 }
 
-/** Whether the raw string value at `valueAt` (from fieldValueAt) passes the probe's test. */
-export function probeHolds(line: Buffer, valueAt: number, probe: VetoProbe): boolean {
-  const { value } = probe
-  const after = valueAt + value.length
-  if (after + (probe.startsWith ? 0 : 1) > line.length) return false
-  for (let i = 0; i < value.length; i++) {
-    const c = line[valueAt + i]!
-    if ((probe.cased || c < 0x41 || c > 0x5a ? c : c + 0x20) !== value[i]) return false
+/**
+ * The string value at `at` in a line (a value's first byte: the field's own string, or the first
+ * element of an array holding strings), as JSON.parse gives it; undefined for any other value.
+ */
+export function stringAt(line: Buffer, at: number): string | undefined {
+  const open = line[at] === QUOTE ? at : line[at] === 0x5b && line[at + 1] === QUOTE ? at + 1 : -1
+  if (open < 0) return undefined
+  let escaped = false
+  let close = open + 1
+  for (; close < line.length && line[close] !== QUOTE; close++) {
+    if (line[close] === BACKSLASH) {
+      escaped = true
+      close++
+    }
   }
-  return probe.startsWith || line[after] === QUOTE
+  if (close >= line.length) return undefined
+  if (!escaped) return line.toString('utf8', open + 1, close)
+  try {
+    return JSON.parse(line.toString('utf8', open, close + 1)) as string
+  } catch {
+    return undefined
+  }
 }

@@ -42,9 +42,6 @@ export interface FieldTest {
   actual(): unknown
 }
 
-/** Printable ASCII but quote and backslash: JSON holds such a value as is (or escaped, with a backslash). */
-const JSON_PLAIN = /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/
-
 const MATCH_TYPES = new Set(['contains', 'startswith', 'endswith'])
 const NUMERIC = new Set(['lt', 'lte', 'gt', 'gte'])
 const ENCODINGS = new Set(['base64', 'base64offset'])
@@ -324,7 +321,8 @@ function stringTest(ctx: Ctx): FieldTest | undefined {
     const preds = strings.map((s) => (mods.has('re') ? regexPred(s, ctx) : cidrPred(s, ctx)))
     if (preds.includes(undefined)) return undefined
     const test = combine(ctx, id, preds as StrPred[], false, nullOk)
-    return makeTest(ctx, id, test, mods.has('re') ? 6 : 4)
+    const veto = fieldVeto(ctx, preds as StrPred[], false)
+    return makeTest(ctx, id, test, mods.has('re') ? 6 : 4, undefined, veto)
   }
   const encoded = mods.has('base64') || mods.has('base64offset')
   // Base64 text is case-significant, so encoded values are always compared case-sensitively.
@@ -341,23 +339,17 @@ function stringTest(ctx: Ctx): FieldTest | undefined {
     simple && !PREFILTER_UNSAFE_FIELDS.has(ctx.field) ? prefilterLiterals(ctx, globsPerValue) : undefined
   const cost =
     matchType === 'equals' && !globsPerValue.flat().some((g) => g.wildcards.length) ? 1 : ctx.keyword ? 10 : 2
-  const veto = simple && !mods.has('all') ? fieldVeto(ctx, strings, cased) : undefined
-  return makeTest(ctx, id, test, cost, literals, veto)
+  return makeTest(ctx, id, test, cost, literals, fieldVeto(ctx, preds, !cased))
 }
 
-/** The test as a FieldVeto: string values without wildcards, matched whole or as a prefix. */
-function fieldVeto(ctx: Ctx, strings: readonly string[], cased: boolean): FieldVeto | undefined {
-  const type = ctx.mods.matchType
-  if (type !== 'equals' && type !== 'startswith') return undefined
-  if (PREFILTER_UNSAFE_FIELDS.has(ctx.field)) return undefined
-  if (ctx.values.some((v) => typeof v !== 'string')) return undefined
-  const values: string[] = []
-  for (const s of strings) {
-    const glob = parseGlob(s)
-    if (glob.wildcards.length > 0 || !JSON_PLAIN.test(glob.pieces[0]!)) return undefined
-    values.push(cased ? glob.pieces[0]! : glob.pieces[0]!.toLowerCase())
-  }
-  return { field: ctx.field, values, startsWith: type === 'startswith', cased }
+/**
+ * The test as a FieldVeto: the same predicate over one string value that `combine` applies (a string
+ * value passing it makes the test pass, and so does an array holding one). Not for keyword searches
+ * or for fields that are not read from the raw event.
+ */
+function fieldVeto(ctx: Ctx, preds: readonly StrPred[], lower: boolean): FieldVeto | undefined {
+  if (ctx.keyword || PREFILTER_UNSAFE_FIELDS.has(ctx.field)) return undefined
+  return { field: ctx.field, lower, test: valuePred(ctx, preds) }
 }
 
 /** The glob(s) one rule value stands for after windash / utf16 / base64 transformations. */
@@ -383,14 +375,15 @@ function expandValue(s: string, ctx: Ctx): Glob[] {
   return encoded.map(literalGlob)
 }
 
+/** The per-value predicates combined for one string value: any of them, or with `all` every one. */
+function valuePred(ctx: Ctx, preds: readonly StrPred[]): StrPred {
+  if (preds.length === 1) return preds[0]!
+  return ctx.mods.has('all') ? (s) => preds.every((p) => p(s)) : (s) => preds.some((p) => p(s))
+}
+
 /** OR (or, with `all`, AND) of per-value predicates over the field value, any array element matching. */
 function combine(ctx: Ctx, id: number, preds: StrPred[], lower: boolean, nullOk: boolean): () => boolean {
-  const pred: StrPred =
-    preds.length === 1
-      ? preds[0]!
-      : ctx.mods.has('all')
-        ? (s) => preds.every((p) => p(s))
-        : (s) => preds.some((p) => p(s))
+  const pred = valuePred(ctx, preds)
   // With `all` on an array field, each value may be matched by a different element.
   const allOverArray = ctx.mods.has('all') && preds.length > 1
   return () => {
