@@ -3,13 +3,13 @@
 // (Aho-Corasick over byte classes) and lays out this module's memory.
 //
 // A DFA step is a table load that depends on the previous step's load, so one scan is bound by load
-// latency. The block (whole lines) is cut at line starts — where the automaton is in its start state
-// anyway, no literal holding a newline — into four segments scanned in lockstep, so four independent
-// load chains overlap. Four measured fastest here: with five or six the loop runs out of registers.
+// latency: the block is cut into four segments scanned in lockstep, so four independent load chains
+// overlap (with five or six the loop ran out of registers).
 //
-// The step is kept to two loads and an add on the state's chain (measured: the scan was bound by
-// instructions per byte, not by the table's size): the class map sits at address 0, so a byte's class
-// is one load with no address arithmetic, and states are the absolute addresses of their rows.
+// The loop is kept to few instructions per byte (measured: it was bound by them, not by the table's
+// size): the class map sits at address 0, so a byte's class is one load with no address arithmetic;
+// states are the absolute addresses of their rows, so a step is two loads and an add; and the segments
+// sit at fixed distances, so the four input loads share one address and differ by constant offsets.
 //
 // Memory, laid out by the caller:
 //   [0, 512)  the class map: per byte value its class * 4, as u8 (`scan`: up to 64 classes) or as u16
@@ -19,9 +19,8 @@
 //   out       two i32 arrays, a match's last byte (as base + index) and its accepting row address, with
 //             room for one match per input byte.
 
-@inline function next<C>(state: i32, at: usize): i32 {
-  const byte = <usize>load<u8>(at)
-  return load<i32>(<usize>state + <usize>load<C>(byte * sizeof<C>()))
+@inline function step<C>(state: i32, byte: u8): i32 {
+  return load<i32>(<usize>state + <usize>load<C>(<usize>byte * sizeof<C>()))
 }
 
 @inline function record(outPos: usize, outState: usize, n: i32, at: i32, state: i32): void {
@@ -29,60 +28,75 @@
   store<i32>(outState + (<usize>n << 2), state)
 }
 
-/** The start of the first line beginning at or after `from` (`len` if none). */
-function lineStart(input: usize, from: i32, len: i32): i32 {
-  if (from <= 0) return 0
-  for (let i = from - 1; i < len; i++) if (load<u8>(input + <usize>i) == 10) return i + 1
-  return len
-}
+/** Bytes per stream in a chunk: four streams scan a chunk of 4 * SEGMENT bytes in lockstep. */
+const SEGMENT: i32 = 16384
 
 /**
  * Scans `input[0, len)` from the start state at row address `start`; returns how many matches it wrote
  * to `outPos`/`outState`, in input order. Positions are written as `base + index`: where the block sits
- * in the caller's buffer. The class map holds u8 values.
+ * in the caller's buffer. `warm` is the longest literal's length. The class map holds u8 values.
  */
-export function scan(start: i32, input: usize, len: i32, outPos: usize, outState: usize, base: i32): i32 {
-  return scanWith<u8>(start, input, len, outPos, outState, base)
+export function scan(
+  start: i32, input: usize, len: i32, outPos: usize, outState: usize, base: i32, warm: i32,
+): i32 {
+  return scanWith<u8>(start, input, len, outPos, outState, base, warm)
 }
 
 /** `scan` with a class map of u16 values (more than 64 classes). */
-export function scanWide(start: i32, input: usize, len: i32, outPos: usize, outState: usize, base: i32): i32 {
-  return scanWith<u16>(start, input, len, outPos, outState, base)
+export function scanWide(
+  start: i32, input: usize, len: i32, outPos: usize, outState: usize, base: i32, warm: i32,
+): i32 {
+  return scanWith<u16>(start, input, len, outPos, outState, base, warm)
 }
 
 @inline function scanWith<C>(
-  start: i32, input: usize, len: i32, outPos: usize, outState: usize, base: i32,
+  start: i32, input: usize, len: i32, outPos: usize, outState: usize, base: i32, warm: i32,
 ): i32 {
-  // Segment j is [at_j, at_j+1); its matches are written from slot at_j (at most one per byte).
-  const quarter = len >> 2
-  const at1 = lineStart(input, quarter, len)
-  const at2 = lineStart(input, max(at1, quarter * 2), len)
-  const at3 = lineStart(input, max(at2, quarter * 3), len)
-  const common = min(min(at1, at2 - at1), min(at3 - at2, len - at3))
-  const p1 = input + <usize>at1, p2 = input + <usize>at2, p3 = input + <usize>at3
-  let s0 = start, s1 = start, s2 = start, s3 = start
-  let n0: i32 = 0, n1 = at1, n2 = at2, n3 = at3
-  for (let k: i32 = 0; k < common; k++) {
-    s0 = next<C>(s0, input + <usize>k)
-    s1 = next<C>(s1, p1 + <usize>k)
-    s2 = next<C>(s2, p2 + <usize>k)
-    s3 = next<C>(s3, p3 + <usize>k)
-    if (((s0 | s1 | s2 | s3) & 1) == 0) continue
-    if (s0 & 1) { s0 ^= 1; record(outPos, outState, n0++, k, s0) }
-    if (s1 & 1) { s1 ^= 1; record(outPos, outState, n1++, at1 + k, s1) }
-    if (s2 & 1) { s2 ^= 1; record(outPos, outState, n2++, at2 + k, s2) }
-    if (s3 & 1) { s3 ^= 1; record(outPos, outState, n3++, at3 + k, s3) }
+  // Chunk by chunk, segment j of a chunk is [cs + j * SEGMENT, cs + (j + 1) * SEGMENT): at fixed
+  // distances, so the four loads share one address and differ by their constant offsets. Segment 0
+  // goes on from where the previous chunk's segment 3 ended; segments 1-3 start in the start state
+  // `warm` bytes early (without recording), by which time it is the state a scan from the block's start
+  // would be in (no automaton state is deeper than the longest literal).
+  let s0 = start
+  let n: i32 = 0
+  let cs: i32 = 0
+  if (warm <= SEGMENT) {
+    for (; cs + 4 * SEGMENT <= len; cs += 4 * SEGMENT) {
+      const p = input + <usize>cs
+      let s1 = warmUp<C>(start, p + <usize>(SEGMENT - warm), warm)
+      let s2 = warmUp<C>(start, p + <usize>(2 * SEGMENT - warm), warm)
+      let s3 = warmUp<C>(start, p + <usize>(3 * SEGMENT - warm), warm)
+      // Segment j's matches are written from slot cs + j * SEGMENT (at most one per byte), segment 0's
+      // right after the previous chunks'.
+      let n0 = n, n1 = cs + SEGMENT, n2 = cs + 2 * SEGMENT, n3 = cs + 3 * SEGMENT
+      for (let k: i32 = 0; k < SEGMENT; k++) {
+        const q = p + <usize>k
+        s0 = step<C>(s0, load<u8>(q))
+        s1 = step<C>(s1, load<u8>(q, SEGMENT))
+        s2 = step<C>(s2, load<u8>(q, 2 * SEGMENT))
+        s3 = step<C>(s3, load<u8>(q, 3 * SEGMENT))
+        if (((s0 | s1 | s2 | s3) & 1) == 0) continue
+        if (s0 & 1) { s0 ^= 1; record(outPos, outState, n0++, cs + k, s0) }
+        if (s1 & 1) { s1 ^= 1; record(outPos, outState, n1++, cs + SEGMENT + k, s1) }
+        if (s2 & 1) { s2 ^= 1; record(outPos, outState, n2++, cs + 2 * SEGMENT + k, s2) }
+        if (s3 & 1) { s3 ^= 1; record(outPos, outState, n3++, cs + 3 * SEGMENT + k, s3) }
+      }
+      // Close the gaps between the segments' match lists.
+      n = append(outPos, outState, cs + SEGMENT, n1, n0)
+      n = append(outPos, outState, cs + 2 * SEGMENT, n2, n)
+      n = append(outPos, outState, cs + 3 * SEGMENT, n3, n)
+      s0 = s3
+    }
   }
-  n0 = finish<C>(input, common, at1, s0, outPos, outState, n0)
-  n1 = finish<C>(input, at1 + common, at2, s1, outPos, outState, n1)
-  n2 = finish<C>(input, at2 + common, at3, s2, outPos, outState, n2)
-  n3 = finish<C>(input, at3 + common, len, s3, outPos, outState, n3)
-  // Close the gaps between the segments' match lists, then make positions the caller's.
-  let n = append(outPos, outState, at1, n1, n0)
-  n = append(outPos, outState, at2, n2, n)
-  n = append(outPos, outState, at3, n3, n)
+  n = finish<C>(input, cs, len, s0, outPos, outState, n)
   for (let i: i32 = 0; i < n; i++) store<i32>(outPos + (<usize>i << 2), load<i32>(outPos + (<usize>i << 2)) + base)
   return n
+}
+
+/** The state after `input[0, len)` from `state`, matches not recorded. */
+@inline function warmUp<C>(state: i32, input: usize, len: i32): i32 {
+  for (let i: i32 = 0; i < len; i++) state = step<C>(state, load<u8>(input + <usize>i)) & ~1
+  return state
 }
 
 /** The rest of one segment, `input[i, end)`, from `state`. */
@@ -90,7 +104,7 @@ function finish<C>(
   input: usize, i: i32, end: i32, state: i32, outPos: usize, outState: usize, n: i32,
 ): i32 {
   for (; i < end; i++) {
-    state = next<C>(state, input + <usize>i)
+    state = step<C>(state, load<u8>(input + <usize>i))
     if (state & 1) { state ^= 1; record(outPos, outState, n++, i, state) }
   }
   return n

@@ -46,7 +46,7 @@ export class LiteralScanner {
       throw new PurpleError('PURPLE_INTERNAL', `prefilter table over ${MAX_TABLE_BYTES} bytes`)
     }
     this.#automaton = buildAutomaton(this.literals)
-    this.#block = new ScanMemory(this.#automaton)
+    this.#block = new ScanMemory(this.#automaton, this.literals.reduce((n, l) => Math.max(n, l.length), 0))
   }
 
   /** Whether a literal set would fit the table limit (callers skip prefiltering when it would not). */
@@ -175,6 +175,7 @@ type ScanFunction = (
   positions: number,
   states: number,
   base: number,
+  warm: number,
 ) => number
 
 /** wasm/literal-scan.ts `newlines(input, length, out, base)`. */
@@ -208,8 +209,11 @@ class ScanMemory {
   #at = 0
   #length = 0
   #view: Buffer | undefined
+  /** The longest literal's length: how far ahead of its segment each parallel scan starts. */
+  readonly #warm: number
 
-  constructor(automaton: Automaton) {
+  constructor(automaton: Automaton, longest: number) {
+    this.#warm = longest
     this.#inputAt = TABLE_AT + automaton.table.byteLength
     this.#memory = new WebAssembly.Memory({ initial: Math.ceil(this.#inputAt / PAGE) })
     const instance = new WebAssembly.Instance(scanModule(), { env: { memory: this.#memory } })
@@ -238,7 +242,7 @@ class ScanMemory {
     this.#length = length
     const posAt = this.#inputAt + this.#capacity
     if (lines) this.newlineCount = this.#newlines(this.#at, length, posAt + this.#capacity * 8, start)
-    return this.#scan(TABLE_AT, this.#at, length, posAt, posAt + this.#capacity * 4, start)
+    return this.#scan(TABLE_AT, this.#at, length, posAt, posAt + this.#capacity * 4, start, this.#warm)
   }
 
   inputBuffer(size: number): Buffer {

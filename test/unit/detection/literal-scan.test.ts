@@ -103,6 +103,34 @@ describe('LiteralScanner', () => {
     }
   })
 
+  it('finds every match in blocks scanned as parallel segments, literals across segment edges included', () => {
+    // Blocks of 64 KB and more are scanned as four 16 KB segments at a time, each started early by the
+    // longest literal's length: plant literals (one as long as a segment) across every 16 KB edge.
+    const { rng, word } = randomWords(23)
+    for (let round = 0; round < 6; round++) {
+      const literals = [
+        ...new Set([
+          ...Array.from({ length: 1 + rng.int(6) }, () => word(2 + rng.int(12)).toLowerCase()),
+          round === 5 ? 'q'.repeat(16384) : 'longer-literal-across-an-edge',
+        ]),
+      ]
+      const scanner = new LiteralScanner(literals)
+      const chars = [...word(200_000 + rng.int(100_000)).replaceAll('\n', ' ')]
+      const longest = literals.reduce((a, b) => (b.length > a.length ? b : a))
+      for (let edge = 16384, i = 0; edge < chars.length - 20_000; edge += 16384, i++) {
+        // Every other edge: the longest literal ending on a segment's first byte (the earliest start
+        // a segment's early start must cover); else any literal somewhere across the edge.
+        const literal = i % 2 ? rng.pick(literals) : longest
+        const at = i % 2 ? edge - rng.int(Math.min(literal.length, 40) + 1) : edge - literal.length + 1
+        chars.splice(at, literal.length, ...literal.toUpperCase())
+      }
+      // Newlines now and then, so matches are also checked per line.
+      for (let i = 997; i < chars.length; i += 997 + rng.int(5000)) if (chars[i] !== 'q') chars[i] = '\n'
+      const text = chars.join('')
+      expect(perLine(scanner, text)).toEqual(text.split('\n').map((line) => naive(literals, line)))
+    }
+  })
+
   it('grows its memory for blocks larger than it started with, and keeps working after', () => {
     const scanner = new LiteralScanner(['"secrets"', 'needle'])
     const line = `{"x":"${'a'.repeat(1000)}"}`
