@@ -46,7 +46,10 @@ export class LiteralScanner {
       throw new PurpleError('PURPLE_INTERNAL', `prefilter table over ${MAX_TABLE_BYTES} bytes`)
     }
     this.#automaton = buildAutomaton(this.literals)
-    this.#block = new ScanMemory(this.#automaton, this.literals.reduce((n, l) => Math.max(n, l.length), 0))
+    this.#block = new ScanMemory(
+      this.#automaton,
+      this.literals.reduce((n, l) => Math.max(n, l.length), 0),
+    )
   }
 
   /** Whether a literal set would fit the table limit (callers skip prefiltering when it would not). */
