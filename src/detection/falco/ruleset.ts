@@ -1,8 +1,9 @@
 // Falco rule files → resolved rule definitions. Files are read in order as one rule set (as Falco does):
 // lists, macros and rules may be appended to or overridden by later items and files; conditions are
 // parsed, macros inlined and list names expanded once, here, so evaluation never looks anything up.
-import { isSeq, parseDocument } from 'yaml'
+
 import type { Issue } from '../../errors.js'
+import { yaml } from '../../util/yaml.js'
 import {
   ConditionSyntaxError,
   type Expr,
@@ -122,12 +123,12 @@ class Loader {
   }
 
   loadFile(file: FalcoFile) {
-    const doc = parseDocument(file.text, { uniqueKeys: false })
+    const doc = yaml().parseDocument(file.text, { uniqueKeys: false })
     if (doc.errors.length) {
       for (const e of doc.errors) this.add(file.path, '(yaml)', e.message)
       return
     }
-    if (!isSeq(doc.contents)) {
+    if (!yaml().isSeq(doc.contents)) {
       this.add(file.path, '(file)', 'a Falco rules file must be a YAML list of rule, macro and list items')
       return
     }

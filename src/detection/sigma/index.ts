@@ -1,8 +1,8 @@
 // Sigma rule files → RuleSet: every YAML document is validated (all problems reported together),
 // detection rules compile to closures, correlation rules to stateful matchers.
 import { basename, extname } from 'node:path'
-import { parseAllDocuments } from 'yaml'
 import { type Issue, ValidationError } from '../../errors.js'
+import { yaml } from '../../util/yaml.js'
 import type { CompiledRule, CorrelationRule, RuleSet } from '../types.js'
 import { type CorrelationSpec, createMatcher, type Member, parseCorrelationSpec } from './correlation.js'
 import { cachedDocuments, storeDocuments } from './doc-cache.js'
@@ -113,7 +113,7 @@ function readDocuments(text: string, issues: Issues): Record<string, unknown>[] 
 
 function loadDocuments(text: string, issues: Issues): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = []
-  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true })
+  const docs = yaml().parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true })
   if (!Array.isArray(docs)) return out
   docs.forEach((doc, i) => {
     for (const e of doc.errors) {

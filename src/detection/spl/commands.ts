@@ -3,7 +3,7 @@
 // eventstats, dedup, fillnull without a field list) need the whole window of rows.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parse as parseYaml } from 'yaml'
+import { yaml } from '../../util/yaml.js'
 import { compileRegex, RegexError } from '../linear-regex.js'
 import { parseExpr, truthy } from './eval.js'
 import type { SplLexer } from './lexer.js'
@@ -655,7 +655,7 @@ function readLookup(lx: SplLexer, name: string, ctx: CommandContext, at: number)
   let file = join(ctx.lookupsDir, name.endsWith('.csv') ? name : `${name}.csv`)
   const yml = join(ctx.lookupsDir, `${name}.yml`)
   if (!existsSync(file) && existsSync(yml)) {
-    const doc = parseYaml(readFileSync(yml, 'utf8')) as { filename?: unknown }
+    const doc = yaml().parse(readFileSync(yml, 'utf8')) as { filename?: unknown }
     if (typeof doc?.filename === 'string' && !/[/\\]/.test(doc.filename))
       file = join(ctx.lookupsDir, doc.filename)
   }

@@ -1,8 +1,8 @@
 // Splunk security_content (ESCU) detections: a YAML file whose `search:` is run as written. Only what
 // running needs is read (name, search, ATT&CK ids); importing whole checkouts is `purplekind import`.
 import { basename, extname } from 'node:path'
-import { parse as parseYaml } from 'yaml'
 import { PurpleError } from '../../errors.js'
+import { yaml } from '../../util/yaml.js'
 import type { CompiledRule } from '../types.js'
 import { compileSearch, type SplContext } from './index.js'
 import type { Macro } from './macros.js'
@@ -12,7 +12,7 @@ import type { Macro } from './macros.js'
  * `search *` for the customer to tune; when the user's macros do not define it, it is that, here too.
  */
 export function compileEscuDetection(text: string, file: string, ctx: SplContext = {}): CompiledRule {
-  const doc = parseYaml(text) as { name?: unknown; search?: unknown; tags?: { mitre_attack_id?: unknown } }
+  const doc = yaml().parse(text) as { name?: unknown; search?: unknown; tags?: { mitre_attack_id?: unknown } }
   if (typeof doc?.search !== 'string' || typeof doc.name !== 'string') {
     throw new PurpleError('PURPLE_RULE_INVALID', `${file}: an ESCU detection needs a string name and search`)
   }

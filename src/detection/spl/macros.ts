@@ -3,8 +3,8 @@
 // (`name`, `definition`, `arguments`). Expansion is textual, as in Splunk, with `$arg$` substitution.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, extname, join } from 'node:path'
-import { parse as parseYaml } from 'yaml'
 import { PurpleError } from '../../errors.js'
+import { yaml } from '../../util/yaml.js'
 import { clip, SplLexer } from './lexer.js'
 
 export interface Macro {
@@ -104,7 +104,7 @@ export function parseMacrosConf(text: string, file: string): Macro[] {
 export function parseMacroYaml(text: string, file: string): Macro[] {
   let doc: unknown
   try {
-    doc = parseYaml(text)
+    doc = yaml().parse(text)
   } catch (e) {
     throw macroError(file, 1, `not valid YAML: ${(e as Error).message.split('\n')[0]}`)
   }
