@@ -98,16 +98,23 @@ export class LineKeys {
    */
   read(line: Uint8Array, found: Int32Array, count: number): boolean {
     if (count < 0) return false
-    this.#top.fill(-1)
-    this.#count.fill(0)
+    const top = this.#top
+    const counts = this.#count
+    const names = this.#names
+    const byLength = this.#byLength
+    top.fill(-1)
+    counts.fill(0)
     for (let k = 0; k < count * 3; k += 3) {
-      const slots = this.#byLength[found[k + 1]!]
+      const slots = byLength[found[k + 1]!]
       if (slots === undefined) continue
       const open = found[k]!
-      for (const slot of slots) {
-        if (!sameBytes(line, open + 1, this.#names[slot]!)) continue
-        this.#count[slot]!++
-        if (found[k + 2] === 1) this.#top[slot] = this.#top[slot] === -1 ? open : -2
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i]!
+        const name = names[slot]!
+        // The first byte tells most keys of the same length apart.
+        if (line[open + 1] !== name[0] || !sameBytes(line, open + 1, name)) continue
+        counts[slot]!++
+        if (found[k + 2] === 1) top[slot] = top[slot] === -1 ? open : -2
       }
     }
     return true
@@ -117,7 +124,7 @@ export class LineKeys {
   maybeEventList(line: Buffer): boolean {
     const at = this.#top[0]!
     if (at === -1) return false
-    return at === -2 || line.compare(KIND_EVENT, 0, KIND_EVENT.length, at, at + KIND_EVENT.length) !== 0
+    return at === -2 || !sameBytes(line, at, KIND_EVENT)
   }
 
   /**
@@ -130,16 +137,16 @@ export class LineKeys {
     if (at < 0) return -1
     for (let k = 1; k < field.keys.length; k++) if (this.#count[slots[k]!] !== 1) return -1
     for (let k = field.keys.length; k < slots.length; k++) if (this.#count[slots[k]!] !== 0) return -1
-    const { prefix } = field
-    if (at + prefix.length > line.length) return -1
-    return line.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0 ? at + prefix.length : -1
+    return sameBytes(line, at, field.prefix) ? at + field.prefix.length : -1
   }
 }
 
 const KIND_EVENT = Buffer.from('"kind":"Event"')
 
-function sameBytes(line: Uint8Array, at: number, name: Buffer): boolean {
-  for (let k = 0; k < name.length; k++) if (line[at + k] !== name[k]) return false
+/** Whether `bytes` occur in `line` at `at` (a plain loop: the bytes are short, and a native compare costs more). */
+function sameBytes(line: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  if (at + bytes.length > line.length) return false
+  for (let k = 0; k < bytes.length; k++) if (line[at + k] !== bytes[k]) return false
   return true
 }
 
